@@ -1,0 +1,73 @@
+import { Router, type RequestHandler } from 'express';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export type ReadinessCheck = () => Promise<void>;
+
+/** One registry per process, with Node's default metrics and the service name as a label. */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Records each request's duration by method, matched route template and status. */
+export function httpMetrics(registry: Registry): RequestHandler {
+  const histogram = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP requests served, by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return (req, res, next) => {
+    const end = histogram.startTimer();
+    res.on('finish', () => {
+      // The route template keeps label cardinality bounded; unmatched paths share one label.
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
+/**
+ * `GET /healthz` (the process is alive), `GET /readyz` (every dependency answers) and
+ * `GET /metrics` (Prometheus text format).
+ */
+export function healthRouter(options: { registry: Registry; checks?: Record<string, ReadinessCheck>; timeoutMs?: number }): Router {
+  const router = Router();
+  const timeoutMs = options.timeoutMs ?? 2000;
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const results: Record<string, string> = {};
+    let ready = true;
+    await Promise.all(
+      Object.entries(options.checks ?? {}).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), timeoutMs);
+          results[name] = 'ok';
+        } catch (err) {
+          ready = false;
+          results[name] = err instanceof Error ? err.message : String(err);
+        }
+      }),
+    );
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: results });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', options.registry.contentType);
+    res.send(await options.registry.metrics());
+  });
+  return router;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

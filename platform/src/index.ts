@@ -1,0 +1,27 @@
+export { ConfigError, configFields, describeIssues, loadConfig } from './config.js';
+export {
+  contextFromHeaders,
+  currentContext,
+  parseTraceparent,
+  propagationHeaders,
+  requestContext,
+  runWithContext,
+  type RequestContext,
+} from './context.js';
+export {
+  AppError,
+  ConflictError,
+  errorBody,
+  errorHandler,
+  ForbiddenError,
+  NotFoundError,
+  notFoundHandler,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UnprocessableError,
+  ValidationError,
+  type ErrorBody,
+} from './errors.js';
+export { createMetricsRegistry, healthRouter, httpMetrics, type ReadinessCheck } from './health.js';
+export { createLogger, redact, type Logger } from './logger.js';
+export { gracefulShutdown, type Cleanup } from './shutdown.js';

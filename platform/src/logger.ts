@@ -1,0 +1,53 @@
+import winston from 'winston';
+import { currentContext } from './context.js';
+
+export type Logger = winston.Logger;
+
+const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|card/i;
+
+/** Replaces values of secret-looking keys so that no token or password ever reaches a log line. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = SECRET_KEYS.test(key) ? '[redacted]' : redact(v, depth + 1);
+  }
+  return out;
+}
+
+const addContext = winston.format((info) => {
+  const ctx = currentContext();
+  if (ctx) {
+    info.requestId ??= ctx.requestId;
+    info.traceId ??= ctx.traceId;
+    if (ctx.userId) info.userId ??= ctx.userId;
+  }
+  return info;
+});
+
+const redactSecrets = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (key === 'level' || key === 'message') continue;
+    info[key] = SECRET_KEYS.test(key) ? '[redacted]' : redact(info[key]);
+  }
+  return info;
+});
+
+/** One JSON line per event, with the service name and the request context. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  const silent = level === 'silent';
+  return winston.createLogger({
+    level: silent ? 'error' : level,
+    defaultMeta: { service },
+    format: winston.format.combine(
+      addContext(),
+      redactSecrets(),
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+      winston.format.json(),
+    ),
+    transports: [new winston.transports.Console({ silent })],
+  });
+}

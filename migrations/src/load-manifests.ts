@@ -1,0 +1,76 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { manifestSchema, type Manifest } from './manifest-schema.js';
+
+/** The folder that holds the manifests of this repository. */
+export const MANIFEST_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/** An invalid manifest: names the file, the field and the reason, so start-up can stop with a clear message. */
+export class ManifestError extends Error {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${field}: ${reason}`);
+    this.name = 'ManifestError';
+  }
+}
+
+export interface LoadedManifest extends Manifest {
+  /** The file it came from, relative to the working directory. */
+  file: string;
+}
+
+/** Parses and validates one manifest file's text. */
+export function parseManifest(text: string, file: string): LoadedManifest {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const line = firstError.linePos?.[0]?.line;
+    throw new ManifestError(file, line ? `line ${line}` : '(yaml)', firstError.message.split('\n')[0] ?? 'invalid YAML');
+  }
+  const result = manifestSchema.safeParse(doc.toJS());
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ManifestError(file, issue.path.map(String).join('.') || '(root)', issue.message);
+  }
+  const expected = basename(file).replace(/\.ya?ml$/, '');
+  if (result.data.domain !== expected) {
+    throw new ManifestError(file, 'domain', `is "${result.data.domain}" but the file is named ${basename(file)}; name the file after the domain`);
+  }
+  return { ...result.data, file };
+}
+
+/**
+ * Loads every `*.yaml` manifest in `dir`, validates each, then checks the set as a whole:
+ * one manifest per domain and no route (method + path template) claimed by two domains.
+ */
+export function loadManifests(dir: string = MANIFEST_DIR): LoadedManifest[] {
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  const manifests = files.map((f) => {
+    const path = join(dir, f);
+    return parseManifest(readFileSync(path, 'utf8'), relative(process.cwd(), path) || path);
+  });
+
+  const claimedBy = new Map<string, string>();
+  for (const manifest of manifests) {
+    manifest.routes.forEach((route, index) => {
+      // Parameter names do not change what a template matches: /a/:id and /a/:sku are the same route.
+      const key = `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`;
+      const owner = claimedBy.get(key);
+      if (owner && owner !== manifest.domain) {
+        throw new ManifestError(manifest.file, `routes.${index}`, `${route.method} ${route.path} is already claimed by domain "${owner}"`);
+      }
+      if (owner === manifest.domain) {
+        throw new ManifestError(manifest.file, `routes.${index}`, `${route.method} ${route.path} is listed twice`);
+      }
+      claimedBy.set(key, manifest.domain);
+    });
+  }
+  return manifests;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+export const STAGES = ['legacy', 'shadow', 'canary', 'new', 'owned'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+const kebab = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** `/api/products/:id`: literal segments of URL-safe characters, or `:name` parameters. */
+const PATH_TEMPLATE = /^\/$|^(\/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$/;
+/** `schema.table`, lower-case as PostgreSQL folds unquoted names. */
+const TABLE = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/;
+
+export const stageSchema = z.enum(STAGES);
+
+export const routeSchema = z
+  .object({
+    method: z.enum(METHODS),
+    path: z
+      .string()
+      .regex(PATH_TEMPLATE, 'must be a path template such as /api/products/:id (segments of letters, digits, . _ ~ - or :param)')
+      .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments'),
+    /** A per-route stage that overrides the domain's stage. */
+    stage: stageSchema.optional(),
+    percentage: z.number().int().min(0).max(100).optional(),
+  })
+  .strict();
+
+export const manifestSchema = z
+  .object({
+    domain: z.string().regex(kebab, 'must be kebab-case, e.g. catalog or order-history'),
+    description: z.string().optional(),
+    /** Number of the ADR that justifies this domain's extraction (docs/adr/NNNN-*.md). */
+    adr: z.number().int().positive(),
+    service: z
+      .object({
+        name: z.string().regex(kebab, 'must be kebab-case, e.g. catalog-service'),
+        urls: z.array(z.url({ protocol: /^https?$/ })).min(1, 'needs at least one base URL'),
+        healthPath: z.string().startsWith('/').default('/healthz'),
+      })
+      .strict(),
+    stage: stageSchema.default('legacy'),
+    /** Share of users (sticky) served by the new service when the stage is `canary`. */
+    percentage: z.number().int().min(0).max(100).default(0),
+    routes: z.array(routeSchema).min(1, 'needs at least one route'),
+    capture: z
+      .object({ tables: z.array(z.string().regex(TABLE, 'must be schema.table, e.g. public.products')).default([]) })
+      .strict()
+      .default({ tables: [] }),
+  })
+  .strict();
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type RouteSpec = z.output<typeof routeSchema>;

@@ -116,7 +116,7 @@ export async function setStatus(rawNumber: string, rawStatus: string, opts: Stat
 /** `adr list`: number, title, status and date of every record, as a table. */
 export async function listRecords(dir: string): Promise<string> {
   const adrs = await readAdrDir(dir);
-  const table = new Table({ head: ['ADR', 'Title', 'Status', 'Date'], style: { head: [], border: [] } });
+  const table = new Table({ head: ['ADR', 'Title', 'Status', 'Date'], style: { head: [], border: [], compact: true } });
   for (const r of adrs.records) {
     const status = r.supersededBy !== undefined ? `${String(r.status)} by ${formatNumber(r.supersededBy)}` : String(r.status ?? '(none)');
     table.push([formatNumber(r.number), r.title ?? `(no title: ${r.fileName})`, status, String(r.date ?? '')]);

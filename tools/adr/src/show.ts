@@ -15,7 +15,7 @@ const stageText = (stage: string | null, percentage: number | null): string =>
   [stage ?? '?', percentage !== null && percentage !== undefined ? `${percentage}%` : undefined].filter(Boolean).join(' ');
 
 function flipsTable(flips: Flip[]): string {
-  const table = new Table({ head: ['When', 'Domain', 'From', 'To', 'Mode', 'Actor', 'Reason'], style: { head: [], border: [] } });
+  const table = new Table({ head: ['When', 'Domain', 'From', 'To', 'Mode', 'Actor', 'Reason'], style: { head: [], border: [], compact: true } });
   for (const f of flips) {
     table.push([f.at.toISOString(), f.domain, stageText(f.fromStage, f.fromPercentage), stageText(f.toStage, f.toPercentage), f.mode, f.actor, f.reason ?? '']);
   }

@@ -28,8 +28,8 @@ function isRealDate(value: string): boolean {
 export function relativeLinks(markdown: string): string[] {
   const text = markdown.replace(/^(```|~~~)[\s\S]*?^\1/gm, '').replace(/`[^`\n]*`/g, '');
   const targets: string[] = [];
-  for (const m of text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+["'][^)]*["'])?\s*\)/g)) {
-    const target = m[1]!;
+  for (const m of text.matchAll(/\]\(\s*(?:<([^>\n]+)>|([^)\s]+))(?:\s+["'][^)]*["'])?\s*\)/g)) {
+    const target = (m[1] ?? m[2])!;
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#') || target.startsWith('/')) continue;
     targets.push(target);
   }

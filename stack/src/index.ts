@@ -1,0 +1,1 @@
+export { ensureDatabase, startPostgres, type PostgresHandle, type PostgresOptions } from './postgres.js';

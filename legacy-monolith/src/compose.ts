@@ -8,7 +8,12 @@ import { AccessTokens } from './http/access-tokens.js';
 import { Api } from './http/api.js';
 import { catalogRouter } from './features/catalog/catalog-router.js';
 import { CatalogService } from './features/catalog/catalog-service.js';
+import type { CatalogModule } from './features/catalog/catalog-module.js';
 import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
+import type { InventoryModule } from './features/inventory/inventory-module.js';
+import { inventoryRouter } from './features/inventory/inventory-router.js';
+import { InventoryService } from './features/inventory/inventory-service.js';
+import { PrismaInventoryStore } from './features/inventory/inventory-store.js';
 import { argon2idHasher } from './features/users/password-hasher.js';
 import { usersRouter } from './features/users/users-router.js';
 import { UsersService } from './features/users/users-service.js';
@@ -33,7 +38,10 @@ export function composeMonolith(config: Config, logger: Logger) {
   const catalog = new CatalogService(new PrismaCatalogStore(prisma));
   routers.push(catalogRouter(api, catalog));
 
-  void transactions;
+  /** The inventory's service; other modules see it only as an InventoryModule (reserve/release in their tx). */
+  const inventory = new InventoryService(new PrismaInventoryStore(prisma), catalog, transactions);
+  routers.push(inventoryRouter(api, inventory));
+
 
   const app = buildApp({
     logger,
@@ -47,5 +55,13 @@ export function composeMonolith(config: Config, logger: Logger) {
     },
     bodyLimit: config.BODY_LIMIT,
   });
-  return { app, prisma, tokens, close: () => prisma.$disconnect() };
+  return {
+    app,
+    prisma,
+    tokens,
+    transactions,
+    /** Module interfaces, for tests that drive one module the way another module does. */
+    modules: { catalog: catalog as CatalogModule, inventory: inventory as InventoryModule },
+    close: () => prisma.$disconnect(),
+  };
 }

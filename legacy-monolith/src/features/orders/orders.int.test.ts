@@ -87,6 +87,16 @@ describe('cart, checkout and orders over HTTP', () => {
       expect((await put(u.auth, inactive!, 1).expect(422)).body.error.code).toBe('product_inactive');
     });
 
+    it('accepts several first items of a new cart at once', async () => {
+      const u = customer();
+      const ids = await products(...[1, 2, 3, 4].map(() => ({ priceCents: 100, stock: [1, 0] as [number, number] })));
+
+      const results = await Promise.all(ids.map((id) => put(u.auth, id, 1)));
+
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect((await request(t.app).get('/api/cart').set('authorization', u.auth).expect(200)).body.itemCount).toBe(4);
+    });
+
     it('answers 400 naming the field for a quantity outside 1..100 or a product id that is not a uuid', async () => {
       const u = customer();
       const [a] = await products({ priceCents: 100, stock: [1, 0] });
@@ -174,6 +184,21 @@ describe('cart, checkout and orders over HTTP', () => {
       expect(res.body.error.code).toBe('validation_failed');
       expect(res.body.error.message).toContain('body.card.number');
       expect(JSON.stringify(res.body)).not.toContain('4242424242424241');
+    });
+
+    it('answers 409 products_unavailable naming a product deactivated after it was put in the cart', async () => {
+      const u = customer();
+      const [a, b] = await products({ priceCents: 100, stock: [3, 0] }, { priceCents: 100, stock: [3, 0] });
+      await put(u.auth, a!, 1).expect(200);
+      await put(u.auth, b!, 1).expect(200);
+      await t.monolith.prisma.product.update({ where: { id: b! }, data: { active: false } });
+
+      const res = await checkout(u.auth).expect(409);
+
+      expect(res.body.error).toMatchObject({ code: 'products_unavailable', details: { productIds: [b] } });
+      expect(await stockOf(a!)).toEqual({ 'it-wh-a': 3 });
+      const cart = (await request(t.app).get('/api/cart').set('authorization', u.auth).expect(200)).body;
+      expect(cart.items.find((i: { productId: string }) => i.productId === b).available).toBe(false);
     });
 
     it('answers 422 cart_empty for an empty cart', async () => {

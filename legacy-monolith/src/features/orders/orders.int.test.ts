@@ -216,6 +216,19 @@ describe('cart, checkout and orders over HTTP', () => {
       expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
       expect(await stockOf(last!)).toEqual({ 'it-wh-a': 0 });
     });
+
+    it('places one order when the same customer checks out twice at once without a key (the second finds the cart empty)', async () => {
+      const u = customer();
+      const [a] = await products({ priceCents: 300, stock: [5, 0] });
+      await put(u.auth, a!, 2).expect(200);
+
+      const results = await Promise.all([checkout(u.auth), checkout(u.auth)]);
+
+      expect(results.map((r) => r.status).sort()).toEqual([201, 422]);
+      expect(results.find((r) => r.status === 422)!.body.error.code).toBe('cart_empty');
+      expect(await counts(u.id)).toMatchObject({ orders: 1, payments: 1 });
+      expect(await stockOf(a!)).toEqual({ 'it-wh-a': 3 });
+    });
   });
 
   describe('checkout with an Idempotency-Key', () => {

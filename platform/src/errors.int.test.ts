@@ -19,6 +19,9 @@ function app() {
   a.get('/down', () => {
     throw new ServiceUnavailableError('catalog-service is unavailable', 7);
   });
+  a.get('/items/:id', (req, res) => {
+    res.json({ id: req.params.id });
+  });
   a.get('/bug', () => {
     throw new TypeError('undefined is not a function');
   });
@@ -54,5 +57,10 @@ describe('error middleware (over HTTP)', () => {
     await request(app()).post('/echo').set('content-type', 'application/json').send('{').expect(400);
     const big = await request(app()).post('/echo').send({ name: 'x'.repeat(2000) }).expect(413);
     expect(big.body.error.code).toBe('payload_too_large');
+  });
+
+  it('answers a path parameter that is not valid percent-encoding with 400 malformed_uri, not a 500', async () => {
+    const res = await request(app()).get('/items/%ZZ').set('x-request-id', 'rid-2').expect(400);
+    expect(res.body).toEqual({ error: { code: 'malformed_uri', message: 'The request path is not valid percent-encoding', correlationId: 'rid-2' } });
   });
 });

@@ -90,6 +90,14 @@ function fromBodyParser(err: { type?: string; status?: number; limit?: number })
   }
 }
 
+/** Express's router throws a URIError with status 400 when a path parameter is not valid percent-encoding. */
+function fromRouter(err: object): AppError | undefined {
+  if (err instanceof URIError && (err as { status?: number }).status === 400) {
+    return new AppError(400, 'malformed_uri', 'The request path is not valid percent-encoding');
+  }
+  return undefined;
+}
+
 /** Turns anything thrown into `{ error: { code, message, correlationId } }`; bad input never yields a 500. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, next) => {
@@ -100,7 +108,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let appError: AppError;
     if (err instanceof AppError) appError = err;
     else if (err instanceof z.ZodError) appError = ValidationError.fromZod(err);
-    else appError = (typeof err === 'object' && err !== null && fromBodyParser(err as object)) || new AppError(500, 'internal_error', 'Internal server error', { cause: err });
+    else {
+      const clientError = typeof err === 'object' && err !== null ? (fromBodyParser(err) ?? fromRouter(err)) : undefined;
+      appError = clientError ?? new AppError(500, 'internal_error', 'Internal server error', { cause: err });
+    }
 
     if (appError.status >= 500) logger.error('request failed', { err: err instanceof Error ? err : String(err) });
     else logger.info('request rejected', { status: appError.status, code: appError.code });

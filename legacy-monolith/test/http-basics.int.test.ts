@@ -52,4 +52,18 @@ describe('the monolith over HTTP', () => {
     expect(fresh.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it('rejects text with a NUL character (which PostgreSQL cannot store) with 400 naming the field, not a 500', async () => {
+    const inQuery = await request(t.app).get('/api/products').query({ q: 'ket\u0000tle' }).expect(400);
+    expect(inQuery.body.error).toMatchObject({ code: 'validation_failed', details: [{ field: 'query.q', reason: 'must not contain the NUL character (U+0000)' }] });
+    const inBody = await request(t.app).post('/api/auth/login').send({ email: 'a\u0000b@example.com', password: 'whatever-password' }).expect(400);
+    expect(inBody.body.error).toMatchObject({ code: 'validation_failed', details: [{ field: 'body.email', reason: 'must not contain the NUL character (U+0000)' }] });
+  });
+
+  it('rejects a query parameter given twice, or with brackets, with 400 naming it', async () => {
+    const twice = await request(t.app).get('/api/products?page=1&page=2').expect(400);
+    expect(twice.body.error).toMatchObject({ code: 'validation_failed', message: 'query.page: must be given once, as a plain value' });
+    const bracketed = await request(t.app).get('/api/products?limit[]=5').expect(400);
+    expect(bracketed.body.error).toMatchObject({ code: 'validation_failed', message: 'query.limit: must be given once, as a plain value' });
+  });
 });

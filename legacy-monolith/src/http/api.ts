@@ -63,7 +63,7 @@ export class Api {
       const user = def.auth ? this.tokens.verify(req.headers.authorization) : (undefined as unknown as AccessClaims);
       if (requiredRole && user.role !== requiredRole) throw new ForbiddenError(`This operation needs the ${requiredRole} role`);
       const params = parse(def.params, req.params, 'params');
-      const query = parse(def.query, req.query, 'query');
+      const query = def.query ? parse(def.query, singleValued(req.query), 'query') : undefined;
       const body = def.body ? parse(def.body, req.body ?? {}, 'body') : undefined;
       const result = await handler({ params, query, body, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>>);
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
@@ -108,6 +108,29 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, locat
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (!result.success) throw ValidationError.fromZod(result.error, location);
+  const withNul = pathsOfNulText(result.data, [location]);
+  if (withNul.length > 0) throw invalidFields(withNul, 'must not contain the NUL character (U+0000)');
   return result.data;
+}
+
+/** Every query parameter is a single value: `?page=1&page=2` or `?limit[]=5` is a 400 naming it, not a silent guess. */
+function singleValued(query: Record<string, unknown>): Record<string, unknown> {
+  const repeated = Object.entries(query)
+    .filter(([, value]) => typeof value !== 'string')
+    .map(([name]) => `query.${name}`);
+  if (repeated.length > 0) throw invalidFields(repeated, 'must be given once, as a plain value');
+  return query;
+}
+
+/** PostgreSQL text cannot hold U+0000: such input is refused here instead of failing in the database. */
+function pathsOfNulText(value: unknown, path: string[]): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path.join('.')] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => pathsOfNulText(v, [...path, String(i)]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => pathsOfNulText(v, [...path, k]));
+  return [];
+}
+
+function invalidFields(fields: string[], reason: string): ValidationError {
+  return new ValidationError(fields.map((field) => `${field}: ${reason}`).join('; '), fields.map((field) => ({ field, reason })));
 }
 

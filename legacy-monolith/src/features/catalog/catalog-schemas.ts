@@ -42,7 +42,7 @@ const fields = {
   sku,
   name: z.string().trim().min(1).max(200),
   description: z.string().max(5000),
-  priceCents: z.number().int().min(0).max(100_000_000).meta({ description: 'Price in cents (integer)' }),
+  priceCents: z.number().int().min(1, 'must be at least 1 cent').max(100_000_000).meta({ description: 'Price in cents (integer, at least 1: a checkout charges a card)' }),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code in upper case'),
   categorySlug: z.string().min(1).max(100),
 };

@@ -165,6 +165,13 @@ describe('catalog over HTTP', () => {
       expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['body.currency', 'body.priceCents']);
     });
 
+    it('refuses a price of zero with 400 naming body.priceCents (a checkout cannot charge a card nothing)', async () => {
+      const created = await request(t.app).post('/api/products').set('authorization', admin).send({ ...newProduct, sku: 'ADM-4', priceCents: 0 }).expect(400);
+      expect(created.body.error.details).toEqual([{ field: 'body.priceCents', reason: 'must be at least 1 cent' }]);
+      const patched = await request(t.app).patch(`/api/products/${fixtures[0]!.id}`).set('authorization', admin).send({ priceCents: 0 }).expect(400);
+      expect(patched.body.error.details).toEqual([{ field: 'body.priceCents', reason: 'must be at least 1 cent' }]);
+    });
+
     it('updates a product with PATCH', async () => {
       const res = await request(t.app).patch(`/api/products/${fixtures[1]!.id}`).set('authorization', admin).send({ priceCents: 11900, name: 'Burr Grinder Pro' }).expect(200);
       expect(res.body).toMatchObject({ priceCents: 11900, name: 'Burr Grinder Pro', sku: 'FIX-GRINDER' });

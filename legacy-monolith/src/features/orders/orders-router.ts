@@ -72,7 +72,7 @@ export function ordersRouter(api: Api, service: OrdersService): Router {
         201: { description: 'The paid order, with header `Location: /api/orders/{id}`; a replay of a repeated Idempotency-Key returns the first response with header `Idempotent-Replayed: true`', schema: OrderSchema },
         402: problem('payment_declined, insufficient_funds or card_expired: nothing was reserved or charged'),
         409: problem('insufficient_stock, products_unavailable or mixed_currencies (details name the products); nothing changed'),
-        422: problem('cart_empty, or idempotency_key_reused'),
+        422: problem('cart_empty, order_total_too_large, or idempotency_key_reused'),
       },
     },
     async ({ user, body, req }) => {

@@ -9,6 +9,9 @@ import type { CardDetails, PaymentsModule } from '../payments/payments-module.js
 import type { IdempotencyStore } from './idempotency-store-type.js';
 import type { OrderRecord, OrderStatus, OrdersStore } from './orders-store-type.js';
 
+/** Order and payment amounts are 32-bit integer columns. */
+export const MAX_ORDER_TOTAL_CENTS = 2_147_483_647;
+
 export interface OrderItemView {
   productId: string;
   sku: string;
@@ -97,6 +100,11 @@ export class OrdersService {
       const currencies = new Set(lines.map((l) => products.get(l.productId)!.currency));
       if (currencies.size > 1) throw new ConflictError('The cart mixes currencies', 'mixed_currencies', { currencies: [...currencies] });
 
+      const totalCents = lines.reduce((sum, l) => sum + products.get(l.productId)!.priceCents * l.quantity, 0);
+      if (totalCents > MAX_ORDER_TOTAL_CENTS) {
+        throw new UnprocessableError(`An order totals at most ${money(MAX_ORDER_TOTAL_CENTS, [...currencies][0]!)}; split the cart`, 'order_total_too_large', { maxTotalCents: MAX_ORDER_TOTAL_CENTS });
+      }
+
       const orderId = this.newId();
       // Product id order, so that concurrent checkouts lock stock rows in the same order.
       const requests = [...lines].sort((a, b) => a.productId.localeCompare(b.productId)).map((l) => ({ productId: l.productId, quantity: l.quantity }));
@@ -106,7 +114,6 @@ export class OrdersService {
         const p = products.get(r.productId)!;
         return { productId: p.id, sku: p.sku, name: p.name, unitPriceCents: p.priceCents, quantity: r.quantity, allocations: allocations.filter((a) => a.productId === p.id) };
       });
-      const totalCents = items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
       const currency = [...currencies][0]!;
       await this.deps.orders.create({ id: orderId, userId, totalCents, currency, items }, tx);
 

@@ -201,6 +201,18 @@ describe('cart, checkout and orders over HTTP', () => {
       expect(cart.items.find((i: { productId: string }) => i.productId === b).available).toBe(false);
     });
 
+    it('answers 422 order_total_too_large for a total beyond what an order can hold, and changes nothing', async () => {
+      const u = customer();
+      const [pricey] = await products({ priceCents: 100_000_000, stock: [30, 0] });
+      await put(u.auth, pricey!, 22).expect(200);
+
+      const res = await checkout(u.auth).expect(422);
+
+      expect(res.body.error.code).toBe('order_total_too_large');
+      expect(await stockOf(pricey!)).toEqual({ 'it-wh-a': 30 });
+      expect(await counts(u.id)).toEqual({ orders: 0, payments: 0, notifications: 0, idempotencyKeys: 0 });
+    });
+
     it('answers 422 cart_empty for an empty cart', async () => {
       const u = customer();
       expect((await checkout(u.auth).expect(422)).body.error.code).toBe('cart_empty');

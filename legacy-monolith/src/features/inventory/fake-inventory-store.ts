@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/transaction.js';
-import type { InventoryStore, MovementNote, StockLevelRecord, WarehouseRecord } from './inventory-store-type.js';
+import { MAX_UNITS_PER_LEVEL, type InventoryStore, type MovementNote, type StockLevelRecord, type WarehouseRecord } from './inventory-store-type.js';
 
 /** In-memory stock for unit tests. No rollback: the service itself must not write before it knows it can finish. */
 export class FakeInventoryStore implements InventoryStore {
@@ -44,8 +44,11 @@ export class FakeInventoryStore implements InventoryStore {
     return true;
   }
 
-  async increment(level: StockLevelRecord, note: MovementNote, _tx: Tx): Promise<void> {
-    this.set(level.productId, level.warehouseId, this.get(level.productId, level.warehouseId) + level.quantity);
+  async increment(level: StockLevelRecord, note: MovementNote, _tx: Tx): Promise<boolean> {
+    const current = this.get(level.productId, level.warehouseId);
+    if (current + level.quantity > MAX_UNITS_PER_LEVEL) return false;
+    this.set(level.productId, level.warehouseId, current + level.quantity);
     this.movements.push({ ...level, ...note, delta: level.quantity });
+    return true;
   }
 }

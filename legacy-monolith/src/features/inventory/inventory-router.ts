@@ -55,7 +55,7 @@ export function inventoryRouter(api: Api, inventory: InventoryService): Router {
       responses: {
         201: { description: 'Adjusted; the new stock levels', schema: InventorySchema },
         404: { description: 'Unknown product' },
-        409: { description: 'insufficient_stock: the delta would make stock negative' },
+        409: { description: 'insufficient_stock: the delta would make stock negative; stock_limit_exceeded: it would exceed 2,147,483,647 units' },
       },
     },
     async ({ params, body, user }) => ({ status: 201, body: await inventory.adjust(params.productId, body, `user:${user.sub}`) }),

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from '@strangler/platfo
 import type { Tx, TransactionRunner } from '../../db/transaction.js';
 import type { CatalogModule } from '../catalog/catalog-module.js';
 import type { Allocation, InventoryModule, StockRequest } from './inventory-module.js';
-import type { InventoryStore, StockLevelRecord } from './inventory-store-type.js';
+import { MAX_UNITS_PER_LEVEL, type InventoryStore, type StockLevelRecord } from './inventory-store-type.js';
 
 export interface ProductInventory {
   productId: string;
@@ -58,6 +58,10 @@ function insufficient(productIds: string[]): ConflictError {
   return new ConflictError(`Not enough stock for ${productIds.join(', ')}`, 'insufficient_stock', { productIds });
 }
 
+function limitExceeded(productId: string, warehouseId: string): ConflictError {
+  return new ConflictError(`Stock of ${productId} in ${warehouseId} would exceed ${MAX_UNITS_PER_LEVEL} units`, 'stock_limit_exceeded', { productId, warehouseId });
+}
+
 export class InventoryService implements InventoryModule {
   constructor(
     private readonly store: InventoryStore,
@@ -87,8 +91,9 @@ export class InventoryService implements InventoryModule {
     const level = { productId, warehouseId: adjustment.warehouseId, quantity: Math.abs(adjustment.delta) };
     const note = { reason: `adjustment: ${adjustment.reason}`, reference: actor };
     await this.transactions.run(async (tx) => {
-      if (adjustment.delta > 0) await this.store.increment(level, note, tx);
-      else if (!(await this.store.decrement(level, note, tx))) throw insufficient([productId]);
+      if (adjustment.delta > 0) {
+        if (!(await this.store.increment(level, note, tx))) throw limitExceeded(productId, adjustment.warehouseId);
+      } else if (!(await this.store.decrement(level, note, tx))) throw insufficient([productId]);
     });
     return this.inventory(productId);
   }
@@ -118,7 +123,9 @@ export class InventoryService implements InventoryModule {
     }
     const ordered = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, a]) => a);
     for (const allocation of ordered) {
-      if (allocation.quantity > 0) await this.store.increment(allocation, { reason: 'release', reference }, tx);
+      if (allocation.quantity > 0 && !(await this.store.increment(allocation, { reason: 'release', reference }, tx))) {
+        throw limitExceeded(allocation.productId, allocation.warehouseId);
+      }
     }
   }
 

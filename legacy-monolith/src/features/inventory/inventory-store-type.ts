@@ -5,6 +5,9 @@ export interface WarehouseRecord {
   name: string;
 }
 
+/** A stock level is a 32-bit integer column. */
+export const MAX_UNITS_PER_LEVEL = 2_147_483_647;
+
 /** Units of one product in one warehouse. */
 export interface StockLevelRecord {
   productId: string;
@@ -29,6 +32,9 @@ export interface InventoryStore {
    * Returns false, changing nothing, when there are fewer.
    */
   decrement(level: StockLevelRecord, note: MovementNote, tx: Tx): Promise<boolean>;
-  /** Adds `quantity` units (creating the row if needed) and writes the movement. */
-  increment(level: StockLevelRecord, note: MovementNote, tx: Tx): Promise<void>;
+  /**
+   * Adds `quantity` units (creating the row if needed) and writes the movement. Returns false,
+   * changing nothing, when the level would exceed MAX_UNITS_PER_LEVEL.
+   */
+  increment(level: StockLevelRecord, note: MovementNote, tx: Tx): Promise<boolean>;
 }

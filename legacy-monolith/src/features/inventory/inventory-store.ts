@@ -1,7 +1,7 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { clientOf, type Tx } from '../../db/transaction.js';
-import type { InventoryStore, MovementNote, StockLevelRecord, WarehouseRecord } from './inventory-store-type.js';
+import { MAX_UNITS_PER_LEVEL, type InventoryStore, type MovementNote, type StockLevelRecord, type WarehouseRecord } from './inventory-store-type.js';
 
 interface LevelRow {
   product_id: string;
@@ -50,12 +50,15 @@ export class PrismaInventoryStore implements InventoryStore {
     return true;
   }
 
-  async increment(level: StockLevelRecord, note: MovementNote, tx: Tx): Promise<void> {
-    await clientOf(this.prisma, tx).$executeRaw`
+  async increment(level: StockLevelRecord, note: MovementNote, tx: Tx): Promise<boolean> {
+    const changed = await clientOf(this.prisma, tx).$executeRaw`
       INSERT INTO stock_levels (product_id, warehouse_id, quantity, updated_at)
       VALUES (${level.productId}::uuid, ${level.warehouseId}, ${level.quantity}, now())
-      ON CONFLICT (product_id, warehouse_id) DO UPDATE SET quantity = stock_levels.quantity + EXCLUDED.quantity, updated_at = now()`;
+      ON CONFLICT (product_id, warehouse_id) DO UPDATE SET quantity = stock_levels.quantity + EXCLUDED.quantity, updated_at = now()
+      WHERE stock_levels.quantity <= ${MAX_UNITS_PER_LEVEL} - EXCLUDED.quantity`;
+    if (changed !== 1) return false;
     await this.record(level, level.quantity, note, tx);
+    return true;
   }
 
   private async record(level: StockLevelRecord, delta: number, note: MovementNote, tx: Tx): Promise<void> {

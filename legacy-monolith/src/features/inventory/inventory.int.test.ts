@@ -76,6 +76,14 @@ describe('inventory against real PostgreSQL', () => {
       expect((await movements(id)).map((m) => m.delta)).toEqual([-3]);
     });
 
+    it('refuses units beyond what a stock level can count with 409 stock_limit_exceeded, and nothing changes', async () => {
+      const id = await product({ ams: 2_147_000_000 });
+      const res = await adjust(id, { warehouseId: 'ams', delta: 1_000_000, reason: 'delivery' }).expect(409);
+      expect(res.body.error).toMatchObject({ code: 'stock_limit_exceeded', details: { productId: id, warehouseId: 'ams' } });
+      expect(await units(id)).toEqual({ ams: 2_147_000_000 });
+      expect(await movements(id)).toEqual([]);
+    });
+
     it('refuses to write off stock a warehouse never had', async () => {
       const id = await product();
       await adjust(id, { warehouseId: 'ber', delta: -1, reason: 'typo' }).expect(409);

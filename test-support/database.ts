@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
+import { dropDatabase, ensureDatabase } from '../stack/src/postgres.js';
 
 /** Migrated monolith schema (and seed data), built once per test run by global-setup.ts. */
 export const MONOLITH_TEMPLATE = 'monolith_template';
@@ -24,24 +24,10 @@ function withDatabase(url: string, database: string): string {
 export async function createTestDatabase(prefix: string, template?: string): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const name = `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}${template ? ` TEMPLATE ${admin.escapeIdentifier(template)}` : ''}`);
-  } finally {
-    await admin.end();
-  }
+  await ensureDatabase(adminUrl, name, template);
   return {
     name,
     url: withDatabase(adminUrl, name),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => dropDatabase(adminUrl, name),
   };
 }

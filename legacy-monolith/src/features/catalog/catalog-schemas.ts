@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQueryFields, pageSchema } from '../../pagination.js';
 import { PRODUCT_SORTS } from './catalog-store-type.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -8,8 +9,7 @@ export const ProductQuerySchema = z.object({
   q: z.string().trim().max(200).optional().meta({ description: 'Case-insensitive text found in the name, description or sku' }),
   category: z.string().min(1).max(100).optional().meta({ description: 'Category slug' }),
   sort: z.enum(PRODUCT_SORTS).default('name'),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
+  ...pageQueryFields({ defaultLimit: 20, maxLimit: MAX_PAGE_SIZE, maxPage: 1_000_000 }),
 });
 
 export const ProductIdParams = z.object({ id: z.guid() });
@@ -33,9 +33,7 @@ export const ProductSchema = z
   })
   .meta({ id: 'Product' });
 
-export const ProductPageSchema = z
-  .object({ items: z.array(ProductSchema), page: z.number().int(), limit: z.number().int(), total: z.number().int(), totalPages: z.number().int() })
-  .meta({ id: 'ProductPage' });
+export const ProductPageSchema = pageSchema(ProductSchema, 'ProductPage');
 
 const sku = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,39}$/, 'must be 2-40 letters, digits, dots, dashes or underscores');
 const fields = {

@@ -1,13 +1,12 @@
 import { ConflictError, NotFoundError, ValidationError } from '@strangler/platform';
+import { offsetOf, pageOf, type Page, type PageRequest } from '../../pagination.js';
 import type { CatalogModule, ProductForOrder } from './catalog-module.js';
 import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSort } from './catalog-store-type.js';
 
-export interface ProductQuery {
+export interface ProductQuery extends PageRequest {
   q?: string;
   category?: string;
   sort: ProductSort;
-  page: number;
-  limit: number;
 }
 
 export interface Product {
@@ -21,14 +20,6 @@ export interface Product {
   category: { id: string; slug: string; name: string };
   createdAt: string;
   updatedAt: string;
-}
-
-export interface ProductPage {
-  items: Product[];
-  page: number;
-  limit: number;
-  total: number;
-  totalPages: number;
 }
 
 export interface ProductInput {
@@ -52,17 +43,17 @@ export class CatalogService implements CatalogModule {
   }
 
   /** Active products only; an unknown category slug is a 400 naming `query.category`. */
-  async searchProducts(query: ProductQuery): Promise<ProductPage> {
+  async searchProducts(query: ProductQuery): Promise<Page<Product>> {
     const category = query.category === undefined ? undefined : await this.categoryBySlug(query.category, 'query.category');
     const q = query.q?.trim();
     const { items, total } = await this.store.searchActiveProducts({
       ...(q ? { q } : {}),
       ...(category ? { categoryId: category.id } : {}),
       sort: query.sort,
-      offset: (query.page - 1) * query.limit,
+      offset: offsetOf(query),
       limit: query.limit,
     });
-    return { items: items.map(toProduct), page: query.page, limit: query.limit, total, totalPages: Math.ceil(total / query.limit) };
+    return pageOf(items.map(toProduct), total, query);
   }
 
   /** Inactive (deleted) products are not found publicly. */

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Api } from '../../http/api.js';
+import { pageQueryFields, pageSchema } from '../../pagination.js';
 import type { NotificationsService } from './notifications-service.js';
 
 export const NotificationSchema = z
@@ -13,14 +14,9 @@ export const NotificationSchema = z
   })
   .meta({ id: 'Notification' });
 
-const NotificationPageSchema = z
-  .object({ items: z.array(NotificationSchema), page: z.number().int(), limit: z.number().int(), total: z.number().int(), totalPages: z.number().int() })
-  .meta({ id: 'NotificationPage' });
+const NotificationPageSchema = pageSchema(NotificationSchema, 'NotificationPage');
 
-const PageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
+const PageQuery = z.object(pageQueryFields({ defaultLimit: 20, maxLimit: 100, maxPage: 10_000 }));
 
 export function notificationsRouter(api: Api, service: NotificationsService): Router {
   const router = Router();

@@ -1,4 +1,5 @@
 import type { Tx } from '../../db/transaction.js';
+import { offsetOf, pageOf, type Page } from '../../pagination.js';
 import type { NotificationRequest, NotificationsModule } from './notifications-module.js';
 import type { NotificationsStore } from './notifications-store-type.js';
 
@@ -10,14 +11,6 @@ export interface NotificationView {
   createdAt: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  page: number;
-  limit: number;
-  total: number;
-  totalPages: number;
-}
-
 export class NotificationsService implements NotificationsModule {
   constructor(private readonly deps: { store: NotificationsStore }) {}
 
@@ -27,13 +20,8 @@ export class NotificationsService implements NotificationsModule {
 
   /** The user's own notifications, newest first; `page` starts at 1. */
   async list(userId: string, page: number, limit: number): Promise<Page<NotificationView>> {
-    const { items, total } = await this.deps.store.listByUser(userId, { offset: (page - 1) * limit, limit });
-    return {
-      items: items.map((n) => ({ id: n.id, orderId: n.orderId, type: n.type, message: n.message, createdAt: n.createdAt.toISOString() })),
-      page,
-      limit,
-      total,
-      totalPages: Math.ceil(total / limit),
-    };
+    const { items, total } = await this.deps.store.listByUser(userId, { offset: offsetOf({ page, limit }), limit });
+    const views = items.map((n) => ({ id: n.id, orderId: n.orderId, type: n.type, message: n.message, createdAt: n.createdAt.toISOString() }));
+    return pageOf(views, total, { page, limit });
   }
 }

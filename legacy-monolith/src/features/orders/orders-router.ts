@@ -2,6 +2,7 @@ import { ValidationError } from '@strangler/platform';
 import { Router } from 'express';
 import { z } from 'zod';
 import { ErrorSchema, type Api } from '../../http/api.js';
+import { pageQueryFields, pageSchema } from '../../pagination.js';
 import { CardSchema } from '../payments/payments-module.js';
 import type { OrdersService } from './orders-service.js';
 
@@ -28,9 +29,7 @@ export const OrderSchema = z
   })
   .meta({ id: 'Order' });
 
-const OrderPageSchema = z
-  .object({ items: z.array(OrderSchema), page: z.number().int(), limit: z.number().int(), total: z.number().int(), totalPages: z.number().int() })
-  .meta({ id: 'OrderPage' });
+const OrderPageSchema = pageSchema(OrderSchema, 'OrderPage');
 
 const CheckoutBody = z.object({ card: CardSchema }).strict().meta({ id: 'CheckoutRequest' });
 
@@ -50,10 +49,7 @@ export const IdempotencyHeaders = z.object({
 });
 
 const OrderParams = z.object({ id: z.uuid() });
-const PageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  limit: z.coerce.number().int().min(1).max(50).default(10),
-});
+const PageQuery = z.object(pageQueryFields({ defaultLimit: 10, maxLimit: 50, maxPage: 10_000 }));
 const problem = (description: string) => ({ description, schema: ErrorSchema });
 
 export function ordersRouter(api: Api, service: OrdersService): Router {

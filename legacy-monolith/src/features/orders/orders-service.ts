@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { AppError, ConflictError, UnprocessableError } from '@strangler/platform';
 import type { TransactionRunner, Tx } from '../../db/transaction.js';
+import { offsetOf, pageOf, type Page } from '../../pagination.js';
 import type { CartModule } from '../cart/cart-module.js';
 import type { CatalogModule } from '../catalog/catalog-module.js';
 import type { InventoryModule } from '../inventory/inventory-module.js';
@@ -41,14 +42,6 @@ export interface CheckoutResult {
 export interface Caller {
   userId: string;
   role: 'customer' | 'admin';
-}
-
-export interface OrderPage {
-  items: OrderView[];
-  page: number;
-  limit: number;
-  total: number;
-  totalPages: number;
 }
 
 export interface OrdersDependencies {
@@ -135,9 +128,9 @@ export class OrdersService {
     return toView(order);
   }
 
-  async list(userId: string, page: number, limit: number): Promise<OrderPage> {
-    const { items, total } = await this.deps.orders.listByUser(userId, { offset: (page - 1) * limit, limit });
-    return { items: items.map(toView), page, limit, total, totalPages: Math.ceil(total / limit) };
+  async list(userId: string, page: number, limit: number): Promise<Page<OrderView>> {
+    const { items, total } = await this.deps.orders.listByUser(userId, { offset: offsetOf({ page, limit }), limit });
+    return pageOf(items.map(toView), total, { page, limit });
   }
 
   /** paid → cancelled: releases exactly the reserved units and refunds the payment, in one transaction. */

@@ -1,23 +1,15 @@
 // The demo catalog, generated from fixed word lists and a seeded PRNG: every run, on every machine,
 // yields exactly the same categories, products, prices, stock and ids.
 import { createHash } from 'node:crypto';
+import type { CategoryRecord, NewProduct } from '../features/catalog/catalog-store-type.js';
 
 export const SEED_PRODUCTS_PER_CATEGORY = 100;
 
-export interface SeedCategory {
-  id: string;
-  slug: string;
-  name: string;
-  description: string;
-}
+export type SeedCategory = CategoryRecord;
 
-export interface SeedProduct {
+/** A catalog product with a fixed id, its category by slug, and its stock per warehouse. */
+export interface SeedProduct extends Omit<NewProduct, 'categoryId'> {
   id: string;
-  sku: string;
-  name: string;
-  description: string;
-  priceCents: number;
-  currency: string;
   categorySlug: string;
   createdAt: Date;
   stock: { warehouseId: string; quantity: number }[];

@@ -9,15 +9,8 @@ export interface ProductQuery extends PageRequest {
   sort: ProductSort;
 }
 
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  priceCents: number;
-  currency: string;
-  active: boolean;
-  category: { id: string; slug: string; name: string };
+/** A product as the API shows it: the stored record with ISO timestamps. */
+export interface Product extends Omit<ProductRecord, 'createdAt' | 'updatedAt'> {
   createdAt: string;
   updatedAt: string;
 }

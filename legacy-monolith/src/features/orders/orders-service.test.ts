@@ -8,9 +8,9 @@ import type { ProductForOrder } from '../catalog/catalog-module.js';
 import { FakeNotificationsStore } from '../notifications/fake-notifications-store.js';
 import { NotificationsService } from '../notifications/notifications-service.js';
 import { FakePaymentsStore } from '../payments/fake-payments-store.js';
-import type { PaymentProvider, ProviderChargeRequest } from '../payments/payment-provider.js';
 import { PaymentsService } from '../payments/payments-service.js';
-import { DECLINED_CARD, SimulatedPaymentProvider } from '../payments/simulated-payment-provider.js';
+import { RecordingPaymentProvider } from '../payments/recording-payment-provider.js';
+import { DECLINED_CARD } from '../payments/simulated-payment-provider.js';
 import { FakeIdempotencyStore } from './fake-idempotency-store.js';
 import { FakeOrdersStore } from './fake-orders-store.js';
 import { canonicalJson, OrdersService } from './orders-service.js';
@@ -22,27 +22,13 @@ const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
 const product = (id: string, priceCents: number, overrides: Partial<ProductForOrder> = {}): ProductForOrder => ({ id, sku: `SKU-${id.slice(-1)}`, name: `Product ${id.slice(-1)}`, priceCents, currency: 'EUR', active: true, ...overrides });
 
-class RecordingProvider implements PaymentProvider {
-  private readonly inner = new SimulatedPaymentProvider({ now: () => NOW });
-  charges: ProviderChargeRequest[] = [];
-  refunds: string[] = [];
-  async charge(request: ProviderChargeRequest) {
-    this.charges.push(request);
-    return this.inner.charge(request);
-  }
-  async refund(providerRef: string, amountCents: number) {
-    this.refunds.push(providerRef);
-    return this.inner.refund(providerRef, amountCents);
-  }
-}
-
 function setup() {
   const catalog = new FakeCatalogModule([product(A, 1250), product(B, 399)]);
   const inventory = new FakeInventoryModule().set(A, 'wh-1', 1).set(A, 'wh-2', 5).set(B, 'wh-1', 10);
   const cartStore = new FakeCartStore();
   const cart = new CartService({ store: cartStore, catalog });
   const paymentsStore = new FakePaymentsStore();
-  const provider = new RecordingProvider();
+  const provider = new RecordingPaymentProvider(NOW);
   const payments = new PaymentsService({ store: paymentsStore, provider, now: () => NOW });
   const notificationsStore = new FakeNotificationsStore();
   const notifications = new NotificationsService({ store: notificationsStore });

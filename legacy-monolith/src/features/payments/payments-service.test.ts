@@ -1,32 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { noTransactions, type Tx } from '../../db/transaction.js';
 import { FakePaymentsStore } from './fake-payments-store.js';
-import type { PaymentProvider, ProviderChargeRequest } from './payment-provider.js';
 import { PaymentsService } from './payments-service.js';
+import { RecordingPaymentProvider } from './recording-payment-provider.js';
 import { DECLINED_CARD, INSUFFICIENT_FUNDS_CARD, SimulatedPaymentProvider } from './simulated-payment-provider.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const tx = {} as Tx;
 const card = (number: string, expiry: { expMonth: number; expYear: number } = { expMonth: 12, expYear: 2030 }) => ({ number, cvc: '123', ...expiry });
 
-/** Records what reaches the provider, so a test can assert that the provider was or was not called. */
-class RecordingProvider implements PaymentProvider {
-  readonly inner = new SimulatedPaymentProvider({ now: () => NOW });
-  charges: ProviderChargeRequest[] = [];
-  refunds: string[] = [];
-  async charge(request: ProviderChargeRequest) {
-    this.charges.push(request);
-    return this.inner.charge(request);
-  }
-  async refund(providerRef: string, amountCents: number) {
-    this.refunds.push(providerRef);
-    return this.inner.refund(providerRef, amountCents);
-  }
-}
-
 function setup() {
   const store = new FakePaymentsStore();
-  const provider = new RecordingProvider();
+  const provider = new RecordingPaymentProvider(NOW);
   const service = new PaymentsService({ store, provider, now: () => NOW });
   return { store, provider, service };
 }

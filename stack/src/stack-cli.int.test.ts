@@ -13,7 +13,8 @@ describe('npm start (stack up), as a user runs it', () => {
   chmodSync(stateDir, 0o755);
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
-  it('starts PostgreSQL and the monolith, serves the API, and Ctrl-C leaves no process behind', async () => {
+  /** `npm start` in this state folder on free ports, its output collected. */
+  async function stackUp() {
     const [pgPort, monolithPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
       env: { ...process.env, STACK_STATE_DIR: stateDir, PG_PORT: String(pgPort), MONOLITH_PORT: String(monolithPort), LOG_LEVEL: 'warn' },
@@ -23,21 +24,26 @@ describe('npm start (stack up), as a user runs it', () => {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { child, monolithPort, output: () => output, exited };
+  }
+
+  it('starts PostgreSQL and the monolith, serves the API, and Ctrl-C leaves no process behind', async () => {
+    const { child, monolithPort, output, exited } = await stackUp();
 
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        if (output.includes('press Ctrl-C')) {
+        if (output().includes('press Ctrl-C')) {
           clearInterval(timer);
           resolve();
         }
       }, 100);
       void exited.then((code) => {
         clearInterval(timer);
-        reject(new Error(`stack exited early with ${code}:\n${output}`));
+        reject(new Error(`stack exited early with ${code}:\n${output()}`));
       });
     });
 
-    expect(output).toContain(`http://127.0.0.1:${monolithPort}`);
+    expect(output()).toContain(`http://127.0.0.1:${monolithPort}`);
     const ready = await fetch(`http://127.0.0.1:${monolithPort}/readyz`);
     expect(ready.status).toBe(200);
     const postgresPid = Number(readFileSync(join(stateDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[0]);
@@ -45,22 +51,14 @@ describe('npm start (stack up), as a user runs it', () => {
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(output).toContain('[stack] stopped.');
+    expect(output()).toContain('[stack] stopped.');
     expect(isAlive(postgresPid)).toBe(false);
     expect(existsSync(join(stateDir, 'postgres/postmaster.pid'))).toBe(false);
     await expect(fetch(`http://127.0.0.1:${monolithPort}/healthz`)).rejects.toThrow();
   });
 
   it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', async () => {
-    const [pgPort, monolithPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
-      env: { ...process.env, STACK_STATE_DIR: stateDir, PG_PORT: String(pgPort), MONOLITH_PORT: String(monolithPort), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { child, output, exited } = await stackUp();
 
     // The monolith process exists but is not ready yet: start-up is still waiting for it.
     let monolithPid: number | undefined;
@@ -68,12 +66,12 @@ describe('npm start (stack up), as a user runs it', () => {
       monolithPid = childrenOf(child.pid!).find((c) => c.command.includes('legacy-monolith/dist/server.js'))?.pid;
       if (monolithPid === undefined) await new Promise((r) => setTimeout(r, 20));
     }
-    expect(output).not.toContain('press Ctrl-C');
+    expect(output()).not.toContain('press Ctrl-C');
     const postgresPid = Number(readFileSync(join(stateDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[0]);
 
     child.kill('SIGINT');
     expect(await exited).toBe(130);
-    expect(output).toContain('[stack] stopped.');
+    expect(output()).toContain('[stack] stopped.');
     expect(isAlive(monolithPid)).toBe(false);
     expect(isAlive(postgresPid)).toBe(false);
   });

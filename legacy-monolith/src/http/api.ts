@@ -8,7 +8,7 @@ import type { AccessClaims, AccessTokens, Role } from './access-tokens.js';
  * One declaration per route: the same zod schemas validate the request and describe it in the
  * OpenAPI document, so the document cannot drift from what the code accepts.
  */
-export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, H extends z.ZodObject = z.ZodObject> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express-style path: `/api/products/:id`. */
   path: string;
@@ -19,15 +19,17 @@ export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B ext
   params?: P;
   query?: Q;
   body?: B;
-  /** Request headers worth documenting (e.g. Idempotency-Key). */
-  headers?: z.ZodObject;
+  /** Request headers the route reads (e.g. Idempotency-Key), by name; validated like the rest. */
+  headers?: H;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
 
-export interface HandlerInput<P, Q, B> {
+export interface HandlerInput<P, Q, B, H = unknown> {
   params: P;
   query: Q;
   body: B;
+  /** The declared headers, validated (absent ones are undefined). */
+  headers: H;
   /** Present when the route declares `auth`. */
   user: AccessClaims;
   req: Request;
@@ -52,10 +54,10 @@ export class Api {
   }
 
   /** Registers the route on `router` and in the OpenAPI document. */
-  route<P extends z.ZodType = z.ZodObject, Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUnknown>(
+  route<P extends z.ZodType = z.ZodObject, Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUnknown, H extends z.ZodObject = z.ZodObject>(
     router: Router,
-    def: RouteDefinition<P, Q, B>,
-    handler: (input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<HandlerResult> | HandlerResult,
+    def: RouteDefinition<P, Q, B, H>,
+    handler: (input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>>) => Promise<HandlerResult> | HandlerResult,
   ): void {
     this.document(def);
     const requiredRole: Role | undefined = def.auth === 'admin' ? 'admin' : undefined;
@@ -65,7 +67,8 @@ export class Api {
       const params = parse(def.params, req.params, 'params');
       const query = def.query ? parse(def.query, singleValued(req.query), 'query') : undefined;
       const body = def.body ? parse(def.body, req.body ?? {}, 'body') : undefined;
-      const result = await handler({ params, query, body, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>>);
+      const headers = def.headers ? parse(def.headers, Object.fromEntries(Object.keys(def.headers.shape).map((name) => [name, req.get(name)])), 'headers') : undefined;
+      const result = await handler({ params, query, body, headers, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>>);
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
@@ -77,12 +80,12 @@ export class Api {
     return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({ openapi: '3.1.0', info });
   }
 
-  private document<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(def: RouteDefinition<P, Q, B>): void {
+  private document<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, H extends z.ZodObject>(def: RouteDefinition<P, Q, B, H>): void {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, r] of Object.entries(def.responses)) {
       responses[status] = r.schema ? { description: r.description, content: { 'application/json': { schema: r.schema } } } : { description: r.description };
     }
-    if (def.params || def.query || def.body) responses['400'] ??= { description: 'Invalid request: the message names each invalid field', content: { 'application/json': { schema: ErrorSchema } } };
+    if (def.params || def.query || def.body || def.headers) responses['400'] ??= { description: 'Invalid request: the message names each invalid field', content: { 'application/json': { schema: ErrorSchema } } };
     if (def.auth) {
       responses['401'] ??= { description: 'Missing, malformed, expired or invalid access token', content: { 'application/json': { schema: ErrorSchema } } };
       if (def.auth === 'admin') responses['403'] ??= { description: 'The token lacks the admin role', content: { 'application/json': { schema: ErrorSchema } } };

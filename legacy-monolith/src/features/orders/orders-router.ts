@@ -1,4 +1,3 @@
-import { ValidationError } from '@strangler/platform';
 import { Router } from 'express';
 import { z } from 'zod';
 import { ErrorSchema, type Api } from '../../http/api.js';
@@ -71,10 +70,8 @@ export function ordersRouter(api: Api, service: OrdersService): Router {
         422: problem('cart_empty, order_total_too_large, or idempotency_key_reused'),
       },
     },
-    async ({ user, body, req }) => {
-      const headers = IdempotencyHeaders.safeParse({ 'Idempotency-Key': req.get('idempotency-key') });
-      if (!headers.success) throw ValidationError.fromZod(headers.error, 'headers');
-      const result = await service.checkout(user.sub, body, headers.data['Idempotency-Key']);
+    async ({ user, body, headers }) => {
+      const result = await service.checkout(user.sub, body, headers['Idempotency-Key']);
       const responseHeaders: Record<string, string> = { location: `/api/orders/${result.order.id}` };
       if (result.replayed) responseHeaders['idempotent-replayed'] = 'true';
       return { status: result.status, body: result.order, headers: responseHeaders };

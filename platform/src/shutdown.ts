@@ -16,7 +16,13 @@ export function gracefulShutdown(options: { server?: Server; logger: Logger; cle
     stopping ??= (async () => {
       if (server) {
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // close() closes the idle connections once; a keep-alive connection whose request is in
+          // flight turns idle later and would stay open until keepAliveTimeout (longer than ours).
+          const sweep = setInterval(() => server.closeIdleConnections(), 100);
+          server.close(() => {
+            clearInterval(sweep);
+            resolve();
+          });
           server.closeIdleConnections();
         });
       }

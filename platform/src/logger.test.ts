@@ -15,4 +15,10 @@ describe('redact', () => {
     expect(out.name).toBe('Error');
     expect(out.message).toBe('boom');
   });
+
+  it('never logs a secret however deep it is nested: past the depth limit the value is cut off', () => {
+    let deep: Record<string, unknown> = { password: 'hunter2-deep' };
+    for (let i = 0; i < 10; i += 1) deep = { level: i, inner: deep };
+    expect(JSON.stringify(redact(deep))).not.toContain('hunter2-deep');
+  });
 });

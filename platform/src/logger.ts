@@ -7,7 +7,9 @@ const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|c
 
 /** Replaces values of secret-looking keys so that no token or password ever reaches a log line. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Past the limit nothing is inspected, so nothing is shown: an unchecked object could hold a secret.
+  if (depth > 6) return '[truncated]';
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};

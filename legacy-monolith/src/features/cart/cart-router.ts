@@ -9,7 +9,7 @@ export const CartSchema = z
     items: z.array(
       z
         .object({
-          productId: z.uuid(),
+          productId: z.guid(),
           quantity: z.number().int(),
           sku: z.string().nullable(),
           name: z.string().nullable(),
@@ -26,7 +26,7 @@ export const CartSchema = z
   })
   .meta({ id: 'Cart' });
 
-const ProductParams = z.object({ productId: z.uuid() });
+const ProductParams = z.object({ productId: z.guid() });
 const SetQuantityBody = z.object({ quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) }).strict().meta({ id: 'CartItemQuantity' });
 const problem = (description: string) => ({ description, schema: ErrorSchema });
 

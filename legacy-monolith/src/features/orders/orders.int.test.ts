@@ -87,6 +87,13 @@ describe('cart, checkout and orders over HTTP', () => {
       expect((await put(u.auth, inactive!, 1).expect(422)).body.error.code).toBe('product_inactive');
     });
 
+    it('takes a product id in the same form as the catalog: an unknown non-RFC id is a 404 on both, not a 400 on one', async () => {
+      const u = customer();
+      const id = '00000000-0000-0000-0000-000000000001';
+      await request(t.app).get(`/api/products/${id}`).expect(404);
+      expect((await put(u.auth, id, 1).expect(404)).body.error.code).toBe('product_not_found');
+    });
+
     it('accepts several first items of a new cart at once', async () => {
       const u = customer();
       const ids = await products(...[1, 2, 3, 4].map(() => ({ priceCents: 100, stock: [1, 0] as [number, number] })));

@@ -57,7 +57,9 @@ export class CartService implements CartModule {
       throw new UnprocessableError(`The cart is in ${otherCurrency}; product ${productId} is priced in ${product.currency}`, 'currency_mismatch');
     }
     await this.deps.store.setQuantity(userId, productId, quantity);
-    return this.view(userId);
+    // The lines and products are already loaded: describe the cart without reading both again.
+    const updated = [...others, { productId, quantity }].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+    return this.describe(updated, products);
   }
 
   async removeItem(userId: string, productId: string): Promise<CartView> {

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { ForbiddenError, ValidationError } from '@strangler/platform';
+import { currentContext, ForbiddenError, ValidationError } from '@strangler/platform';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { AccessClaims, AccessTokens, Role } from './access-tokens.js';
@@ -63,6 +63,8 @@ export class Api {
     const requiredRole: Role | undefined = def.auth === 'admin' ? 'admin' : undefined;
     router[def.method](def.path, async (req, res) => {
       const user = def.auth ? this.tokens.verify(req.headers.authorization) : (undefined as unknown as AccessClaims);
+      const context = def.auth ? currentContext() : undefined;
+      if (context) context.userId = user.sub; // log lines of this request carry the caller
       if (requiredRole && user.role !== requiredRole) throw new ForbiddenError(`This operation needs the ${requiredRole} role`);
       const params = parse(def.params, req.params, 'params');
       const query = def.query ? parse(def.query, singleValued(req.query), 'query') : undefined;

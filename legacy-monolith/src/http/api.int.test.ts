@@ -1,0 +1,24 @@
+import { currentContext, errorHandler, createLogger, requestContext } from '@strangler/platform';
+import express, { Router } from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { AccessTokens } from './access-tokens.js';
+import { Api } from './api.js';
+
+describe('Api.route (over HTTP, without a database)', () => {
+  it('puts the caller’s user id into the request context, so log lines of the request carry it', async () => {
+    const tokens = new AccessTokens({ secret: 'a-test-secret-of-at-least-32-characters', issuer: 'test', ttlSeconds: 60 });
+    const api = new Api(tokens);
+    const router = Router();
+    api.route(router, { method: 'get', path: '/whoami', summary: 'test', tags: ['test'], auth: 'user', responses: { 200: { description: 'ok' } } }, () => ({
+      status: 200,
+      body: { userId: currentContext()?.userId ?? null },
+    }));
+    const app = express().use(requestContext()).use(router).use(errorHandler(createLogger('test', 'silent')));
+    const { token } = tokens.sign({ sub: 'user-42', role: 'customer', email: 'u@example.com' });
+
+    const res = await request(app).get('/whoami').set('authorization', `Bearer ${token}`).expect(200);
+
+    expect(res.body).toEqual({ userId: 'user-42' });
+  });
+});

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@strangler/platform';
+import jwt from 'jsonwebtoken';
 import { composeMonolith } from '../legacy-monolith/src/compose.js';
 import { readConfig } from '../legacy-monolith/src/config.js';
 import { createTestDatabase, MONOLITH_TEMPLATE, type TestDatabase } from './database.js';
@@ -14,6 +16,8 @@ export interface TestMonolith {
   app: ReturnType<typeof composeMonolith>['app'];
   /** Listens on a free port when `listen` was asked for. */
   url?: string;
+  /** An Authorization header for a made-up user of that role (the API trusts the token; no account is needed). */
+  bearer(role: 'customer' | 'admin', userId?: string): string;
   close(): Promise<void>;
 }
 
@@ -38,10 +42,32 @@ export async function startTestMonolith(options: { listen?: boolean; env?: Recor
     monolith,
     app: monolith.app,
     url,
+    bearer: (role, userId = randomUUID()) => `Bearer ${monolith.tokens.sign({ sub: userId, role, email: `${userId}@example.com` }).token}`,
     close: async () => {
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await monolith.close();
       await db.drop();
     },
   };
+}
+
+/** An Authorization header with a token that expired a minute ago (right secret and issuer). */
+export function expiredBearer(role: 'customer' | 'admin'): string {
+  const token = jwt.sign({ role, email: 'expired@example.com', exp: Math.floor(Date.now() / 1000) - 60 }, TEST_JWT_SECRET, {
+    algorithm: 'HS256',
+    subject: randomUUID(),
+    issuer: 'legacy-monolith',
+  });
+  return `Bearer ${token}`;
+}
+
+/** An Authorization header with a well-formed, unexpired token signed with another secret. */
+export function forgedBearer(role: 'customer' | 'admin'): string {
+  const token = jwt.sign({ role, email: 'forged@example.com' }, 'another-secret-that-is-at-least-32-characters', {
+    algorithm: 'HS256',
+    subject: randomUUID(),
+    issuer: 'legacy-monolith',
+    expiresIn: 600,
+  });
+  return `Bearer ${token}`;
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMonolith, TEST_JWT_SECRET, type TestMonolith } from '../../../../test-support/monolith.js';
+import { expiredBearer, forgedBearer, startTestMonolith, type TestMonolith } from '../../../../test-support/monolith.js';
 
 interface ProductBody {
   id: string;
@@ -20,8 +19,8 @@ describe('catalog over HTTP', () => {
 
   beforeAll(async () => {
     t = await startTestMonolith();
-    admin = `Bearer ${t.monolith.tokens.sign({ sub: randomUUID(), role: 'admin', email: 'root@example.com' }).token}`;
-    customer = `Bearer ${t.monolith.tokens.sign({ sub: randomUUID(), role: 'customer', email: 'cust@example.com' }).token}`;
+    admin = t.bearer('admin');
+    customer = t.bearer('customer');
     const category = await t.monolith.prisma.category.create({ data: { id: randomUUID(), slug: 'fixture-kitchen', name: 'Fixture Kitchen' } });
     const rows = [
       { sku: 'FIX-KETTLE', name: 'Kettle Steel', description: 'Boils water fast', priceCents: 3999 },
@@ -213,23 +212,12 @@ describe('catalog over HTTP', () => {
     });
 
     it('answers an expired token with 401 token_expired', async () => {
-      const expired = jwt.sign({ role: 'admin', email: 'root@example.com', exp: Math.floor(Date.now() / 1000) - 60 }, TEST_JWT_SECRET, {
-        algorithm: 'HS256',
-        subject: randomUUID(),
-        issuer: 'legacy-monolith',
-      });
-      const res = await request(t.app).delete(`/api/products/${fixtures[0]!.id}`).set('authorization', `Bearer ${expired}`).expect(401);
+      const res = await request(t.app).delete(`/api/products/${fixtures[0]!.id}`).set('authorization', expiredBearer('admin')).expect(401);
       expect(res.body.error.code).toBe('token_expired');
     });
 
     it('answers a token signed with another secret with 401 token_invalid', async () => {
-      const forged = jwt.sign({ role: 'admin', email: 'root@example.com' }, 'another-secret-that-is-at-least-32-characters', {
-        algorithm: 'HS256',
-        subject: randomUUID(),
-        issuer: 'legacy-monolith',
-        expiresIn: 600,
-      });
-      const res = await request(t.app).patch(`/api/products/${fixtures[0]!.id}`).set('authorization', `Bearer ${forged}`).send({ name: 'Hacked' }).expect(401);
+      const res = await request(t.app).patch(`/api/products/${fixtures[0]!.id}`).set('authorization', forgedBearer('admin')).send({ name: 'Hacked' }).expect(401);
       expect(res.body.error.code).toBe('token_invalid');
     });
 

@@ -10,7 +10,7 @@ describe('inventory against real PostgreSQL', () => {
 
   beforeAll(async () => {
     t = await startTestMonolith();
-    admin = `Bearer ${t.monolith.tokens.sign({ sub: randomUUID(), role: 'admin', email: 'root@example.com' }).token}`;
+    admin = t.bearer('admin');
     for (const [id, name] of [['ams', 'Amsterdam'], ['ber', 'Berlin']] as const) {
       await t.monolith.prisma.warehouse.upsert({ where: { id }, create: { id, name }, update: {} });
     }
@@ -111,7 +111,7 @@ describe('inventory against real PostgreSQL', () => {
     it('needs an admin: 401 without a token, 403 for a customer', async () => {
       const id = await product();
       await request(t.app).post(`/api/inventory/${id}/adjustments`).send({ warehouseId: 'ams', delta: 1, reason: 'x' }).expect(401);
-      const customer = `Bearer ${t.monolith.tokens.sign({ sub: randomUUID(), role: 'customer', email: 'c@example.com' }).token}`;
+      const customer = t.bearer('customer');
       await adjust(id, { warehouseId: 'ams', delta: 1, reason: 'x' }, customer).expect(403);
       expect(await units(id)).toEqual({});
     });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestMonolith, TEST_JWT_SECRET, type TestMonolith } from '../../../../test-support/monolith.js';
+import { expiredBearer, forgedBearer, startTestMonolith, type TestMonolith } from '../../../../test-support/monolith.js';
 
 const GOOD_CARD = { number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' };
 const WAREHOUSES = ['it-wh-a', 'it-wh-b'];
@@ -24,7 +23,7 @@ describe('cart, checkout and orders over HTTP', () => {
   /** A customer of its own, so that every test starts from an empty cart and history. */
   function customer(role: 'customer' | 'admin' = 'customer') {
     const id = randomUUID();
-    return { id, auth: `Bearer ${t.monolith.tokens.sign({ sub: id, role, email: `${id}@example.com` }).token}` };
+    return { id, auth: t.bearer(role, id) };
   }
 
   /** Fresh products, each with `stock[i]` units in the warehouses (a, b). */
@@ -384,10 +383,8 @@ describe('cart, checkout and orders over HTTP', () => {
     });
 
     it('answers 401 token_invalid for a token signed with another secret and 401 token_expired for an expired one', async () => {
-      const forged = jwt.sign({ role: 'customer', email: 'x@example.com' }, 'another-secret-that-is-32-characters-long', { subject: randomUUID(), issuer: 'legacy-monolith' });
-      expect((await request(t.app).get('/api/cart').set('authorization', `Bearer ${forged}`).expect(401)).body.error.code).toBe('token_invalid');
-      const expired = jwt.sign({ role: 'customer', email: 'x@example.com', exp: Math.floor(Date.now() / 1000) - 60 }, TEST_JWT_SECRET, { subject: randomUUID(), issuer: 'legacy-monolith' });
-      expect((await request(t.app).get('/api/orders').set('authorization', `Bearer ${expired}`).expect(401)).body.error.code).toBe('token_expired');
+      expect((await request(t.app).get('/api/cart').set('authorization', forgedBearer('customer')).expect(401)).body.error.code).toBe('token_invalid');
+      expect((await request(t.app).get('/api/orders').set('authorization', expiredBearer('customer')).expect(401)).body.error.code).toBe('token_expired');
     });
   });
 });

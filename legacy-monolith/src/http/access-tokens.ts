@@ -27,7 +27,8 @@ export class AccessTokens {
   /** Throws UnauthorizedError with a code that says what is wrong (missing, malformed, expired, invalid). */
   verify(authorization: string | undefined): AccessClaims {
     if (!authorization) throw new UnauthorizedError('Missing bearer token', 'token_missing');
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization.trim());
+    // The scheme name is case-insensitive and may be followed by several spaces (RFC 7235).
+    const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization.trim());
     if (!match) throw new UnauthorizedError('Malformed Authorization header: expected "Bearer <jwt>"', 'token_malformed');
     try {
       const payload = jwt.verify(match[1]!, this.options.secret, { algorithms: ['HS256'], issuer: this.options.issuer });

@@ -57,4 +57,12 @@ describe('users and auth over HTTP', () => {
     const res = await request(t.app).get('/api/users/me').expect(401);
     expect(res.body.error.code).toBe('token_missing');
   });
+
+  it('accepts the bearer scheme in any letter case and after more than one space (RFC 7235)', async () => {
+    const session = await request(t.app).post('/api/auth/register').send({ email: 'ada@example.com', password: 'ada-lovelace-1815', name: 'Ada' }).expect(201);
+    for (const header of [`bearer ${session.body.accessToken}`, `BEARER ${session.body.accessToken}`, `Bearer   ${session.body.accessToken}`]) {
+      const me = await request(t.app).get('/api/users/me').set('authorization', header).expect(200);
+      expect(me.body.email).toBe('ada@example.com');
+    }
+  });
 });

@@ -66,4 +66,13 @@ describe('the monolith over HTTP', () => {
     const bracketed = await request(t.app).get('/api/products?limit[]=5').expect(400);
     expect(bracketed.body.error).toMatchObject({ code: 'validation_failed', message: 'query.limit: must be given once, as a plain value' });
   });
+
+  it('answers a body that is not JSON (by its content type) with 415, not with every field reported missing', async () => {
+    const res = await request(t.app)
+      .post('/api/auth/login')
+      .set('content-type', 'text/plain')
+      .send(JSON.stringify({ email: 'alice@example.com', password: 'alice-demo-password' }))
+      .expect(415);
+    expect(res.body.error).toMatchObject({ code: 'unsupported_media_type', message: 'The request body must be JSON (Content-Type: application/json)' });
+  });
 });

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { currentContext, ForbiddenError, ValidationError } from '@strangler/platform';
+import { AppError, currentContext, ForbiddenError, ValidationError } from '@strangler/platform';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { AccessClaims, AccessTokens, Role } from './access-tokens.js';
@@ -68,6 +68,8 @@ export class Api {
       if (requiredRole && user.role !== requiredRole) throw new ForbiddenError(`This operation needs the ${requiredRole} role`);
       const params = parse(def.params, req.params, 'params');
       const query = def.query ? parse(def.query, singleValued(req.query), 'query') : undefined;
+      // express.json() leaves req.body undefined for another content type: say so, rather than report every field missing.
+      if (def.body && req.body === undefined && hasBody(req)) throw new AppError(415, 'unsupported_media_type', 'The request body must be JSON (Content-Type: application/json)');
       const body = def.body ? parse(def.body, req.body ?? {}, 'body') : undefined;
       const headers = def.headers ? parse(def.headers, Object.fromEntries(Object.keys(def.headers.shape).map((name) => [name, req.get(name)])), 'headers') : undefined;
       const result = await handler({ params, query, body, headers, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>>);
@@ -88,6 +90,7 @@ export class Api {
       responses[status] = r.schema ? { description: r.description, content: { 'application/json': { schema: r.schema } } } : { description: r.description };
     }
     if (def.params || def.query || def.body || def.headers) responses['400'] ??= { description: 'Invalid request: the message names each invalid field', content: { 'application/json': { schema: ErrorSchema } } };
+    if (def.body) responses['415'] ??= { description: 'The request body is not application/json', content: { 'application/json': { schema: ErrorSchema } } };
     if (def.auth) {
       responses['401'] ??= { description: 'Missing, malformed, expired or invalid access token', content: { 'application/json': { schema: ErrorSchema } } };
       if (def.auth === 'admin') responses['403'] ??= { description: 'The token lacks the admin role', content: { 'application/json': { schema: ErrorSchema } } };
@@ -116,6 +119,10 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, locat
   const withNul = pathsOfNulText(result.data, [location]);
   if (withNul.length > 0) throw invalidFields(withNul, 'must not contain the NUL character (U+0000)');
   return result.data;
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
 }
 
 /** Every query parameter is a single value: `?page=1&page=2` or `?limit[]=5` is a 400 naming it, not a silent guess. */

@@ -31,6 +31,10 @@ export interface CartView {
   currency: string | null;
 }
 
+function cartFull(): UnprocessableError {
+  return new UnprocessableError(`A cart holds at most ${MAX_CART_LINES} different products`, 'cart_full');
+}
+
 /** A cart per user: lines of product and quantity; names and prices always come fresh from the catalog. */
 export class CartService implements CartModule {
   constructor(private readonly deps: { store: CartStore; catalog: CatalogModule }) {}
@@ -51,12 +55,13 @@ export class CartService implements CartModule {
     if (!product) throw new AppError(404, 'product_not_found', `Product ${productId} does not exist`);
     if (!product.active) throw new UnprocessableError(`Product ${productId} is not for sale`, 'product_inactive', { productId });
     const others = lines.filter((l) => l.productId !== productId);
-    if (others.length >= MAX_CART_LINES) throw new UnprocessableError(`A cart holds at most ${MAX_CART_LINES} different products`, 'cart_full');
+    if (others.length >= MAX_CART_LINES) throw cartFull();
     const otherCurrency = others.map((l) => products.get(l.productId)?.currency).find((c) => c !== undefined);
     if (otherCurrency && otherCurrency !== product.currency) {
       throw new UnprocessableError(`The cart is in ${otherCurrency}; product ${productId} is priced in ${product.currency}`, 'currency_mismatch');
     }
-    await this.deps.store.setQuantity(userId, productId, quantity);
+    // The store checks the limit again under the cart's row lock: of concurrent additions, only those that fit succeed.
+    if (!(await this.deps.store.setQuantity(userId, productId, quantity, MAX_CART_LINES))) throw cartFull();
     // The lines and products are already loaded: describe the cart without reading both again.
     const updated = [...others, { productId, quantity }].sort((a, b) => (a.productId < b.productId ? -1 : 1));
     return this.describe(updated, products);

@@ -6,8 +6,12 @@ export interface CartStore {
   lines(userId: string, tx?: Tx): Promise<CartLine[]>;
   /** Like `lines`, but locks the cart row until `tx` ends (SELECT ... FOR UPDATE). */
   lockLines(userId: string, tx: Tx): Promise<CartLine[]>;
-  /** Creates the cart if needed and sets the line's quantity (insert or replace). */
-  setQuantity(userId: string, productId: string, quantity: number, tx?: Tx): Promise<void>;
+  /**
+   * Creates the cart if needed and sets the line's quantity (insert or replace), atomically with
+   * the check that a new line keeps the cart within `maxLines` lines; false (nothing written) when
+   * it would not. Concurrent changes of one cart take turns on its row lock.
+   */
+  setQuantity(userId: string, productId: string, quantity: number, maxLines: number): Promise<boolean>;
   /** False when the product was not in the cart. */
   removeLine(userId: string, productId: string, tx?: Tx): Promise<boolean>;
   clear(userId: string, tx?: Tx): Promise<void>;

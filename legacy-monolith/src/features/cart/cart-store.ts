@@ -17,13 +17,14 @@ export class PrismaCartStore implements CartStore {
     return this.lines(userId, tx);
   }
 
-  async setQuantity(userId: string, productId: string, quantity: number, tx?: Tx): Promise<void> {
-    const db = clientOf(this.prisma, tx);
-    const cart = await db.cart.upsert({ where: { userId }, create: { userId }, update: { updatedAt: new Date() } });
-    await db.cartItem.upsert({
-      where: { cartId_productId: { cartId: cart.id, productId } },
-      create: { cartId: cart.id, productId, quantity },
-      update: { quantity },
+  async setQuantity(userId: string, productId: string, quantity: number, maxLines: number): Promise<boolean> {
+    return this.prisma.$transaction(async (db) => {
+      // Writing the cart row locks it until commit: a concurrent change of this cart (or its checkout) waits here.
+      const cart = await db.cart.upsert({ where: { userId }, create: { userId }, update: { updatedAt: new Date() } });
+      const line = { cartId_productId: { cartId: cart.id, productId } };
+      if (!(await db.cartItem.findUnique({ where: line })) && (await db.cartItem.count({ where: { cartId: cart.id } })) >= maxLines) return false;
+      await db.cartItem.upsert({ where: line, create: { cartId: cart.id, productId, quantity }, update: { quantity } });
+      return true;
     });
   }
 

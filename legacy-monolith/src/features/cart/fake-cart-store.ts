@@ -17,10 +17,12 @@ export class FakeCartStore implements CartStore, Snapshottable {
     return this.lines(userId);
   }
 
-  async setQuantity(userId: string, productId: string, quantity: number): Promise<void> {
+  async setQuantity(userId: string, productId: string, quantity: number, maxLines: number): Promise<boolean> {
     const cart = this.carts.get(userId) ?? new Map<string, number>();
+    if (!cart.has(productId) && cart.size >= maxLines) return false;
     cart.set(productId, quantity);
     this.carts.set(userId, cart);
+    return true;
   }
 
   async removeLine(userId: string, productId: string): Promise<boolean> {

@@ -103,6 +103,18 @@ describe('cart, checkout and orders over HTTP', () => {
       expect((await request(t.app).get('/api/cart').set('authorization', u.auth).expect(200)).body.itemCount).toBe(4);
     });
 
+    it('never lets products added at once take a cart past 50 different products', async () => {
+      const u = customer();
+      const ids = await products(...Array.from({ length: 55 }, () => ({ priceCents: 100, stock: [0, 0] as [number, number] })));
+      for (const id of ids.slice(0, 49)) await put(u.auth, id, 1).expect(200);
+
+      const results = await Promise.all(ids.slice(49).map((id) => put(u.auth, id, 1)));
+
+      expect(results.map((r) => r.status).sort()).toEqual([200, 422, 422, 422, 422, 422]);
+      expect(results.filter((r) => r.status === 422).map((r) => r.body.error.code)).toEqual(['cart_full', 'cart_full', 'cart_full', 'cart_full', 'cart_full']);
+      expect((await request(t.app).get('/api/cart').set('authorization', u.auth).expect(200)).body.items).toHaveLength(50);
+    });
+
     it('answers 400 naming the field for a quantity outside 1..100 or a product id that is not a uuid', async () => {
       const u = customer();
       const [a] = await products({ priceCents: 100, stock: [1, 0] });

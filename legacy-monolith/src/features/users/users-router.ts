@@ -23,9 +23,10 @@ const RegisterBody = z
     password: z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(256),
     name: z.string().trim().min(1).max(100),
   })
+  .strict()
   .meta({ id: 'RegisterRequest' });
 
-const LoginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) }).meta({ id: 'LoginRequest' });
+const LoginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) }).strict().meta({ id: 'LoginRequest' });
 
 export function usersRouter(api: Api, users: UsersService): Router {
   const router = Router();

@@ -65,4 +65,10 @@ describe('users and auth over HTTP', () => {
       expect(me.body.email).toBe('ada@example.com');
     }
   });
+
+  it('rejects unknown fields such as a self-assigned role with 400, as every other body of the API does', async () => {
+    const res = await request(t.app).post('/api/auth/register').send({ email: 'mallory@example.com', password: 'mallory-password-1', name: 'Mallory', role: 'admin' }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed', details: [{ field: 'body', reason: 'Unrecognized key: "role"' }] });
+    await request(t.app).post('/api/auth/login').send({ email: 'mallory@example.com', password: 'mallory-password-1', remember: true }).expect(400);
+  });
 });

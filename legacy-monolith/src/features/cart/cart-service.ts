@@ -1,4 +1,4 @@
-import { AppError, UnprocessableError } from '@strangler/platform';
+import { NotFoundError, UnprocessableError } from '@strangler/platform';
 import type { Tx } from '../../db/transaction.js';
 import type { CatalogModule, ProductForOrder } from '../catalog/catalog-module.js';
 import type { CartLine, CartModule } from './cart-module.js';
@@ -52,7 +52,7 @@ export class CartService implements CartModule {
     const lines = await this.deps.store.lines(userId);
     const products = await this.products([productId, ...lines.map((l) => l.productId)]);
     const product = products.get(productId);
-    if (!product) throw new AppError(404, 'product_not_found', `Product ${productId} does not exist`);
+    if (!product) throw new NotFoundError(`Product ${productId} does not exist`, 'product_not_found');
     if (!product.active) throw new UnprocessableError(`Product ${productId} is not for sale`, 'product_inactive', { productId });
     const others = lines.filter((l) => l.productId !== productId);
     if (others.length >= MAX_CART_LINES) throw cartFull();
@@ -68,7 +68,7 @@ export class CartService implements CartModule {
   }
 
   async removeItem(userId: string, productId: string): Promise<CartView> {
-    if (!(await this.deps.store.removeLine(userId, productId))) throw new AppError(404, 'cart_item_not_found', `Product ${productId} is not in the cart`);
+    if (!(await this.deps.store.removeLine(userId, productId))) throw new NotFoundError(`Product ${productId} is not in the cart`, 'cart_item_not_found');
     return this.view(userId);
   }
 

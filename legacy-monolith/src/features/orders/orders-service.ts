@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { AppError, ConflictError, UnprocessableError } from '@strangler/platform';
+import { ConflictError, NotFoundError, UnprocessableError } from '@strangler/platform';
 import type { TransactionRunner, Tx } from '../../db/transaction.js';
 import { offsetOf, pageOf, type Page } from '../../pagination.js';
 import type { CartModule } from '../cart/cart-module.js';
@@ -172,8 +172,8 @@ function canSee(order: OrderRecord, caller: Caller): boolean {
   return order.userId === caller.userId || caller.role === 'admin';
 }
 
-function notFound(orderId: string): AppError {
-  return new AppError(404, 'order_not_found', `Order ${orderId} does not exist`);
+function notFound(orderId: string): NotFoundError {
+  return new NotFoundError(`Order ${orderId} does not exist`, 'order_not_found');
 }
 
 function money(cents: number, currency: string): string {

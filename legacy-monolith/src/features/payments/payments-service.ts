@@ -1,4 +1,4 @@
-import { AppError, ValidationError } from '@strangler/platform';
+import { AppError, ConflictError, ValidationError } from '@strangler/platform';
 import type { Tx } from '../../db/transaction.js';
 import { last4, passesLuhn } from './card.js';
 import type { DeclineReason, PaymentProvider } from './payment-provider.js';
@@ -37,7 +37,7 @@ export class PaymentsService implements PaymentsModule {
   /** Refunds the order's captured payment in full; refunding an already refunded payment is a no-op. */
   async refund(orderId: string, tx: Tx): Promise<void> {
     const payment = await this.deps.store.findByOrder(orderId, tx);
-    if (!payment) throw new AppError(409, 'payment_not_found', `Order ${orderId} has no payment to refund`);
+    if (!payment) throw new ConflictError(`Order ${orderId} has no payment to refund`, 'payment_not_found');
     if (payment.status === 'refunded') return;
     // Claim the refund in the database first: of two concurrent refunds only one reaches the provider.
     if (!(await this.deps.store.markRefunded(orderId, this.now(), tx))) return;

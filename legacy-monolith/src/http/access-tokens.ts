@@ -3,6 +3,9 @@ import { UnauthorizedError } from '@strangler/platform';
 
 export type Role = 'customer' | 'admin';
 
+/** User ids are UUIDs; a subject of another form would only fail later, in the database. */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface AccessClaims {
   /** User id. */
   sub: string;
@@ -32,7 +35,7 @@ export class AccessTokens {
     if (!match) throw new UnauthorizedError('Malformed Authorization header: expected "Bearer <jwt>"', 'token_malformed');
     try {
       const payload = jwt.verify(match[1]!, this.options.secret, { algorithms: ['HS256'], issuer: this.options.issuer });
-      if (typeof payload === 'string' || typeof payload.sub !== 'string' || (payload.role !== 'customer' && payload.role !== 'admin')) {
+      if (typeof payload === 'string' || typeof payload.sub !== 'string' || !USER_ID.test(payload.sub) || (payload.role !== 'customer' && payload.role !== 'admin')) {
         throw new UnauthorizedError('Token claims are invalid', 'token_invalid');
       }
       return { sub: payload.sub, role: payload.role, email: String(payload.email ?? '') };

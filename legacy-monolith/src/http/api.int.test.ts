@@ -15,10 +15,10 @@ describe('Api.route (over HTTP, without a database)', () => {
       body: { userId: currentContext()?.userId ?? null },
     }));
     const app = express().use(requestContext()).use(router).use(errorHandler(createLogger('test', 'silent')));
-    const { token } = tokens.sign({ sub: 'user-42', role: 'customer', email: 'u@example.com' });
+    const { token } = tokens.sign({ sub: '00000000-0000-4000-8000-000000000042', role: 'customer', email: 'u@example.com' });
 
     const res = await request(app).get('/whoami').set('authorization', `Bearer ${token}`).expect(200);
 
-    expect(res.body).toEqual({ userId: 'user-42' });
+    expect(res.body).toEqual({ userId: '00000000-0000-4000-8000-000000000042' });
   });
 });

@@ -71,4 +71,9 @@ describe('users and auth over HTTP', () => {
     expect(res.body.error).toMatchObject({ code: 'validation_failed', details: [{ field: 'body', reason: 'Unrecognized key: "role"' }] });
     await request(t.app).post('/api/auth/login').send({ email: 'mallory@example.com', password: 'mallory-password-1', remember: true }).expect(400);
   });
+
+  it('answers a correctly signed token whose subject is not a user id with 401 token_invalid, not a 500', async () => {
+    const res = await request(t.app).get('/api/users/me').set('authorization', t.bearer('customer', 'not-a-user-id')).expect(401);
+    expect(res.body.error.code).toBe('token_invalid');
+  });
 });

@@ -17,6 +17,7 @@ import {
 } from '../test/cdc-test-kit.js';
 import { bootstrapCdc, resetCdc, type BootstrapResult } from './bootstrap/bootstrap.js';
 import { getConnectorStatus } from './bootstrap/connect-client.js';
+import { collectCdcStatus, formatCdcStatus, isHealthy } from './status/status.js';
 
 let runtime: TestCdcRuntime;
 let monolith: MonolithDatabase;
@@ -148,5 +149,24 @@ describe('change data capture of the catalog tables', () => {
     );
     await products.waitFor((es) => es.some(forId(id)), 60_000, 'the insert after re-bootstrap');
     expect(products.events.filter((e) => e.value?.op === 'r').length).toBe(before);
+  });
+
+  it('reports the connector RUNNING, the slot with its lag, and the end offset of each CDC topic', async () => {
+    const status = await collectCdcStatus({ brokers: runtime.brokers, connectUrl: runtime.connectUrl, database: monolith.settings });
+    expect(isHealthy(status)).toBe(true);
+    expect(status.connectors.find((c) => c.name === boot.names.connector)).toMatchObject({
+      state: 'RUNNING',
+      topicPrefix: boot.names.topicPrefix,
+      tasks: [{ id: 0, state: 'RUNNING' }],
+    });
+    const slot = status.slots.find((s) => s.slot === boot.names.slot);
+    expect(slot).toMatchObject({ database: monolith.db.name, active: true });
+    expect(slot?.lagBytes).toBeGreaterThanOrEqual(0);
+    const productsTopic = status.topics.find((t) => t.topic === `${boot.names.topicPrefix}.public.products`);
+    expect(productsTopic?.partitions).toBe(3);
+    expect(productsTopic?.endOffset).toBeGreaterThanOrEqual(products.events.length);
+    const table = formatCdcStatus(status);
+    expect(table).toContain(boot.names.connector);
+    expect(table).toContain(boot.names.slot);
   });
 });

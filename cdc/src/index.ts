@@ -20,3 +20,4 @@ export {
   ConnectError,
   type ConnectorStatus,
 } from './bootstrap/connect-client.js';
+export { collectCdcStatus, formatCdcStatus, isHealthy, type CdcStatus } from './status/status.js';

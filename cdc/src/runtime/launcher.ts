@@ -283,7 +283,9 @@ export function connectProperties(
       'rest.advertised.host.name=127.0.0.1',
       `rest.advertised.port=${o.connectPort}`,
       `plugin.path=${pluginDir}`,
-      'plugin.discovery=hybrid_warn',
+      // The Debezium plugin and Connect's own plugins ship ServiceLoader manifests: skipping the reflective
+      // scan saves about 7 s of start-up (more on a busy machine).
+      'plugin.discovery=service_load',
       // One worker: no need to wait for others to rejoin before reassigning tasks after a restart.
       'scheduled.rebalance.max.delay.ms=0',
     ].join('\n') + '\n'

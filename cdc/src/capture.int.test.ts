@@ -53,7 +53,7 @@ beforeAll(async () => {
     topicPrefix: uniquePrefix('capture'),
   });
   products = await collectEvents(runtime.brokers, `${boot.names.topicPrefix}.public.products`);
-}, 240_000);
+}, 600_000); // the first run on a fresh clone fetches the runtime from Maven Central
 
 afterAll(async () => {
   await products?.stop();

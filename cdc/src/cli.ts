@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm run cdc -- status`: connector and task states, replication slot lag, CDC topic end offsets.
 // `npm run cdc -- bootstrap`: creates the topics and registers the connector (npm start does it too).
+// `npm run cdc -- connect-topics`: Connect's internal topics (docker-compose.yml runs it before Connect).
 // `npm run cdc -- reset`: deletes the connector, wipes Kafka/Connect state, drops the slot and publication.
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadManifests } from '@strangler/manifests';
 import { bootstrapCdc, resetCdc } from './bootstrap/bootstrap.js';
 import type { DatabaseSettings } from './bootstrap/connector-config.js';
+import { ensureConnectInternalTopics } from './runtime/launcher.js';
 import { collectCdcStatus, formatCdcStatus, isHealthy } from './status/status.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -66,6 +68,16 @@ withCommonOptions(program.command('bootstrap').description('create the CDC topic
     console.log(`[cdc] capturing ${result.tables.join(', ')} into ${result.topics.join(', ')}`);
   },
 );
+
+program
+  .command('connect-topics')
+  .description("create Kafka Connect's internal topics with explicit settings (before the worker starts)")
+  .addOption(new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated').env('KAFKA_BROKERS').default('127.0.0.1:9092'))
+  .addOption(new Option('--group <id>', 'the Connect worker group (prefix of its topics)').default('strangler-connect'))
+  .action(async (options: { brokers: string; group: string }) => {
+    await ensureConnectInternalTopics(options.brokers.split(','), options.group);
+    console.log(`[cdc] Connect's internal topics for group ${options.group} are in place`);
+  });
 
 withCommonOptions(program.command('reset').description('delete the connector, wipe Kafka/Connect state, drop the replication slot and publication'))
   .addOption(new Option('--state-dir <dir>', 'the stack state folder').env('STACK_STATE_DIR').default(resolve(REPO_ROOT, '.stack')))

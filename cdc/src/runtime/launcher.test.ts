@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RUNTIME_PROJECT_DIR } from './fetch.js';
 import { brokerProperties, connectProperties, runtimePaths } from './launcher.js';
 
 describe('runtime configuration files', () => {
@@ -26,5 +29,24 @@ describe('runtime configuration files', () => {
     expect(paths.connectPid).toBe('/repo/.stack/connect/connect.pid');
     expect(paths.brokerLog).toBe('/repo/.stack/logs/kafka.log');
     expect(paths.connectLog).toBe('/repo/.stack/logs/connect.log');
+  });
+});
+
+describe('the Connect worker of docker-compose.yml', () => {
+  it('has the same settings as the local worker, except addresses and paths', () => {
+    const parse = (text: string) =>
+      new Map(
+        text
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+      );
+    const compose = parse(readFileSync(join(RUNTIME_PROJECT_DIR, 'connect-compose.properties'), 'utf8'));
+    const local = parse(connectProperties({ brokerPort: 9092, connectPort: 8083, connectGroupId: 'strangler-connect', offsetFlushIntervalMs: 1000 }, '/p'));
+    const addresses = new Set(['bootstrap.servers', 'listeners', 'rest.advertised.host.name', 'plugin.path']);
+    for (const [key, value] of local) {
+      if (!addresses.has(key)) expect([key, compose.get(key)]).toEqual([key, value]);
+    }
+    expect([...compose.keys()].sort()).toEqual([...local.keys()].sort());
   });
 });

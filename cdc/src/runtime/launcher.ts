@@ -292,7 +292,8 @@ export function connectProperties(
   );
 }
 
-async function ensureConnectInternalTopics(brokers: string[], groupId: string): Promise<void> {
+/** Creates Connect's internal topics with explicit settings (before the worker starts, so it does not pick its own). */
+export async function ensureConnectInternalTopics(brokers: string[], groupId = 'strangler-connect'): Promise<void> {
   const kafka = new Kafka({ clientId: 'strangler-cdc-launcher', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import type { ComponentName } from './components.js';
 
 export interface ManagedProcess {
-  name: string;
+  name: ComponentName;
   pid: number;
   /** Resolves when the process has exited, with its exit code (null when killed by a signal). */
   exited: Promise<number | null>;
@@ -13,7 +14,7 @@ export interface ManagedProcess {
  * Starts a child process whose stdout and stderr go to `logFile`. `stop()` sends SIGTERM and, if
  * the process is still alive after the timeout, SIGKILL: nothing is left behind.
  */
-export function startProcess(options: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): ManagedProcess {
+export function startProcess(options: { name: ComponentName; command: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): ManagedProcess {
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child: ChildProcess = spawn(options.command, options.args, {
     cwd: options.cwd,

@@ -41,6 +41,8 @@ export interface CdcRuntime {
   restartConnect(): Promise<void>;
   /** Stops Connect, then the broker: SIGTERM, then SIGKILL after a timeout. */
   stop(): Promise<void>;
+  /** Resolves with `kafka` or `connect` when either JVM exits (crash, kill, stop): for the stack's supervision. */
+  firstExit: Promise<'kafka' | 'connect'>;
 }
 
 interface ResolvedOptions {
@@ -114,7 +116,9 @@ export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRu
     throw err;
   }
 
+  const firstExit = Promise.race([broker.whenExited.then(() => 'kafka' as const), connect.whenExited.then(() => 'connect' as const)]);
   const runtime: CdcRuntime = {
+    firstExit,
     brokers,
     connectUrl,
     get broker() {

@@ -13,6 +13,8 @@ export interface JvmProcess {
   /** Sends a signal without waiting (tests use SIGKILL to simulate a crash). */
   kill(signal: NodeJS.Signals): void;
   exited(): boolean;
+  /** Resolves when the process has exited (for any reason). */
+  whenExited: Promise<void>;
 }
 
 export interface JvmSpec {
@@ -84,22 +86,43 @@ export function startJvm(spec: JvmSpec): JvmProcess {
   child.unref();
   // Reap the child when it exits, so it does not linger as a zombie that still looks alive.
   let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
-  child.on('error', () => {
-    exited = true;
+  const whenExited = new Promise<void>((resolveExit) => {
+    child.on('exit', () => {
+      exited = true;
+      resolveExit();
+    });
+    child.on('error', () => {
+      exited = true;
+      resolveExit();
+    });
   });
   writeFileSync(spec.pidFile, `${child.pid}\n`);
-  return handleFor(spec.name, child.pid, false, spec.logFile, spec.pidFile, () => exited);
+  return handleFor(spec.name, child.pid, false, spec.logFile, spec.pidFile, () => exited, whenExited);
 }
 
 /** A handle for a JVM found running from an earlier start. */
 export function adoptJvm(name: string, pid: number, logFile: string, pidFile: string): JvmProcess {
-  return handleFor(name, pid, true, logFile, pidFile, () => !isAlive(pid));
+  const whenExited = new Promise<void>((resolveExit) => {
+    const timer = setInterval(() => {
+      if (!isAlive(pid)) {
+        clearInterval(timer);
+        resolveExit();
+      }
+    }, 1_000);
+    timer.unref();
+  });
+  return handleFor(name, pid, true, logFile, pidFile, () => !isAlive(pid), whenExited);
 }
 
-function handleFor(name: string, pid: number, reused: boolean, logFile: string, pidFile: string, hasExited: () => boolean): JvmProcess {
+function handleFor(
+  name: string,
+  pid: number,
+  reused: boolean,
+  logFile: string,
+  pidFile: string,
+  hasExited: () => boolean,
+  whenExited: Promise<void>,
+): JvmProcess {
   const gone = () => hasExited() || !isAlive(pid);
   return {
     name,
@@ -107,6 +130,7 @@ function handleFor(name: string, pid: number, reused: boolean, logFile: string, 
     reused,
     logFile,
     exited: gone,
+    whenExited,
     kill: (signal) => {
       if (!gone()) process.kill(pid, signal);
     },

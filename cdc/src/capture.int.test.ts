@@ -16,7 +16,9 @@ import {
   type TestCdcRuntime,
 } from '../test/cdc-test-kit.js';
 import { bootstrapCdc, resetCdc, type BootstrapResult } from './bootstrap/bootstrap.js';
-import { getConnectorStatus } from './bootstrap/connect-client.js';
+import { deleteConnector, getConnectorStatus, putConnectorConfig, waitForConnectorRunning } from './bootstrap/connect-client.js';
+import { buildConnectorConfig, cdcNames } from './bootstrap/connector-config.js';
+import { dropSlotAndPublication } from './bootstrap/postgres-setup.js';
 import { collectCdcStatus, formatCdcStatus, isHealthy } from './status/status.js';
 
 let runtime: TestCdcRuntime;
@@ -168,5 +170,21 @@ describe('change data capture of the catalog tables', () => {
     const table = formatCdcStatus(status);
     expect(table).toContain(boot.names.connector);
     expect(table).toContain(boot.names.slot);
+  });
+
+  it("reports a failed task with its error trace: a connector registered without the bootstrap's publication", async () => {
+    const intruder = cdcNames(`${boot.names.topicPrefix}x`);
+    const config = buildConnectorConfig(intruder, monolith.settings, boot.tables);
+    try {
+      await putConnectorConfig(runtime.connectUrl, intruder.connector, config);
+      await expect(waitForConnectorRunning(runtime.connectUrl, intruder.connector, 60_000)).rejects.toThrow(
+        new RegExp(`task 0 of connector ${intruder.connector} FAILED:\\n.*Publication autocreation is disabled`),
+      );
+    } finally {
+      await deleteConnector(runtime.connectUrl, intruder.connector);
+      await dropSlotAndPublication(monolith.settings, intruder);
+    }
+    const status = await getConnectorStatus(runtime.connectUrl, boot.names.connector);
+    expect(status?.tasks.map((t) => t.state)).toEqual(['RUNNING']);
   });
 });

@@ -30,7 +30,7 @@ export async function startTestCdcRuntime(name: string): Promise<TestCdcRuntime>
     stateDir,
     destroy: async () => {
       await runtime.stop();
-      rmSync(stateDir, { recursive: true, force: true });
+      if (!process.env.KEEP_CDC_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
     },
   });
 }

@@ -96,12 +96,13 @@ export async function restartConnector(connectUrl: string, name: string): Promis
 }
 
 /**
- * Waits until the connector and every task are RUNNING (and at least one task exists). A FAILED
+ * Waits until the connector and every task are RUNNING (at least one task), steadily for a second. A FAILED
  * connector or task stops the wait with its error trace.
  */
 export async function waitForConnectorRunning(connectUrl: string, name: string, timeoutMs = 120_000): Promise<ConnectorStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: ConnectorStatus | undefined;
+  let runningSince: number | undefined;
   while (Date.now() < deadline) {
     last = await getConnectorStatus(connectUrl, name).catch(() => undefined);
     if (last) {
@@ -110,7 +111,10 @@ export async function waitForConnectorRunning(connectUrl: string, name: string, 
       }
       const failed = last.tasks.find((t) => t.state === 'FAILED');
       if (failed) throw new ConnectError(`task ${failed.id} of connector ${name} FAILED:\n${failed.trace ?? '(no trace)'}`);
-      if (last.connector.state === 'RUNNING' && last.tasks.length > 0 && last.tasks.every((t) => t.state === 'RUNNING')) return last;
+      const running = last.connector.state === 'RUNNING' && last.tasks.length > 0 && last.tasks.every((t) => t.state === 'RUNNING');
+      // A task reports RUNNING when it starts, and can fail a moment later: RUNNING must hold for a second.
+      if (running && runningSince !== undefined && Date.now() - runningSince >= 1_000) return last;
+      runningSince = running ? (runningSince ?? Date.now()) : undefined;
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -27,6 +28,11 @@ export interface CdcRuntimeOptions {
   offsetFlushIntervalMs?: number;
   /** How long to wait for each component to be ready. */
   readyTimeoutMs?: number;
+  /**
+   * When this Node process exits without calling stop() (an uncaught error), send SIGTERM to the JVMs
+   * it started, so none is left behind. Default true.
+   */
+  stopOnExit?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -116,6 +122,14 @@ export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRu
     throw err;
   }
 
+  // Last resort: an 'exit' handler cannot wait, so a detached shell stops the JVMs in order after
+  // this process is gone (Connect first: without its broker, Connect's shutdown can hang).
+  const terminateOnExit = () => {
+    const pids = [connect, broker].filter((jvm) => !jvm.reused && !jvm.exited()).map((jvm) => jvm.pid);
+    if (pids.length > 0) spawnReaper(pids);
+  };
+  if (options.stopOnExit !== false) process.once('exit', terminateOnExit);
+
   const firstExit = Promise.race([broker.whenExited.then(() => 'kafka' as const), connect.whenExited.then(() => 'connect' as const)]);
   const runtime: CdcRuntime = {
     firstExit,
@@ -136,11 +150,19 @@ export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRu
       connect = await startOrReuseConnect(o, artifacts, paths);
     },
     stop: async () => {
+      process.removeListener('exit', terminateOnExit);
       await connect.stop(30_000);
       await broker.stop(30_000);
     },
   };
   return runtime;
+}
+
+/** Stops each pid in turn (SIGTERM, then SIGKILL after 30 s) from a detached shell that outlives this process. */
+function spawnReaper(pids: number[]): void {
+  const stop = 'stop() { kill -TERM "$1" 2>/dev/null || return 0; i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; kill -KILL "$1" 2>/dev/null; return 0; }';
+  const script = `${stop}; ${pids.map((pid) => `stop ${pid}`).join('; ')}`;
+  spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 
 /** Stops a runtime left running from `stateDir` (found by its pid files), Connect first. */

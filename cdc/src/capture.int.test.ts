@@ -1,0 +1,190 @@
+// Change data capture end to end with the real components: the monolith's PostgreSQL (migrated
+// schema), a Kafka broker, a Connect worker with the Debezium PostgreSQL connector, and a kafkajs
+// consumer.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifests } from '@strangler/manifests';
+import {
+  collectEvents,
+  createMonolithDatabase,
+  startTestCdcRuntime,
+  uniquePrefix,
+  type DebeziumEvent,
+  type EventCollector,
+  type MonolithDatabase,
+  type TestCdcRuntime,
+} from '../test/cdc-test-kit.js';
+import { bootstrapCdc, resetCdc, type BootstrapResult } from './bootstrap/bootstrap.js';
+import { deleteConnector, getConnectorStatus, putConnectorConfig, waitForConnectorRunning } from './bootstrap/connect-client.js';
+import { buildConnectorConfig, cdcNames } from './bootstrap/connector-config.js';
+import { dropSlotAndPublication } from './bootstrap/postgres-setup.js';
+import { collectCdcStatus, formatCdcStatus, isHealthy } from './status/status.js';
+
+let runtime: TestCdcRuntime;
+let monolith: MonolithDatabase;
+let sql: pg.Client;
+let boot: BootstrapResult;
+let products: EventCollector;
+const categoryId = randomUUID();
+const existingProductId = randomUUID();
+
+async function currentLsn(): Promise<bigint> {
+  const { rows } = await sql.query<{ lsn: string }>("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS lsn");
+  return BigInt(rows[0]!.lsn);
+}
+
+const forId = (id: string) => (e: DebeziumEvent) => e.key?.id === id;
+
+beforeAll(async () => {
+  runtime = await startTestCdcRuntime('capture');
+  monolith = await createMonolithDatabase('cdc_capture');
+  sql = new pg.Client({ connectionString: monolith.db.url });
+  await sql.connect();
+  // Rows that exist before the connector starts: they must arrive as snapshot events.
+  await sql.query("INSERT INTO categories (id, slug, name, updated_at) VALUES ($1, 'tools', 'Tools', now())", [categoryId]);
+  await sql.query(
+    "INSERT INTO products (id, sku, name, price_cents, category_id, updated_at) VALUES ($1, 'SKU-OLD', 'Old hammer', 1250, $2, now())",
+    [existingProductId, categoryId],
+  );
+  boot = await bootstrapCdc({
+    brokers: runtime.brokers,
+    connectUrl: runtime.connectUrl,
+    database: monolith.settings,
+    manifests: loadManifests(),
+    topicPrefix: uniquePrefix('capture'),
+  });
+  products = await collectEvents(runtime.brokers, `${boot.names.topicPrefix}.public.products`);
+}, 600_000); // the first run on a fresh clone fetches the runtime from Maven Central
+
+afterAll(async () => {
+  await products?.stop();
+  await sql?.end();
+  if (runtime && monolith) {
+    await resetCdc({ stateDir: runtime.stateDir, database: monolith.settings, topicPrefix: boot?.names.topicPrefix, connectUrl: runtime.connectUrl });
+  }
+  await runtime?.destroy();
+  await monolith?.db.drop();
+}, 120_000);
+
+describe('change data capture of the catalog tables', () => {
+  it('captures the tables named in the domain manifests, with the connector and its task RUNNING', async () => {
+    expect(boot.tables).toEqual(['public.categories', 'public.products']);
+    const status = await getConnectorStatus(runtime.connectUrl, boot.names.connector);
+    expect(status?.connector.state).toBe('RUNNING');
+    expect(status?.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+  });
+
+  it('delivers rows that existed before the connector started as snapshot events', async () => {
+    await products.waitFor((es) => es.some(forId(existingProductId)), 60_000, 'the snapshot event');
+    const snapshot = products.events.find(forId(existingProductId))!;
+    expect(snapshot.value?.op).toBe('r');
+    expect(snapshot.value?.before).toBeNull();
+    expect(snapshot.value?.after).toMatchObject({ id: existingProductId, sku: 'SKU-OLD', price_cents: 1250, category_id: categoryId });
+    expect(snapshot.value?.source.snapshot).not.toBe('false');
+
+    const categories = await collectEvents(runtime.brokers, `${boot.names.topicPrefix}.public.categories`);
+    try {
+      await categories.waitFor((es) => es.some((e) => e.key?.id === categoryId && e.value?.op === 'r'), 60_000, 'the category snapshot');
+    } finally {
+      await categories.stop();
+    }
+  });
+
+  it('delivers an insert, an update and a delete as create, update and delete events with before, after, key and source LSN, then a tombstone', async () => {
+    const id = randomUUID();
+    const lsnBeforeInsert = await currentLsn();
+    await sql.query(
+      "INSERT INTO products (id, sku, name, price_cents, category_id, updated_at) VALUES ($1, 'SKU-NEW', 'Saw', 2000, $2, now())",
+      [id, categoryId],
+    );
+    const lsnAfterInsert = await currentLsn();
+    await sql.query("UPDATE products SET price_cents = 2500, name = 'Sharp saw' WHERE id = $1", [id]);
+    const lsnAfterUpdate = await currentLsn();
+    await sql.query('DELETE FROM products WHERE id = $1', [id]);
+    const lsnAfterDelete = await currentLsn();
+
+    const events = (await products.waitFor((es) => es.filter(forId(id)).length >= 4, 60_000, 'create, update, delete and tombstone')).filter(
+      forId(id),
+    );
+    const [created, updated, deleted, tombstone] = events;
+
+    expect(created?.value?.op).toBe('c');
+    expect(created?.value?.before).toBeNull();
+    expect(created?.value?.after).toMatchObject({ id, sku: 'SKU-NEW', name: 'Saw', price_cents: 2000 });
+
+    expect(updated?.value?.op).toBe('u');
+    expect(updated?.value?.before).toMatchObject({ id, name: 'Saw', price_cents: 2000 });
+    expect(updated?.value?.after).toMatchObject({ id, name: 'Sharp saw', price_cents: 2500 });
+
+    expect(deleted?.value?.op).toBe('d');
+    expect(deleted?.value?.before).toMatchObject({ id, name: 'Sharp saw', price_cents: 2500 });
+    expect(deleted?.value?.after).toBeNull();
+
+    expect(tombstone?.key).toEqual({ id });
+    expect(tombstone?.value).toBeNull();
+
+    // Each event carries the LSN where its change record starts: inside the WAL range written by that statement.
+    const lsn = (e: DebeziumEvent | undefined) => BigInt(e?.value?.source.lsn ?? -1);
+    expect(lsn(created) >= lsnBeforeInsert && lsn(created) < lsnAfterInsert).toBe(true);
+    expect(lsn(updated) >= lsnAfterInsert && lsn(updated) < lsnAfterUpdate).toBe(true);
+    expect(lsn(deleted) >= lsnAfterUpdate && lsn(deleted) < lsnAfterDelete).toBe(true);
+    // All on one partition: the key decides it, so the order per row holds.
+    expect(new Set(events.map((e) => e.partition)).size).toBe(1);
+    for (const e of events) expect(e.key).toEqual({ id });
+  });
+
+  it('registers the connector idempotently: bootstrapping again keeps the same connector running without a new snapshot', async () => {
+    const before = products.events.filter((e) => e.value?.op === 'r').length;
+    const again = await bootstrapCdc({
+      brokers: runtime.brokers,
+      connectUrl: runtime.connectUrl,
+      database: monolith.settings,
+      manifests: loadManifests(),
+      topicPrefix: boot.names.topicPrefix,
+    });
+    expect(again.status.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+    const id = randomUUID();
+    await sql.query(
+      "INSERT INTO products (id, sku, name, price_cents, category_id, updated_at) VALUES ($1, 'SKU-AGAIN', 'Drill', 9900, $2, now())",
+      [id, categoryId],
+    );
+    await products.waitFor((es) => es.some(forId(id)), 60_000, 'the insert after re-bootstrap');
+    expect(products.events.filter((e) => e.value?.op === 'r').length).toBe(before);
+  });
+
+  it('reports the connector RUNNING, the slot with its lag, and the end offset of each CDC topic', async () => {
+    const status = await collectCdcStatus({ brokers: runtime.brokers, connectUrl: runtime.connectUrl, database: monolith.settings });
+    expect(isHealthy(status)).toBe(true);
+    expect(status.connectors.find((c) => c.name === boot.names.connector)).toMatchObject({
+      state: 'RUNNING',
+      topicPrefix: boot.names.topicPrefix,
+      tasks: [{ id: 0, state: 'RUNNING' }],
+    });
+    const slot = status.slots.find((s) => s.slot === boot.names.slot);
+    expect(slot).toMatchObject({ database: monolith.db.name, active: true });
+    expect(slot?.lagBytes).toBeGreaterThanOrEqual(0);
+    const productsTopic = status.topics.find((t) => t.topic === `${boot.names.topicPrefix}.public.products`);
+    expect(productsTopic?.partitions).toBe(3);
+    expect(productsTopic?.endOffset).toBeGreaterThanOrEqual(products.events.length);
+    const table = formatCdcStatus(status);
+    expect(table).toContain(boot.names.connector);
+    expect(table).toContain(boot.names.slot);
+  });
+
+  it("reports a failed task with its error trace: a connector registered without the bootstrap's publication", async () => {
+    const intruder = cdcNames(`${boot.names.topicPrefix}x`);
+    const config = buildConnectorConfig(intruder, monolith.settings, boot.tables);
+    try {
+      await putConnectorConfig(runtime.connectUrl, intruder.connector, config);
+      await expect(waitForConnectorRunning(runtime.connectUrl, intruder.connector, 60_000)).rejects.toThrow(
+        new RegExp(`task 0 of connector ${intruder.connector} FAILED:\\n.*Publication autocreation is disabled`),
+      );
+    } finally {
+      await deleteConnector(runtime.connectUrl, intruder.connector);
+      await dropSlotAndPublication(monolith.settings, intruder);
+    }
+    const status = await getConnectorStatus(runtime.connectUrl, boot.names.connector);
+    expect(status?.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+  });
+});

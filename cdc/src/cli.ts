@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// `npm run cdc -- status`: connector and task states, replication slot lag, CDC topic end offsets.
+// `npm run cdc -- bootstrap`: creates the topics and registers the connector (npm start does it too).
+// `npm run cdc -- connect-topics`: Connect's internal topics (docker-compose.yml runs it before Connect).
+// `npm run cdc -- reset`: deletes the connector, wipes Kafka/Connect state, drops the slot and publication.
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { loadManifests } from '@strangler/manifests';
+import { bootstrapCdc, resetCdc } from './bootstrap/bootstrap.js';
+import type { DatabaseSettings } from './bootstrap/connector-config.js';
+import { ensureConnectInternalTopics } from './runtime/launcher.js';
+import { collectCdcStatus, formatCdcStatus, isHealthy } from './status/status.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+interface CommonOptions {
+  brokers: string;
+  connectUrl: string;
+  databaseUrl: string;
+  topicPrefix: string;
+}
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated').env('KAFKA_BROKERS').default('127.0.0.1:9092'))
+    .addOption(new Option('--connect-url <url>', 'Kafka Connect REST API').env('CONNECT_URL').default('http://127.0.0.1:8083'))
+    .addOption(
+      new Option('--database-url <url>', "the monolith's database").env('CDC_DATABASE_URL').default('postgresql://postgres:postgres@127.0.0.1:5433/monolith'),
+    )
+    .addOption(new Option('--topic-prefix <prefix>', 'topic prefix of the pipeline (names connector, slot, publication)').default('monolith'));
+}
+
+function databaseSettings(url: string): DatabaseSettings {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    dbname: u.pathname.replace(/^\//, ''),
+  };
+}
+
+const program = new Command('cdc').description('Change data capture: Kafka, Kafka Connect and the Debezium PostgreSQL connector');
+
+withCommonOptions(program.command('status').description('connector and task states, replication slot lag, CDC topic end offsets')).action(
+  async (options: CommonOptions) => {
+    const status = await collectCdcStatus({
+      brokers: options.brokers.split(','),
+      connectUrl: options.connectUrl,
+      database: databaseSettings(options.databaseUrl),
+    });
+    console.log(formatCdcStatus(status));
+    process.exitCode = isHealthy(status) ? 0 : 1;
+  },
+);
+
+withCommonOptions(program.command('bootstrap').description('create the CDC topics and register the connector (idempotent)')).action(
+  async (options: CommonOptions) => {
+    const result = await bootstrapCdc({
+      brokers: options.brokers.split(','),
+      connectUrl: options.connectUrl,
+      database: databaseSettings(options.databaseUrl),
+      manifests: loadManifests(),
+      topicPrefix: options.topicPrefix,
+      onProgress: (line) => console.log(`[cdc] ${line}`),
+    });
+    console.log(`[cdc] capturing ${result.tables.join(', ')} into ${result.topics.join(', ')}`);
+  },
+);
+
+program
+  .command('connect-topics')
+  .description("create Kafka Connect's internal topics with explicit settings (before the worker starts)")
+  .addOption(new Option('--brokers <list>', 'Kafka bootstrap servers, comma-separated').env('KAFKA_BROKERS').default('127.0.0.1:9092'))
+  .addOption(new Option('--group <id>', 'the Connect worker group (prefix of its topics)').default('strangler-connect'))
+  .action(async (options: { brokers: string; group: string }) => {
+    await ensureConnectInternalTopics(options.brokers.split(','), options.group);
+    console.log(`[cdc] Connect's internal topics for group ${options.group} are in place`);
+  });
+
+withCommonOptions(program.command('reset').description('delete the connector, wipe Kafka/Connect state, drop the replication slot and publication'))
+  .addOption(new Option('--state-dir <dir>', 'the stack state folder').env('STACK_STATE_DIR').default(resolve(REPO_ROOT, '.stack')))
+  .action(async (options: CommonOptions & { stateDir: string }) => {
+    const result = await resetCdc({
+      stateDir: options.stateDir,
+      database: databaseSettings(options.databaseUrl),
+      topicPrefix: options.topicPrefix,
+      connectUrl: options.connectUrl,
+    });
+    console.log(`[cdc] Kafka and Connect state removed; slot ${result.slotDropped ? 'dropped' : 'absent'}, publication ${result.publicationDropped ? 'dropped' : 'absent'}`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`[cdc] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,23 @@
+export {
+  ensureCdcRuntime,
+  findJava,
+  findMaven,
+  javaMajorVersion,
+  CdcRuntimeError,
+  RUNTIME_PROJECT_DIR,
+  type RuntimeArtifacts,
+} from './runtime/fetch.js';
+export { startCdcRuntime, stopCdcRuntime, ensureConnectInternalTopics, runtimePaths, type CdcRuntime, type CdcRuntimeOptions } from './runtime/launcher.js';
+export { bootstrapCdc, resetCdc, cdcTopicSpecs, type BootstrapOptions, type BootstrapResult, type ResetOptions } from './bootstrap/bootstrap.js';
+export { buildConnectorConfig, capturedTables, cdcNames, tableTopic, DEFAULT_TUNING, type CdcNames, type ConnectorTuning, type DatabaseSettings } from './bootstrap/connector-config.js';
+export { dropSlotAndPublication, preparePostgres } from './bootstrap/postgres-setup.js';
+export {
+  getConnectorStatus,
+  listConnectorStatuses,
+  putConnectorConfig,
+  waitForConnectorRunning,
+  deleteConnector,
+  ConnectError,
+  type ConnectorStatus,
+} from './bootstrap/connect-client.js';
+export { collectCdcStatus, formatCdcStatus, isHealthy, type CdcStatus } from './status/status.js';

@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+/** A JVM the launcher started (or found running from an earlier start), tracked by its pid file. */
+export interface JvmProcess {
+  name: string;
+  pid: number;
+  /** True when this process was already running and has been adopted rather than started. */
+  reused: boolean;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves once the process is gone. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Sends a signal without waiting (tests use SIGKILL to simulate a crash). */
+  kill(signal: NodeJS.Signals): void;
+  exited(): boolean;
+  /** Resolves when the process has exited (for any reason). */
+  whenExited: Promise<void>;
+}
+
+export interface JvmSpec {
+  name: string;
+  java: string;
+  mainClass: string;
+  args: string[];
+  classpath: string;
+  /** e.g. { min: '128m', max: '512m' } */
+  heap: { min: string; max: string };
+  log4jConfig: string;
+  logFile: string;
+  pidFile: string;
+  extraJvmOptions?: string[];
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid in `pidFile` if that process is alive and runs `mainClass` (a recycled pid does not count). */
+export function runningPid(pidFile: string, mainClass: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes(mainClass)) return undefined;
+  } catch {
+    // No /proc (not Linux): trust the pid file.
+  }
+  return pid;
+}
+
+/** Runs a JVM to completion (storage formatting); rejects with its output tail on failure. */
+export async function runJvmOnce(spec: Omit<JvmSpec, 'pidFile'>): Promise<void> {
+  const out = openSync(spec.logFile, 'a');
+  try {
+    const code = await new Promise<number | null>((resolveExit, reject) => {
+      const child = spawn(spec.java, [...jvmOptions(spec), '-cp', spec.classpath, spec.mainClass, ...spec.args], {
+        stdio: ['ignore', out, out],
+      });
+      child.on('error', reject);
+      child.on('exit', (c) => resolveExit(c));
+    });
+    if (code !== 0) throw new Error(`${spec.name} exited with ${code}; see ${spec.logFile}:\n${tail(spec.logFile)}`);
+  } finally {
+    closeSync(out);
+  }
+}
+
+/**
+ * Starts a JVM in its own process group (so a terminal's Ctrl-C reaches the launcher, which then
+ * stops Connect before the broker), with stdout and stderr appended to its log file.
+ */
+export function startJvm(spec: JvmSpec): JvmProcess {
+  const out = openSync(spec.logFile, 'a');
+  const child = spawn(spec.java, [...jvmOptions(spec), '-cp', spec.classpath, spec.mainClass, ...spec.args], {
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  closeSync(out);
+  if (child.pid === undefined) throw new Error(`${spec.name} could not be started with ${spec.java}`);
+  child.unref();
+  // Reap the child when it exits, so it does not linger as a zombie that still looks alive.
+  let exited = false;
+  const whenExited = new Promise<void>((resolveExit) => {
+    child.on('exit', () => {
+      exited = true;
+      resolveExit();
+    });
+    child.on('error', () => {
+      exited = true;
+      resolveExit();
+    });
+  });
+  writeFileSync(spec.pidFile, `${child.pid}\n`);
+  return handleFor(spec.name, child.pid, false, spec.logFile, spec.pidFile, () => exited, whenExited);
+}
+
+/** A handle for a JVM found running from an earlier start. */
+export function adoptJvm(name: string, pid: number, logFile: string, pidFile: string): JvmProcess {
+  const whenExited = new Promise<void>((resolveExit) => {
+    const timer = setInterval(() => {
+      if (!isAlive(pid)) {
+        clearInterval(timer);
+        resolveExit();
+      }
+    }, 1_000);
+    timer.unref();
+  });
+  return handleFor(name, pid, true, logFile, pidFile, () => !isAlive(pid), whenExited);
+}
+
+function handleFor(
+  name: string,
+  pid: number,
+  reused: boolean,
+  logFile: string,
+  pidFile: string,
+  hasExited: () => boolean,
+  whenExited: Promise<void>,
+): JvmProcess {
+  const gone = () => hasExited() || !isAlive(pid);
+  return {
+    name,
+    pid,
+    reused,
+    logFile,
+    exited: gone,
+    whenExited,
+    kill: (signal) => {
+      if (!gone()) process.kill(pid, signal);
+    },
+    stop: async (timeoutMs = 30_000) => {
+      if (!gone()) {
+        process.kill(pid, 'SIGTERM');
+        const deadline = Date.now() + timeoutMs;
+        while (!gone() && Date.now() < deadline) await sleep(100);
+        if (!gone()) {
+          process.kill(pid, 'SIGKILL');
+          while (!gone()) await sleep(50);
+        }
+      }
+      const current = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+      if (current === String(pid)) rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+function jvmOptions(spec: Omit<JvmSpec, 'pidFile'>): string[] {
+  return [
+    `-Xms${spec.heap.min}`,
+    `-Xmx${spec.heap.max}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${spec.log4jConfig}`,
+    ...(spec.extraJvmOptions ?? []),
+  ];
+}
+
+/** The last lines of a log file, for error messages. */
+export function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -13,6 +13,9 @@ export interface RouteEntry {
   /** Stage and percentage from the manifest: the bootstrap values before Unleash answers. */
   manifestStage: Stage;
   manifestPercentage: number;
+  /** The domain's stage and percentage in its manifest. */
+  domainStage: Stage;
+  domainPercentage: number;
   /** True when the manifest sets a stage or percentage for this route alone. */
   hasOverride: boolean;
 }
@@ -46,6 +49,8 @@ export class RouteTable {
           routeFlag: routeFlagName(manifest.domain, route.method, route.path),
           manifestStage: route.stage ?? manifest.stage,
           manifestPercentage: route.percentage ?? (route.stage === undefined ? manifest.percentage : route.stage === 'canary' ? 0 : 100),
+          domainStage: manifest.stage,
+          domainPercentage: manifest.percentage,
           hasOverride: route.stage !== undefined || route.percentage !== undefined,
         };
         this.routes.push(entry);

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '@strangler/platform';
 import { Unleash } from 'unleash-client';
 import type { RouteEntry } from '../routing/route-table.js';
@@ -37,6 +38,21 @@ export class UnleashFlagReader implements FlagReader {
       if (!bootstrap.has(route.domainFlag)) bootstrap.set(route.domainFlag, bootstrapToggle(route.domainFlag, route.domainStage, route.domainPercentage));
       if (route.hasOverride) bootstrap.set(route.routeFlag, bootstrapToggle(route.routeFlag, route.manifestStage, route.manifestPercentage));
     }
+    // The backup of the last flags fetched wins over the manifests' stages. (Given both, the
+    // client races them and the bootstrap can win, so the choice is made here.)
+    const backupFile = join(options.backupPath, `unleash-backup-${options.appName.replace(/\//g, '_')}.json`);
+    let data: unknown[] = [...bootstrap.values()];
+    if (existsSync(backupFile)) {
+      try {
+        const backup = JSON.parse(readFileSync(backupFile, 'utf8')) as { features?: unknown[] };
+        if (backup.features?.length) {
+          data = backup.features;
+          options.logger.info('flags bootstrapped from the backup of the last fetch', { file: backupFile });
+        }
+      } catch (err) {
+        options.logger.warn('unreadable unleash backup; bootstrapping from the manifests', { file: backupFile, detail: String(err) });
+      }
+    }
     const client = new Unleash({
       url: `${options.url.replace(/\/$/, '')}/api/`,
       appName: options.appName,
@@ -44,7 +60,7 @@ export class UnleashFlagReader implements FlagReader {
       metricsInterval: 60_000,
       customHeaders: { Authorization: options.clientToken },
       backupPath: options.backupPath,
-      bootstrap: { data: [...bootstrap.values()] as never },
+      bootstrap: { data: data as never },
       bootstrapOverride: false,
       skipInstanceCountWarning: true,
     });

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 
+/** Migrated monolith schema (and seed data), built once per test run by global-setup.ts. */
+export const MONOLITH_TEMPLATE = 'monolith_template';
+
 export interface TestDatabase {
   name: string;
   url: string;

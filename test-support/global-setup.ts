@@ -5,7 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startPostgres, type PostgresHandle } from '../stack/src/postgres.js';
+import { applyMigrations } from '../legacy-monolith/src/db/migrate.js';
+import { ensureDatabase, startPostgres, type PostgresHandle } from '../stack/src/postgres.js';
+import { MONOLITH_TEMPLATE } from './database.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -28,6 +30,26 @@ export async function setup(project: TestProject): Promise<void> {
     ephemeral: true,
   });
   project.provide('pgAdminUrl', postgres.url('postgres'));
+  await buildMonolithTemplate(postgres);
+}
+
+/** The monolith's schema, migrated once per run; test files clone it (CREATE DATABASE ... TEMPLATE). */
+async function buildMonolithTemplate(pg: PostgresHandle): Promise<void> {
+  const admin = pg.url('postgres');
+  await dropDatabase(admin, MONOLITH_TEMPLATE);
+  await ensureDatabase(admin, MONOLITH_TEMPLATE);
+  await applyMigrations(pg.url(MONOLITH_TEMPLATE));
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const { default: pgLib } = await import('pg');
+  const client = new pgLib.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function teardown(): Promise<void> {

@@ -40,7 +40,7 @@ export function loadConfig<S extends z.ZodType>(
 export const configFields = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   host: (fallback = '127.0.0.1') => z.string().min(1).default(fallback),
-  logLevel: () => z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  logLevel: () => z.enum(['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   postgresUrl: () =>
     z
       .string({ message: 'is required (a postgresql:// connection URL)' })

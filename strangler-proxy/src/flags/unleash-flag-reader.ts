@@ -123,5 +123,7 @@ export class UnleashFlagReader implements FlagReader {
 
   destroy(): void {
     this.client.destroy();
+    // destroy() drops the repository's listeners; a fetch still in flight would then throw its error.
+    (this.client as unknown as { repository: NodeJS.EventEmitter }).repository.on('error', () => {});
   }
 }

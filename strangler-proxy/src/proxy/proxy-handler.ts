@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
-import { currentContext, errorBody, type Logger } from '@strangler/platform';
+import { contextFromHeaders, type Logger } from '@strangler/platform';
 import type { FlagReader } from '../flags/flag-reader.js';
 import { decide, SAFE_METHODS, type Decision } from '../routing/decide.js';
 import { normalisePath } from '../routing/normalise-path.js';
@@ -36,7 +36,8 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
     res.destroy();
     return;
   }
-  const body = JSON.stringify(errorBody(code, message));
+  const correlationId = String(res.getHeader('x-request-id') ?? 'none');
+  const body = JSON.stringify({ error: { code, message, correlationId } });
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(body));
@@ -93,7 +94,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const retry = SAFE_METHODS.has(req.method ?? '') && !hasBody(req) && first!.reason !== 'breaker_open';
     const failure = retry ? await attempt(deps.monolith.pickAny(), req, res, monolithName, false, undefined) : first;
     if (finished(failure, res)) return;
-    deps.logger.error('the monolith could not serve the request', { reason: failure!.reason, detail: failure!.message });
+    deps.logger.error('the monolith could not serve the request', { requestId: res.getHeader('x-request-id'), reason: failure!.reason, detail: failure!.message });
     const status = failure!.reason === 'timeout' ? 504 : failure!.reason === 'breaker_open' ? 503 : 502;
     sendError(res, status, failure!.reason === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable', `${monolithName} did not answer`, status === 503 ? { 'retry-after': String(deps.retryAfterSeconds) } : {});
   }
@@ -109,18 +110,23 @@ export function createProxyHandler(deps: ProxyDeps) {
     const reason = failure!.reason;
     if (canFallBack) {
       deps.metrics.fallbacks.inc({ service: route.service, reason });
-      deps.logger.warn('new service failed; the monolith serves the safe request', { upstream: route.service, reason, detail: failure!.message });
+      deps.logger.warn('new service failed; the monolith serves the safe request', { requestId: res.getHeader('x-request-id'), upstream: route.service, reason, detail: failure!.message });
       await serveLegacy(req, res, undefined);
       return;
     }
     deps.metrics.rejected.inc({ service: route.service, reason });
-    deps.logger.warn('new service failed; unsafe request not replayed', { upstream: route.service, reason, detail: failure!.message });
+    deps.logger.warn('new service failed; unsafe request not replayed', { requestId: res.getHeader('x-request-id'), upstream: route.service, reason, detail: failure!.message });
     sendError(res, 503, 'service_unavailable', `${route.service} cannot take this request now; it was not sent anywhere else. Retry later.`, {
       'retry-after': String(deps.retryAfterSeconds),
     });
   }
 
   return async function proxy(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Correlation as in the platform's requestContext(), without an AsyncLocalStorage scope: the
+    // proxy passes the ids explicitly, and an active AsyncLocalStorage costs every promise a hook.
+    const ctx = contextFromHeaders(req.headers);
+    res.setHeader('x-request-id', ctx.requestId);
+    res.setHeader('traceparent', ctx.traceparent);
     const te = req.headers['transfer-encoding'];
     if (te !== undefined && te.trim().toLowerCase() !== 'chunked') {
       sendError(res, 400, 'bad_request', 'Only Transfer-Encoding: chunked is accepted', { connection: 'close' });
@@ -142,9 +148,8 @@ export function createProxyHandler(deps: ProxyDeps) {
     const flagContext = identify(req, res, deps.jwtSecret);
     const decision: Decision | undefined = route ? decide(route, method, deps.flags, flagContext) : undefined;
 
-    const ctx = currentContext();
     req.url = normalised.path + normalised.search;
-    upstreamRequestHeaders(req, ctx?.requestId ?? '', ctx?.traceparent ?? '');
+    upstreamRequestHeaders(req, ctx.requestId, ctx.traceparent);
     const body = te !== undefined ? req.pipe(bodyLimiter(deps.maxBodyBytes)) : undefined;
     // The limiter reports through the forward; this listener only keeps an early error from throwing.
     body?.on('error', () => {});

@@ -10,6 +10,7 @@ import type { RunningProxy } from '../runtime.js';
 let monolith: StandIn;
 let catalogA: StandIn;
 let catalogB: StandIn;
+let catalogC: StandIn;
 let orders: StandIn;
 let unleash: UnleashFixture;
 let proxy: RunningProxy;
@@ -32,8 +33,9 @@ async function metric(name: string, labels: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  [monolith, catalogA, catalogB, orders, unleash] = await Promise.all([
+  [monolith, catalogA, catalogB, catalogC, orders, unleash] = await Promise.all([
     startStandIn('legacy-monolith'),
+    startStandIn('catalog-service'),
     startStandIn('catalog-service'),
     startStandIn('catalog-service'),
     startStandIn('orders-service'),
@@ -41,7 +43,7 @@ beforeAll(async () => {
   ]);
   proxy = await startTestProxy({
     MONOLITH_URLS: monolith.url,
-    MANIFEST_DIR: writeManifests({ catalog: [catalogA.url, catalogB.url], orders: [orders.url] }),
+    MANIFEST_DIR: writeManifests({ catalog: [catalogA.url, catalogB.url, catalogC.url], orders: [orders.url] }),
     UNLEASH_URL: unleash.unleash.url,
     UNLEASH_CLIENT_TOKEN: unleash.clientToken,
     UNLEASH_ADMIN_TOKEN: unleash.adminToken,
@@ -56,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.close();
-  await Promise.all([monolith?.close(), catalogA?.close(), catalogB?.close(), orders?.close()]);
+  await Promise.all([monolith?.close(), catalogA?.close(), catalogB?.close(), catalogC?.close(), orders?.close()]);
   await unleash?.stop();
 });
 
@@ -66,6 +68,14 @@ describe('upstream failures', () => {
     for (let i = 0; i < 10; i++) expect((await get('/api/products')).servedBy).toBe('catalog-service');
     expect(catalogA.received.length - a).toBeGreaterThan(0);
     expect(catalogB.received.length - b).toBeGreaterThan(0);
+  });
+
+  it('skips an instance that fails its health check, without falling back to the monolith', async () => {
+    await catalogC.kill();
+    await expect.poll(() => metric('proxy_upstream_healthy', `instance="127.0.0.1:${catalogC.port}"`), { timeout: 5000 }).toBe(0);
+    const fallbacksBefore = await metric('proxy_fallbacks_total', 'service="catalog-service"');
+    for (let i = 0; i < 9; i++) expect((await get(`/api/products/${i}`)).servedBy).toBe('catalog-service');
+    expect(await metric('proxy_fallbacks_total', 'service="catalog-service"')).toBe(fallbacksBefore);
   });
 
   it('when the new service answers 500, a read is served by the monolith', async () => {
@@ -96,8 +106,12 @@ describe('upstream failures', () => {
     catalogA.failing = true;
     catalogB.failing = true;
     try {
-      for (let i = 0; i < 12; i++) expect((await get(`/api/products/${i}`)).servedBy).toBe('legacy-monolith');
-      await expect.poll(() => metric('proxy_breaker_state', `instance="127.0.0.1:${catalogA.port}"`)).toBe(2);
+      const stateOf = (standIn: StandIn) => metric('proxy_breaker_state', `instance="127.0.0.1:${standIn.port}"`);
+      // Failures accumulate until each breaker's error share in its window passes 50 %.
+      for (let i = 0; i < 60 && ((await stateOf(catalogA)) !== 2 || (await stateOf(catalogB)) !== 2); i++) {
+        expect((await get(`/api/products/${i}`)).servedBy).toBe('legacy-monolith');
+      }
+      expect([await stateOf(catalogA), await stateOf(catalogB)]).toEqual([2, 2]);
       expect(await metric('proxy_breaker_transitions_total', 'state="open"')).toBeGreaterThanOrEqual(1);
       const served = () => [...catalogA.received, ...catalogB.received].filter((r) => r.url !== '/healthz').length;
       const seen = served();

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../legacy-monolith/src/db/migrate.js';
+import { seedDatabase } from '../legacy-monolith/src/db/seed.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from '../stack/src/postgres.js';
 import { MONOLITH_TEMPLATE } from './database.js';
 
@@ -33,12 +34,13 @@ export async function setup(project: TestProject): Promise<void> {
   await buildMonolithTemplate(postgres);
 }
 
-/** The monolith's schema, migrated once per run; test files clone it (CREATE DATABASE ... TEMPLATE). */
+/** The monolith's schema and seed data, built once per run; test files clone it (CREATE DATABASE ... TEMPLATE). */
 async function buildMonolithTemplate(pg: PostgresHandle): Promise<void> {
   const admin = pg.url('postgres');
   await dropDatabase(admin, MONOLITH_TEMPLATE);
   await ensureDatabase(admin, MONOLITH_TEMPLATE);
   await applyMigrations(pg.url(MONOLITH_TEMPLATE));
+  await seedDatabase(pg.url(MONOLITH_TEMPLATE));
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {

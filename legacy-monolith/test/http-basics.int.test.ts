@@ -52,9 +52,4 @@ describe('the monolith over HTTP', () => {
     expect(fresh.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
-
-  it('serves an OpenAPI 3.1 document', async () => {
-    const res = await request(t.app).get('/openapi.json').expect(200);
-    expect(res.body.openapi).toBe('3.1.0');
-  });
 });

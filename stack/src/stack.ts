@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
+import { seedDatabase } from '@strangler/legacy-monolith/seed';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
 import { httpOk, startProcess, waitUntil, type ManagedProcess } from './processes.js';
@@ -57,6 +58,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
 
     const applied = await applyMigrations(databaseUrl);
     report(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    const seeded = await seedDatabase(databaseUrl);
+    report(`seed data: ${seeded.products.inserted} products and ${seeded.users.inserted} users inserted (0 means already there)`);
 
     await assertPortFree(config.MONOLITH_PORT, 'the monolith', 'MONOLITH_PORT');
     const monolithLog = join(logDir, 'legacy-monolith.log');

@@ -21,3 +21,6 @@ export interface PaymentsModule {
   /** Refunds the order's captured payment in full. */
   refund(orderId: string, tx: Tx): Promise<void>;
 }
+
+/** The request schema of a card (shape and Luhn check), for routes that take card details. */
+export { CardSchema } from './card.js';

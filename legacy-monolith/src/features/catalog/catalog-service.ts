@@ -1,0 +1,144 @@
+import { ConflictError, NotFoundError, ValidationError } from '@strangler/platform';
+import type { CatalogModule, ProductForOrder } from './catalog-module.js';
+import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSort } from './catalog-store-type.js';
+
+export interface ProductQuery {
+  q?: string;
+  category?: string;
+  sort: ProductSort;
+  page: number;
+  limit: number;
+}
+
+export interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  priceCents: number;
+  currency: string;
+  active: boolean;
+  category: { id: string; slug: string; name: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ProductPage {
+  items: Product[];
+  page: number;
+  limit: number;
+  total: number;
+  totalPages: number;
+}
+
+export interface ProductInput {
+  sku: string;
+  name: string;
+  description?: string;
+  priceCents: number;
+  currency?: string;
+  categorySlug: string;
+}
+
+export type ProductChanges = Partial<ProductInput & { active: boolean }>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class CatalogService implements CatalogModule {
+  constructor(private readonly store: CatalogStore) {}
+
+  async categories(): Promise<CategoryRecord[]> {
+    return this.store.listCategories();
+  }
+
+  /** Active products only; an unknown category slug is a 400 naming `query.category`. */
+  async searchProducts(query: ProductQuery): Promise<ProductPage> {
+    const category = query.category === undefined ? undefined : await this.categoryBySlug(query.category, 'query.category');
+    const q = query.q?.trim();
+    const { items, total } = await this.store.searchActiveProducts({
+      ...(q ? { q } : {}),
+      ...(category ? { categoryId: category.id } : {}),
+      sort: query.sort,
+      offset: (query.page - 1) * query.limit,
+      limit: query.limit,
+    });
+    return { items: items.map(toProduct), page: query.page, limit: query.limit, total, totalPages: Math.ceil(total / query.limit) };
+  }
+
+  /** Inactive (deleted) products are not found publicly. */
+  async product(id: string): Promise<Product> {
+    const product = await this.store.findProduct(id);
+    if (!product || !product.active) throw productNotFound(id);
+    return toProduct(product);
+  }
+
+  async createProduct(input: ProductInput): Promise<Product> {
+    const category = await this.categoryBySlug(input.categorySlug, 'body.categorySlug');
+    const product: NewProduct = {
+      sku: input.sku,
+      name: input.name,
+      description: input.description ?? '',
+      priceCents: input.priceCents,
+      currency: input.currency ?? 'EUR',
+      categoryId: category.id,
+    };
+    const created = await this.store.createProduct(product);
+    if (created === 'sku_taken') throw skuTaken(input.sku);
+    return toProduct(created);
+  }
+
+  /** Admins may also change inactive products (and reactivate them with `active: true`). */
+  async updateProduct(id: string, changes: ProductChanges): Promise<Product> {
+    const { categorySlug, ...fields } = changes;
+    const patch: ProductPatch = { ...fields };
+    if (categorySlug !== undefined) patch.categoryId = (await this.categoryBySlug(categorySlug, 'body.categorySlug')).id;
+    const updated = await this.store.updateProduct(id, patch);
+    if (updated === undefined) throw productNotFound(id);
+    if (updated === 'sku_taken') throw skuTaken(changes.sku ?? '');
+    return toProduct(updated);
+  }
+
+  /** A soft delete: the product leaves the catalog, orders keep their own copy of name and price. */
+  async deleteProduct(id: string): Promise<void> {
+    const updated = await this.store.updateProduct(id, { active: false });
+    if (updated === undefined || updated === 'sku_taken') throw productNotFound(id);
+  }
+
+  async productsForOrder(ids: string[]): Promise<ProductForOrder[]> {
+    const wanted = [...new Set(ids.filter((id) => UUID.test(id)))];
+    const products = await this.store.findProducts(wanted);
+    return products.map((p) => ({ id: p.id, sku: p.sku, name: p.name, priceCents: p.priceCents, currency: p.currency, active: p.active }));
+  }
+
+  private async categoryBySlug(slug: string, field: string): Promise<CategoryRecord> {
+    const category = await this.store.findCategoryBySlug(slug);
+    if (!category) {
+      const reason = `unknown category "${slug}"`;
+      throw new ValidationError(`${field}: ${reason}`, [{ field, reason }]);
+    }
+    return category;
+  }
+}
+
+function productNotFound(id: string): NotFoundError {
+  return new NotFoundError(`No product with id ${id}`);
+}
+
+function skuTaken(sku: string): ConflictError {
+  return new ConflictError(`A product with sku ${sku} already exists`, 'sku_taken');
+}
+
+export function toProduct(p: ProductRecord): Product {
+  return {
+    id: p.id,
+    sku: p.sku,
+    name: p.name,
+    description: p.description,
+    priceCents: p.priceCents,
+    currency: p.currency,
+    active: p.active,
+    category: p.category,
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  };
+}

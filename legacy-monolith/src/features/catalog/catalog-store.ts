@@ -1,0 +1,80 @@
+import { Prisma } from '../../generated/prisma/client.js';
+import type { PrismaClient } from '../../db/prisma.js';
+import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSearch, ProductSort } from './catalog-store-type.js';
+
+const withCategory = { category: { select: { id: true, slug: true, name: true } } } as const;
+
+const ORDER_BY: Record<ProductSort, Prisma.ProductOrderByWithRelationInput[]> = {
+  name: [{ name: 'asc' }, { id: 'asc' }],
+  '-name': [{ name: 'desc' }, { id: 'asc' }],
+  price: [{ priceCents: 'asc' }, { id: 'asc' }],
+  '-price': [{ priceCents: 'desc' }, { id: 'asc' }],
+  newest: [{ createdAt: 'desc' }, { id: 'desc' }],
+};
+
+/** LIKE wildcards typed by a user are literal characters, not patterns. */
+function literal(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class PrismaCatalogStore implements CatalogStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async listCategories(): Promise<CategoryRecord[]> {
+    return this.prisma.category.findMany({ orderBy: { name: 'asc' }, select: { id: true, slug: true, name: true, description: true } });
+  }
+
+  async findCategoryBySlug(slug: string): Promise<CategoryRecord | undefined> {
+    return (await this.prisma.category.findUnique({ where: { slug }, select: { id: true, slug: true, name: true, description: true } })) ?? undefined;
+  }
+
+  async searchActiveProducts(search: ProductSearch): Promise<{ items: ProductRecord[]; total: number }> {
+    const where: Prisma.ProductWhereInput = { active: true };
+    if (search.categoryId) where.categoryId = search.categoryId;
+    if (search.q) {
+      const contains = literal(search.q);
+      where.OR = [
+        { name: { contains, mode: 'insensitive' } },
+        { description: { contains, mode: 'insensitive' } },
+        { sku: { contains, mode: 'insensitive' } },
+      ];
+    }
+    const [items, total] = await Promise.all([
+      this.prisma.product.findMany({ where, include: withCategory, orderBy: ORDER_BY[search.sort], skip: search.offset, take: search.limit }),
+      this.prisma.product.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  async findProduct(id: string): Promise<ProductRecord | undefined> {
+    return (await this.prisma.product.findUnique({ where: { id }, include: withCategory })) ?? undefined;
+  }
+
+  async findProducts(ids: string[]): Promise<ProductRecord[]> {
+    if (ids.length === 0) return [];
+    return this.prisma.product.findMany({ where: { id: { in: ids } }, include: withCategory });
+  }
+
+  async createProduct(product: NewProduct): Promise<ProductRecord | 'sku_taken'> {
+    try {
+      return await this.prisma.product.create({ data: product, include: withCategory });
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'sku_taken';
+      throw err;
+    }
+  }
+
+  async updateProduct(id: string, patch: ProductPatch): Promise<ProductRecord | 'sku_taken' | undefined> {
+    try {
+      return await this.prisma.product.update({ where: { id }, data: patch, include: withCategory });
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'sku_taken';
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return undefined;
+      throw err;
+    }
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
 import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
-import { UnleashAdmin } from '../flags/unleash-admin.js';
+import { bootstrapFlags, UnleashAdmin } from '../flags/unleash-admin.js';
 import { rolloutFor } from '../flags/stage-strategy.js';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
 import type { RunningProxy } from '../runtime.js';
@@ -60,6 +60,21 @@ describe('routing through the proxy with real Unleash flags', () => {
     expect(await admin.environmentOf('strangler.catalog')).toMatchObject({ enabled: true });
     expect(await admin.environmentOf('strangler.orders')).toMatchObject({ enabled: true });
     expect(await admin.environmentOf('strangler.catalog.get-api-products-featured')).toMatchObject({ enabled: true });
+  });
+
+  it('creating the flags again changes nothing: a stage set in Unleash survives a restart of the bootstrap', async () => {
+    await flip('strangler.orders', 'canary', 20);
+    const again = await bootstrapFlags(admin, proxy.routes.routes);
+    expect(again.created).toEqual([]);
+    expect(again.existing).toEqual(expect.arrayContaining(['strangler.catalog', 'strangler.orders', 'strangler.catalog.get-api-products-featured']));
+    const held = (await admin.environmentOf('strangler.orders'))!.strategies[0] as unknown as { parameters: { rollout: string }; variants: { name: string }[] };
+    expect(held.parameters.rollout).toBe('20');
+    expect(held.variants[0]!.name).toBe('canary');
+  });
+
+  it('Unleash refuses its client and admin APIs without a token', async () => {
+    expect((await fetch(`${unleash.unleash.url}/api/client/features`)).status).toBe(401);
+    expect((await fetch(`${unleash.unleash.url}/api/admin/projects/default/features`)).status).toBe(401);
   });
 
   it('at legacy, the monolith serves the domain routes', async () => {

@@ -27,7 +27,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     void unleash.stop().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (err: unknown) => {
+        logger.error('unleash did not stop cleanly', { err: err instanceof Error ? err : String(err) });
+        process.exit(1);
+      },
     );
   });
 }

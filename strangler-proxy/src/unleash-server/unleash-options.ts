@@ -17,7 +17,7 @@ export function unleashOptions(s: UnleashSettings): IUnleashOptions {
   return {
     databaseUrl: s.UNLEASH_DATABASE_URL,
     db: { ssl: false, pool: { min: 0, max: 4 } } as IUnleashOptions['db'],
-    server: { port: s.UNLEASH_PORT, host: s.UNLEASH_HOST, gracefulShutdownEnable: true, keepAliveTimeout: 60_000 } as IUnleashOptions['server'],
+    server: { port: s.UNLEASH_PORT, host: s.UNLEASH_HOST, gracefulShutdownEnable: false, keepAliveTimeout: 60_000 } as IUnleashOptions['server'],
     logLevel: s.UNLEASH_LOG_LEVEL as IUnleashOptions['logLevel'],
     versionCheck: { enable: false },
     telemetry: false,

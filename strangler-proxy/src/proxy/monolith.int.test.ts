@@ -15,6 +15,8 @@ beforeAll(async () => {
     UNLEASH_URL: unleash.unleash.url,
     UNLEASH_CLIENT_TOKEN: unleash.clientToken,
     UNLEASH_ADMIN_TOKEN: unleash.adminToken,
+    // Password hashing in the monolith can take over a second on a busy machine.
+    UPSTREAM_TIMEOUT_MS: '15000',
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http, { STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
@@ -37,10 +38,11 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const code = status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request';
   const message = status === 431 ? 'The request headers are too large' : status === 408 ? 'The request took too long' : 'The request is malformed';
-  const body = JSON.stringify({ error: { code, message, correlationId: 'none' } });
+  const requestId = randomUUID();
+  const body = JSON.stringify({ error: { code, message, correlationId: requestId } });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-served-by: ${PROXY_NAME}\r\nconnection: close\r\n\r\n${body}`,
+      `x-served-by: ${PROXY_NAME}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 

@@ -104,6 +104,8 @@ describe('request smuggling attempts', () => {
   it('a request with both Content-Length and Transfer-Encoding is rejected with 400', async () => {
     const answer = await raw('POST /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /api/admin HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toMatch(/\r\nx-served-by: strangler-proxy\r\n/);
+    expect(answer).toMatch(/\r\nx-request-id: [0-9a-f-]{36}\r\n/);
     expect(answer).not.toMatch(/HTTP\/1\.1 200/);
   });
 
@@ -156,6 +158,8 @@ describe('headers', () => {
   it('answers oversized headers with 431', async () => {
     const res = await request('/api/categories', { headers: { 'x-big': 'a'.repeat(10 * 1024) } });
     expect(res.status).toBe(431);
+    expect(res.headers['x-request-id']).toBeDefined();
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'headers_too_large' } });
   });
 });
 

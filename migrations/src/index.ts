@@ -1,2 +1,2 @@
-export { loadManifests, parseManifest, ManifestError, MANIFEST_DIR, type LoadedManifest } from './load-manifests.js';
-export { manifestSchema, routeSchema, stageSchema, METHODS, STAGES, type Manifest, type RouteSpec, type Stage } from './manifest-schema.js';
+export { loadManifests, parseManifest, parseServices, validateManifestSet, ManifestError, MANIFEST_DIR, SERVICES_FILE, type LoadedManifest } from './load-manifests.js';
+export { manifestSchema, routeSchema, servicesSchema, stageSchema, METHODS, STAGES, type Manifest, type RouteSpec, type ServiceRegistry, type Stage } from './manifest-schema.js';

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { manifestSchema, type Manifest } from './manifest-schema.js';
+import { manifestSchema, servicesSchema, type Manifest, type ServiceRegistry } from './manifest-schema.js';
 
 /** The folder that holds the manifests of this repository. */
 export const MANIFEST_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -44,18 +44,67 @@ export function parseManifest(text: string, file: string): LoadedManifest {
   return { ...result.data, file };
 }
 
+/** The registry of known services: `services.yaml` beside the manifests. */
+export const SERVICES_FILE = 'services.yaml';
+
+/** Parses and validates the service registry's text. */
+export function parseServices(text: string, file: string): ServiceRegistry {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const line = firstError.linePos?.[0]?.line;
+    throw new ManifestError(file, line ? `line ${line}` : '(yaml)', firstError.message.split('\n')[0] ?? 'invalid YAML');
+  }
+  const result = servicesSchema.safeParse(doc.toJS());
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ManifestError(file, issue.path.map(String).join('.') || '(root)', issue.message);
+  }
+  return result.data;
+}
+
 /**
  * Loads every `*.yaml` manifest in `dir`, validates each, then checks the set as a whole:
  * one manifest per domain and no route (method + path template) claimed by two domains.
+ * When `dir` holds a `services.yaml` registry, every manifest's service must be declared there.
  */
 export function loadManifests(dir: string = MANIFEST_DIR): LoadedManifest[] {
   const files = readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
+    .filter((f) => /\.ya?ml$/.test(f) && f !== SERVICES_FILE)
     .sort();
   const manifests = files.map((f) => {
     const path = join(dir, f);
     return parseManifest(readFileSync(path, 'utf8'), relative(process.cwd(), path) || path);
   });
+  const servicesPath = join(dir, SERVICES_FILE);
+  const registry = existsSync(servicesPath)
+    ? parseServices(readFileSync(servicesPath, 'utf8'), relative(process.cwd(), servicesPath) || servicesPath)
+    : undefined;
+  return validateManifestSet(manifests, registry);
+}
+
+/**
+ * Checks the manifests as a whole: each domain once, each service known to the registry (when given)
+ * and owned by one domain, and no route (method + path template) claimed twice.
+ */
+export function validateManifestSet(manifests: LoadedManifest[], registry?: ServiceRegistry): LoadedManifest[] {
+  const domains = new Map<string, string>();
+  const serviceOwner = new Map<string, string>();
+  for (const manifest of manifests) {
+    const other = domains.get(manifest.domain);
+    if (other) throw new ManifestError(manifest.file, 'domain', `"${manifest.domain}" is already declared in ${other}`);
+    domains.set(manifest.domain, manifest.file);
+    if (registry && !registry.services.includes(manifest.service.name)) {
+      throw new ManifestError(
+        manifest.file,
+        'service.name',
+        `unknown service "${manifest.service.name}"; declare it in ${SERVICES_FILE} (known: ${registry.services.join(', ')})`,
+      );
+    }
+    const owner = serviceOwner.get(manifest.service.name);
+    if (owner) throw new ManifestError(manifest.file, 'service.name', `"${manifest.service.name}" is already the target of domain "${owner}"`);
+    serviceOwner.set(manifest.service.name, manifest.domain);
+  }
 
   const claimedBy = new Map<string, string>();
   for (const manifest of manifests) {

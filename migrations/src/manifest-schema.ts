@@ -19,7 +19,13 @@ export const routeSchema = z
     path: z
       .string()
       .regex(PATH_TEMPLATE, 'must be a path template such as /api/products/:id (segments of letters, digits, . _ ~ - or :param)')
-      .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments'),
+      .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not contain . or .. segments')
+      .refine((p) => !p.split('/').some((s) => !s.startsWith(':') && s.endsWith('.')), 'must not have a segment ending in a dot')
+      .refine((p) => p === '/' || !p.endsWith('/'), 'must not end with a slash')
+      .refine((p) => {
+        const names = p.split('/').filter((s) => s.startsWith(':'));
+        return new Set(names).size === names.length;
+      }, 'must not repeat a parameter name'),
     /** A per-route stage that overrides the domain's stage. */
     stage: stageSchema.optional(),
     percentage: z.number().int().min(0).max(100).optional(),
@@ -51,4 +57,12 @@ export const manifestSchema = z
   .strict();
 
 export type Manifest = z.output<typeof manifestSchema>;
+
+/** `services.yaml`: the services a manifest may name (the monolith and every extracted service). */
+export const servicesSchema = z
+  .object({
+    services: z.array(z.string().regex(kebab, 'must be kebab-case, e.g. catalog-service')).min(1, 'needs at least one service'),
+  })
+  .strict();
+export type ServiceRegistry = z.output<typeof servicesSchema>;
 export type RouteSpec = z.output<typeof routeSchema>;

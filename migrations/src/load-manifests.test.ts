@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { ManifestError, parseManifest, parseServices, validateManifestSet, type LoadedManifest } from './load-manifests.js';
+
+const catalogYaml = `
+domain: catalog
+adr: 9
+service: { name: catalog-service, urls: [http://127.0.0.1:4101] }
+stage: canary
+percentage: 30
+routes:
+  - { method: GET, path: /api/products }
+  - { method: GET, path: /api/products/:id }
+capture: { tables: [public.products] }
+`;
+
+function manifestError(fn: () => unknown): ManifestError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ManifestError) return err;
+    throw err;
+  }
+  throw new Error('expected a ManifestError');
+}
+
+function manifest(text: string, file = 'migrations/catalog.yaml'): LoadedManifest {
+  return parseManifest(text, file);
+}
+
+describe('a domain manifest', () => {
+  it('is accepted with its routes, stage, percentage and captured tables', () => {
+    const m = manifest(catalogYaml);
+    expect(m).toMatchObject({ domain: 'catalog', stage: 'canary', percentage: 30, service: { healthPath: '/healthz' } });
+    expect(m.routes).toHaveLength(2);
+  });
+
+  it('that is not valid YAML is rejected with its line', () => {
+    const err = manifestError(() => manifest('domain: catalog\n  adr: [9'));
+    expect(err.file).toBe('migrations/catalog.yaml');
+    expect(err.field).toMatch(/^line \d+$|\(yaml\)/);
+  });
+
+  it('with an unknown stage is rejected naming the field', () => {
+    const err = manifestError(() => manifest(catalogYaml.replace('stage: canary', 'stage: beta')));
+    expect(err.field).toBe('stage');
+  });
+
+  it('with a percentage above 100 is rejected naming the field', () => {
+    const err = manifestError(() => manifest(catalogYaml.replace('percentage: 30', 'percentage: 130')));
+    expect(err.field).toBe('percentage');
+  });
+
+  it('with an unknown field is rejected', () => {
+    const err = manifestError(() => manifest(`${catalogYaml}owner: me\n`));
+    expect(err.field).toBe('(root)');
+    expect(err.reason).toMatch(/owner/);
+  });
+
+  it.each([
+    ['a relative path', 'api/products'],
+    ['a wildcard', '/api/*'],
+    ['an encoded character', '/api/%2e%2e/admin'],
+    ['a dot-dot segment', '/api/../admin'],
+    ['an empty segment', '/api//products'],
+    ['a trailing slash', '/api/products/'],
+    ['a segment ending in a dot', '/api/products.'],
+    ['a repeated parameter', '/api/:id/items/:id'],
+    ['a parameter without a name', '/api/products/:'],
+  ])('with %s as a path template is rejected naming the route', (_label, path) => {
+    const err = manifestError(() => manifest(catalogYaml.replace('path: /api/products/:id', `path: "${path}"`)));
+    expect(err.field).toBe('routes.1.path');
+  });
+
+  it('whose domain does not match its file name is rejected', () => {
+    const err = manifestError(() => manifest(catalogYaml, 'migrations/products.yaml'));
+    expect(err.field).toBe('domain');
+  });
+});
+
+describe('the set of manifests', () => {
+  const registry = parseServices('services: [legacy-monolith, catalog-service, orders-service]', 'migrations/services.yaml');
+
+  it('is accepted when every service is known and every route has one owner', () => {
+    expect(validateManifestSet([manifest(catalogYaml)], registry)).toHaveLength(1);
+  });
+
+  it('stops on a service missing from the registry', () => {
+    const orders = manifest(catalogYaml.replace('domain: catalog', 'domain: orders').replace('catalog-service', 'order-service').replace(/\/api\/products/g, '/api/orders'), 'migrations/orders.yaml');
+    const err = manifestError(() => validateManifestSet([manifest(catalogYaml), orders], registry));
+    expect(err).toMatchObject({ file: 'migrations/orders.yaml', field: 'service.name' });
+    expect(err.reason).toMatch(/unknown service "order-service"/);
+  });
+
+  it('stops on a route claimed by two domains, even under another parameter name', () => {
+    const orders = manifest(
+      catalogYaml.replace('domain: catalog', 'domain: orders').replace('catalog-service', 'orders-service').replace('/api/products/:id', '/api/products/:sku').replace('path: /api/products }', 'path: /api/orders }'),
+      'migrations/orders.yaml',
+    );
+    const err = manifestError(() => validateManifestSet([manifest(catalogYaml), orders], registry));
+    expect(err).toMatchObject({ file: 'migrations/orders.yaml', field: 'routes.1' });
+    expect(err.reason).toMatch(/already claimed by domain "catalog"/);
+  });
+
+  it('stops on two domains that target the same service', () => {
+    const other = manifest(catalogYaml.replace('domain: catalog', 'domain: search').replace(/\/api\/products/g, '/api/search'), 'migrations/search.yaml');
+    const err = manifestError(() => validateManifestSet([manifest(catalogYaml), other], registry));
+    expect(err).toMatchObject({ file: 'migrations/search.yaml', field: 'service.name' });
+  });
+
+  it('stops on a registry that is not a list of service names', () => {
+    const err = manifestError(() => parseServices('services: [Catalog Service]', 'migrations/services.yaml'));
+    expect(err).toMatchObject({ file: 'migrations/services.yaml', field: 'services.0' });
+  });
+});

@@ -1,0 +1,188 @@
+// npm run bench:proxy — the proxy's cost: the monolith directly vs through the proxy on a legacy
+// route vs through the proxy on a route served by a second service, all with the same 1 KB JSON
+// answer, at fixed rates and at saturation (autocannon). Plus a microbenchmark of the routing
+// decision. Results: bench/results/proxy.json and bench/results/proxy.md at the repository root.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { routingMicrobenchmark } from './routing-micro.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '../../..');
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const RATES = (process.env.BENCH_RATES ?? '500,1000,2000').split(',').map(Number);
+const children: ChildProcess[] = [];
+
+function startChild<T>(script: string, args: string[] = []): Promise<T> {
+  const child = spawn(process.execPath, [resolve(HERE, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolveLine, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolveLine(JSON.parse(line) as T));
+  });
+}
+
+interface Run {
+  target: string;
+  rate: number | 'saturation';
+  connections: number;
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+  non2xx: number;
+  upstreamConnectionsPerRequest?: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function connectionsOpened(adminUrl: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('proxy_upstream_connections_opened_total'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** Session cookie sent by the load generator, as a returning browser would (no Set-Cookie per request). */
+const COOKIE = 'strangler_sid=bench-session-0123456789abcdef';
+
+function fire(url: string, connections: number, duration: number, connectionRate: number | undefined, latencies: number[]) {
+  const instance = autocannon({ url, connections, duration, pipelining: 1, headers: { cookie: COOKIE }, ...(connectionRate ? { connectionRate } : {}) }) as unknown as Promise<autocannon.Result> &
+    NodeJS.EventEmitter;
+  // autocannon's own histogram has 1 ms resolution; keep the exact per-response times instead.
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    if (statusCode === 200) latencies.push(responseTime);
+  });
+  return instance;
+}
+
+/**
+ * Fixed rate: autocannon's rate limit lets each connection send its per-second quota back to back,
+ * so one instance with many connections measures bursts, not a steady rate. Instead, `rate / 100`
+ * single-connection instances of 100 req/s each are started evenly spread over one second.
+ * Saturation: one instance, 32 connections, no limit.
+ */
+async function load(target: string, url: string, rate: number | 'saturation', adminUrl?: string, duration = DURATION): Promise<Run> {
+  const latencies: number[] = [];
+  const before = adminUrl ? await connectionsOpened(adminUrl) : 0;
+  let results: autocannon.Result[];
+  let connections: number;
+  if (rate === 'saturation') {
+    connections = 32;
+    results = [await fire(url, connections, duration, undefined, latencies)];
+  } else {
+    connections = Math.max(1, Math.ceil(rate / 100));
+    const perConnection = rate / connections;
+    results = await Promise.all(
+      Array.from({ length: connections }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, (i * 1000) / connections));
+        return fire(url, 1, duration, perConnection, latencies);
+      }),
+    );
+  }
+  const after = adminUrl ? await connectionsOpened(adminUrl) : 0;
+  const sorted = Float64Array.from(latencies).sort();
+  const total = results.reduce((n, r) => n + r.requests.total, 0);
+  const run: Run = {
+    target,
+    rate,
+    connections,
+    requests: total,
+    rps: Math.round(total / duration),
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+    errors: results.reduce((n, r) => n + r.errors + r.timeouts, 0),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+  };
+  if (adminUrl) run.upstreamConnectionsPerRequest = (after - before) / Math.max(1, total);
+  return run;
+}
+
+const ms = (v: number) => v.toFixed(3);
+
+async function main(): Promise<void> {
+  const micro = await routingMicrobenchmark();
+  console.log(`routing decision: ${(micro.totalNs / 1000).toFixed(2)} µs (normalise ${micro.normaliseNs.toFixed(0)} ns, match ${micro.matchNs.toFixed(0)} ns, decide ${micro.decideNs.toFixed(0)} ns)`);
+
+  const ports = await startChild<{ monolith: number; service: number }>('upstreams.js');
+  const proxy = await startChild<{ url: string; adminUrl: string }>('proxy.js', [String(ports.monolith), String(ports.service)]);
+  const targets = [
+    { name: 'direct (monolith)', url: `http://127.0.0.1:${ports.monolith}/bench/legacy` },
+    { name: 'proxy → monolith (legacy route)', url: `${proxy.url}/bench/legacy`, adminUrl: proxy.adminUrl },
+    { name: 'proxy → second service (new route)', url: `${proxy.url}/bench/new`, adminUrl: proxy.adminUrl },
+  ];
+  for (const t of targets) {
+    const check = await fetch(t.url);
+    console.log(`${t.name}: ${check.status} x-served-by=${check.headers.get('x-served-by') ?? '(direct)'} ${(await check.arrayBuffer()).byteLength} bytes`);
+  }
+
+  const runs: Run[] = [];
+  for (const t of targets) await load(t.name, t.url, 'saturation', undefined, 3); // warm-up
+  for (const rate of [...RATES, 'saturation' as const]) {
+    for (const t of targets) {
+      const run = await load(t.name, t.url, rate, t.adminUrl);
+      runs.push(run);
+      console.log(`${String(rate).padEnd(10)} ${t.name.padEnd(36)} ${String(run.rps).padStart(6)} req/s  p50 ${ms(run.p50)} ms  p99 ${ms(run.p99)} ms  errors ${run.errors} non2xx ${run.non2xx}` + (run.upstreamConnectionsPerRequest !== undefined ? `  conn/req ${run.upstreamConnectionsPerRequest.toFixed(5)}` : ''));
+    }
+  }
+
+  const byRate = (rate: number | 'saturation', target: string) => runs.find((r) => r.rate === rate && r.target === target)!;
+  const summary = [...RATES, 'saturation' as const].map((rate) => {
+    const direct = byRate(rate, targets[0]!.name);
+    return {
+      rate,
+      directRps: direct.rps,
+      ...Object.fromEntries(
+        targets.slice(1).map((t) => {
+          const r = byRate(rate, t.name);
+          return [
+            t.name,
+            { addedP50Ms: r.p50 - direct.p50, addedP99Ms: r.p99 - direct.p99, throughputShareOfDirect: r.rps / direct.rps, upstreamConnectionsPerRequest: r.upstreamConnectionsPerRequest },
+          ];
+        }),
+      ),
+    };
+  });
+  const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, durationSeconds: DURATION, date: new Date().toISOString() };
+  const outDir = resolve(ROOT, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(resolve(outDir, 'proxy.json'), `${JSON.stringify({ environment, routingDecision: micro, runs, summary }, null, 2)}\n`);
+
+  const md = [
+    '# Strangler proxy benchmark',
+    '',
+    `Node ${environment.node}, ${environment.cpus} cores (${environment.cpuModel}), ${DURATION} s per run; autocannon, the proxy and the upstreams share the machine (three processes).`,
+    'Every answer is the same 1 KB JSON. Latencies are exact per-response times (autocannon `response` events).',
+    'Fixed rates: rate/100 single-connection autocannon instances of 100 req/s each, started evenly over one second (one instance with many connections would send each second\'s quota in a burst). Saturation: 32 connections, no limit.',
+    '',
+    `Routing decision (normalise + match + unleash-client evaluation): **${(micro.totalNs / 1000).toFixed(2)} µs** per request (normalise ${micro.normaliseNs.toFixed(0)} ns, match ${micro.matchNs.toFixed(0)} ns, flag decision ${micro.decideNs.toFixed(0)} ns).`,
+    '',
+    '| load | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | share of direct | upstream conn/req |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...runs.map((r) => {
+      const direct = byRate(r.rate, targets[0]!.name);
+      const isDirect = r.target === targets[0]!.name;
+      return `| ${r.rate === 'saturation' ? 'saturation' : `${r.rate} req/s`} | ${r.target} | ${r.rps} | ${ms(r.p50)} | ${ms(r.p99)} | ${isDirect ? '' : ms(r.p50 - direct.p50)} | ${isDirect ? '' : ms(r.p99 - direct.p99)} | ${isDirect ? '' : `${Math.round((r.rps / direct.rps) * 100)} %`} | ${r.upstreamConnectionsPerRequest === undefined ? '' : r.upstreamConnectionsPerRequest.toFixed(5)} |`;
+    }),
+    '',
+  ].join('\n');
+  writeFileSync(resolve(outDir, 'proxy.md'), md);
+  console.log(`\nwrote ${resolve(outDir, 'proxy.json')} and proxy.md`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+}

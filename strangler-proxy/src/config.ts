@@ -1,0 +1,44 @@
+import { configFields, loadConfig } from '@strangler/platform';
+import { z } from 'zod';
+
+const urlList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1, 'needs at least one URL'));
+
+export const proxyConfigSchema = z.object({
+  PORT: configFields.port(8080),
+  HOST: configFields.host(),
+  /** Admin port: the proxy's own /healthz, /readyz and /metrics. */
+  ADMIN_PORT: configFields.port(8081),
+  ADMIN_HOST: configFields.host(),
+  LOG_LEVEL: z.string().default('info'),
+  MONOLITH_NAME: z.string().default('legacy-monolith'),
+  MONOLITH_URLS: urlList.default(['http://127.0.0.1:3000']),
+  MONOLITH_HEALTH_PATH: z.string().startsWith('/').default('/healthz'),
+  /** Folder of the domain manifests; the @strangler/manifests folder by default. */
+  MANIFEST_DIR: z.string().optional(),
+  UNLEASH_URL: z.url().default('http://127.0.0.1:4242'),
+  UNLEASH_CLIENT_TOKEN: z.string({ message: 'is required (a backend token such as default:development.<secret>)' }).min(1),
+  /** When set, the proxy creates missing flags from the manifests at start-up. */
+  UNLEASH_ADMIN_TOKEN: z.string().min(1).optional(),
+  UNLEASH_REFRESH_MS: z.coerce.number().int().min(100).default(1000),
+  UNLEASH_BACKUP_DIR: z.string().default('.stack/proxy/unleash-backup'),
+  /** HS256 secret of the monolith's access tokens: the JWT subject is trusted for stickiness only when it verifies. */
+  JWT_SECRET: z.string().min(1).optional(),
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(1).default(256),
+  HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  BREAKER_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
+  BREAKER_RESET_MS: z.coerce.number().int().min(100).default(5000),
+  BREAKER_VOLUME: z.coerce.number().int().min(1).default(5),
+  RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(5),
+  MAX_HEADER_BYTES: z.coerce.number().int().min(1024).default(16 * 1024),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
+});
+
+export type ProxyConfig = z.output<typeof proxyConfigSchema>;
+
+export function loadProxyConfig(env: Record<string, unknown> = process.env): ProxyConfig {
+  return loadConfig(proxyConfigSchema, env);
+}

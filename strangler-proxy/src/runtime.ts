@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import http, { STATUS_CODES, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { resolve } from 'node:path';
+import { loadManifests } from '@strangler/manifests';
+import { createLogger, createMetricsRegistry, healthRouter, type Logger } from '@strangler/platform';
+import express from 'express';
+import type { Registry } from 'prom-client';
+import { createApp } from './app.js';
+import type { ProxyConfig } from './config.js';
+import type { FlagReader } from './flags/flag-reader.js';
+import { bootstrapFlags, UnleashAdmin } from './flags/unleash-admin.js';
+import { UnleashFlagReader } from './flags/unleash-flag-reader.js';
+import { Forwarder } from './proxy/forwarder.js';
+import { PROXY_NAME } from './proxy/proxy-handler.js';
+import { RouteTable } from './routing/route-table.js';
+import { createProxyMetrics } from './upstreams/metrics.js';
+import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js';
+
+export interface RunningProxy {
+  url: string;
+  adminUrl: string;
+  server: Server;
+  adminServer: Server;
+  routes: RouteTable;
+  flags: FlagReader;
+  registry: Registry;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Answers what Node's HTTP parser refuses (smuggling attempts, oversized headers) with a JSON error. */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const code = status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request';
+  const message = status === 431 ? 'The request headers are too large' : status === 408 ? 'The request took too long' : 'The request is malformed';
+  const requestId = randomUUID();
+  const body = JSON.stringify({ error: { code, message, correlationId: requestId } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-served-by: ${PROXY_NAME}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      resolveUrl(`http://${host}:${address.port}`);
+    });
+  });
+}
+
+/**
+ * Wires the proxy from its configuration: manifests → route table, Unleash flags (created from the
+ * manifests when an admin token is given), upstream pools with health checks and breakers, then
+ * listens. `flags` may be injected (benchmarks); by default the Unleash client is used.
+ */
+export async function startProxy(config: ProxyConfig, options: { flags?: FlagReader; logger?: Logger } = {}): Promise<RunningProxy> {
+  const logger = options.logger ?? createLogger(PROXY_NAME, config.LOG_LEVEL);
+  const manifests = loadManifests(config.MANIFEST_DIR ? resolve(config.MANIFEST_DIR) : undefined);
+  const routes = new RouteTable(manifests);
+
+  let flags = options.flags;
+  let unleash: UnleashFlagReader | undefined;
+  if (!flags) {
+    if (config.UNLEASH_ADMIN_TOKEN) {
+      try {
+        const outcome = await bootstrapFlags(new UnleashAdmin(config.UNLEASH_URL, config.UNLEASH_ADMIN_TOKEN), routes.routes);
+        logger.info('flags bootstrapped from the manifests', outcome);
+      } catch (err) {
+        // Unleash down at start-up: route from the backup or the manifests, create flags next time.
+        logger.warn('could not create flags in unleash', { detail: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    unleash = await UnleashFlagReader.start({
+      url: config.UNLEASH_URL,
+      clientToken: config.UNLEASH_CLIENT_TOKEN,
+      appName: PROXY_NAME,
+      refreshIntervalMs: config.UNLEASH_REFRESH_MS,
+      backupPath: resolve(config.UNLEASH_BACKUP_DIR),
+      routes: routes.routes,
+      logger,
+    });
+    flags = unleash;
+  }
+
+  const registry = createMetricsRegistry(PROXY_NAME);
+  const metrics = createProxyMetrics(registry);
+  const breaker: BreakerSettings = {
+    errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
+    resetTimeoutMs: config.BREAKER_RESET_MS,
+    volumeThreshold: config.BREAKER_VOLUME,
+    rollingCountTimeoutMs: 10_000,
+  };
+  const monolith = new UpstreamPool(config.MONOLITH_NAME, config.MONOLITH_URLS, config.MONOLITH_HEALTH_PATH, breaker, logger, metrics);
+  const services = new Map(manifests.map((m) => [m.service.name, new UpstreamPool(m.service.name, m.service.urls, m.service.healthPath, breaker, logger, metrics)]));
+  for (const pool of [monolith, ...services.values()]) pool.startHealthChecks(config.HEALTH_INTERVAL_MS);
+  const forwarder = new Forwarder(metrics, { timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.UPSTREAM_MAX_SOCKETS });
+
+  const app = createApp({
+    routes,
+    flags,
+    monolith,
+    services,
+    forwarder,
+    metrics,
+    logger,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+    jwtSecret: config.JWT_SECRET,
+  });
+  const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
+  server.on('clientError', onClientError);
+
+  const admin = express();
+  admin.disable('x-powered-by');
+  admin.use(
+    healthRouter({
+      registry,
+      checks: { monolith: async () => { if (!monolith.pick()) throw new Error('no healthy monolith instance'); } },
+    }),
+  );
+  const adminServer = http.createServer(admin);
+
+  const url = await listen(server, config.PORT, config.HOST);
+  const adminUrl = await listen(adminServer, config.ADMIN_PORT, config.ADMIN_HOST);
+  logger.info('proxy listening', { url, adminUrl, routes: routes.routes.length });
+
+  return {
+    url,
+    adminUrl,
+    server,
+    adminServer,
+    routes,
+    flags,
+    registry,
+    logger,
+    close: async () => {
+      await Promise.all(
+        [server, adminServer].map(
+          (s) =>
+            new Promise<void>((done) => {
+              s.close(() => done());
+              s.closeIdleConnections();
+            }),
+        ),
+      );
+      unleash?.destroy();
+      forwarder.close();
+      for (const pool of [monolith, ...services.values()]) pool.stop();
+    },
+  };
+}

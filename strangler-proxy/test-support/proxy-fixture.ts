@@ -1,0 +1,93 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '@strangler/platform';
+import { freePort, ROOT } from '../../test-support/global-setup.js';
+import { createTestDatabase, type TestDatabase } from '../../test-support/database.js';
+import { proxyConfigSchema, type ProxyConfig } from '../src/config.js';
+import type { FlagReader } from '../src/flags/flag-reader.js';
+import { startProxy, type RunningProxy } from '../src/runtime.js';
+import { startUnleashProcess, type UnleashProcess } from '../src/unleash-server/unleash-process.js';
+
+/** Writes a manifest folder: a registry and a catalog + orders domain targeting `serviceUrls`. */
+export function writeManifests(serviceUrls: { catalog: string[]; orders: string[] }, stages: { catalog?: string; orders?: string } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
+  writeFileSync(join(dir, 'services.yaml'), 'services: [legacy-monolith, catalog-service, orders-service]\n');
+  writeFileSync(
+    join(dir, 'catalog.yaml'),
+    `domain: catalog
+adr: 9
+service: { name: catalog-service, urls: [${serviceUrls.catalog.join(', ')}] }
+stage: ${stages.catalog ?? 'legacy'}
+percentage: 0
+routes:
+  - { method: GET, path: /api/products }
+  - { method: GET, path: /api/products/:id }
+  - { method: GET, path: /api/products/featured, stage: legacy }
+  - { method: GET, path: /api/slow }
+  - { method: POST, path: /api/products }
+`,
+  );
+  writeFileSync(
+    join(dir, 'orders.yaml'),
+    `domain: orders
+adr: 10
+service: { name: orders-service, urls: [${serviceUrls.orders.join(', ')}] }
+stage: ${stages.orders ?? 'legacy'}
+percentage: 0
+routes:
+  - { method: GET, path: /api/orders/:id }
+  - { method: POST, path: /api/orders/checkout }
+`,
+  );
+  return dir;
+}
+
+export interface UnleashFixture {
+  unleash: UnleashProcess;
+  database: TestDatabase;
+  adminToken: string;
+  clientToken: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A real Unleash on its own fresh database and a free port, with fresh tokens. */
+export async function startTestUnleash(): Promise<UnleashFixture> {
+  const database = await createTestDatabase('unleash');
+  const port = await freePort();
+  const adminToken = `*:*.${randomBytes(16).toString('hex')}`;
+  const clientToken = `default:development.${randomBytes(16).toString('hex')}`;
+  const logDir = resolve(ROOT, '.stack/test/logs');
+  mkdirSync(logDir, { recursive: true });
+  const unleash = await startUnleashProcess({ databaseUrl: database.url, port, adminToken, clientToken, logFile: join(logDir, `unleash-${port}.log`) });
+  return {
+    unleash,
+    database,
+    adminToken,
+    clientToken,
+    port,
+    stop: async () => {
+      await unleash.stop();
+      await database.drop();
+    },
+  };
+}
+
+export async function startTestProxy(overrides: Partial<Record<keyof ProxyConfig, string>>, options: { flags?: FlagReader } = {}): Promise<RunningProxy> {
+  const config = proxyConfigSchema.parse({
+    PORT: '0',
+    ADMIN_PORT: '0',
+    UNLEASH_CLIENT_TOKEN: 'unused:development.unused',
+    UNLEASH_REFRESH_MS: '200',
+    UNLEASH_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'unleash-backup-')),
+    HEALTH_INTERVAL_MS: '500',
+    BREAKER_RESET_MS: '1000',
+    UPSTREAM_TIMEOUT_MS: '1000',
+    MAX_BODY_BYTES: String(64 * 1024),
+    MAX_HEADER_BYTES: String(8 * 1024),
+    ...overrides,
+  });
+  return startProxy(config, { ...options, logger: createLogger('strangler-proxy', 'silent') });
+}

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { bootstrapCdc, resetCdc, startCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
-import { ensureDatabase, startPostgres, type PostgresHandle } from '@strangler/stack/dist/postgres.js';
+import { ensureDatabase, startPostgres, type PostgresHandle } from '@strangler/stack';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const STATE = join(ROOT, '.stack', 'bench-cdc');

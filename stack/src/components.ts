@@ -6,6 +6,10 @@
 export const COMPONENTS = {
   postgres: { composeService: 'postgres' },
   'legacy-monolith': { composeService: 'legacy-monolith' },
+  kafka: { composeService: 'kafka' },
+  'kafka-connect': { composeService: 'kafka-connect' },
+  unleash: { composeService: 'unleash' },
+  'strangler-proxy': { composeService: 'strangler-proxy' },
 } as const;
 
 export type ComponentName = keyof typeof COMPONENTS;

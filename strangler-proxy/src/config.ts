@@ -26,6 +26,15 @@ export const proxyConfigSchema = z.object({
   UNLEASH_BACKUP_DIR: z.string().default('.stack/proxy/unleash-backup'),
   /** HS256 secret of the monolith's access tokens: the JWT subject is trusted for stickiness only when it verifies. */
   JWT_SECRET: z.string().min(1).optional(),
+  /** The admin API's token (audit actor `admin`); the admin API answers 503 without any token. */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Named admin tokens, `ana=<token>,bo=<token>`: the name is the actor in the audit log. */
+  ADMIN_TOKENS: z
+    .string()
+    .regex(/^\s*[A-Za-z0-9._@-]+=[^,=\s]{16,}\s*(,\s*[A-Za-z0-9._@-]+=[^,=\s]{16,}\s*)*$/, 'must be name=token pairs separated by commas (tokens of 16+ characters)')
+    .optional(),
+  /** The proxy's own database (audit log); flips are refused without it. */
+  PROXY_DATABASE_URL: configFields.postgresUrl().optional(),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(1).default(256),
   HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),

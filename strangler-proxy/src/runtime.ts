@@ -3,9 +3,16 @@ import http, { STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { loadManifests } from '@strangler/manifests';
-import { createLogger, createMetricsRegistry, healthRouter, type Logger } from '@strangler/platform';
+import { AppError, createLogger, createMetricsRegistry, errorHandler, healthRouter, notFoundHandler, requestContext, type Logger } from '@strangler/platform';
 import express from 'express';
+import pg from 'pg';
 import type { Registry } from 'prom-client';
+import { parseAdminTokens, requireAdminToken } from './admin/admin-auth.js';
+import { adminRouter } from './admin/admin-router.js';
+import { FlipService } from './admin/flip-service.js';
+import { domainStatus, targetsOf } from './admin/status.js';
+import { PgAuditLog, type AuditLog } from './audit/audit-log.js';
+import { migrate } from './audit/migrate.js';
 import { createApp } from './app.js';
 import type { ProxyConfig } from './config.js';
 import type { FlagReader } from './flags/flag-reader.js';
@@ -24,6 +31,9 @@ export interface RunningProxy {
   adminServer: Server;
   routes: RouteTable;
   flags: FlagReader;
+  /** Flips and rollbacks (undefined without PROXY_DATABASE_URL and UNLEASH_ADMIN_TOKEN). */
+  flips: FlipService | undefined;
+  audit: AuditLog | undefined;
   registry: Registry;
   logger: Logger;
   close(): Promise<void>;
@@ -91,6 +101,16 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     flags = unleash;
   }
 
+  let database: pg.Pool | undefined;
+  let audit: AuditLog | undefined;
+  if (config.PROXY_DATABASE_URL) {
+    database = new pg.Pool({ connectionString: config.PROXY_DATABASE_URL, max: 4, connectionTimeoutMillis: 5000 });
+    database.on('error', (err) => logger.warn('proxy database connection lost', { detail: err.message }));
+    const applied = await migrate(database);
+    if (applied.length) logger.info('proxy database migrated', { applied });
+    audit = new PgAuditLog(database);
+  }
+
   const registry = createMetricsRegistry(PROXY_NAME);
   const metrics = createProxyMetrics(registry);
   const breaker: BreakerSettings = {
@@ -119,14 +139,50 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
   server.on('clientError', onClientError);
 
+  const flips =
+    audit && config.UNLEASH_ADMIN_TOKEN
+      ? new FlipService(manifests, {
+          stages: new UnleashAdmin(config.UNLEASH_URL, config.UNLEASH_ADMIN_TOKEN),
+          audit,
+          applyNow: async (flag, stage, rollout) => {
+            try {
+              await unleash?.refreshUntil(flag, stage, rollout, 5000);
+            } catch (err) {
+              // Unleash has the flip; the next poll brings it. Not a reason to fail the flip.
+              logger.warn('flip not applied at once; it applies at the next poll', { flag, detail: err instanceof Error ? err.message : String(err) });
+            }
+          },
+          targetHealthy: (service) => services.get(service)?.pick() !== undefined,
+        })
+      : undefined;
+  const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
+
   const admin = express();
   admin.disable('x-powered-by');
+  admin.set('etag', false);
   admin.use(
     healthRouter({
       registry,
       checks: { monolith: async () => { if (!monolith.pick()) throw new Error('no healthy monolith instance'); } },
     }),
   );
+  admin.use(
+    '/api',
+    requestContext(),
+    (_req, _res, next) => next(adminTokens.size ? undefined : new AppError(503, 'admin_api_disabled', 'The admin API is disabled: start the proxy with ADMIN_TOKEN or ADMIN_TOKENS')),
+    requireAdminToken(adminTokens),
+    express.json({ limit: '16kb' }),
+    adminRouter({
+      status: () => ({
+        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services),
+        monolith: targetsOf(monolith),
+      }),
+      flips,
+      audit,
+    }),
+  );
+  admin.use(notFoundHandler());
+  admin.use(errorHandler(logger));
   const adminServer = http.createServer(admin);
 
   const url = await listen(server, config.PORT, config.HOST);
@@ -140,6 +196,8 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     adminServer,
     routes,
     flags,
+    flips,
+    audit,
     registry,
     logger,
     close: async () => {
@@ -155,6 +213,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       unleash?.destroy();
       forwarder.close();
       for (const pool of [monolith, ...services.values()]) pool.stop();
+      await database?.end();
     },
   };
 }

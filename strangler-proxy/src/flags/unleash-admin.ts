@@ -75,6 +75,18 @@ export class UnleashAdmin {
     if (!env.enabled) await this.call('POST', `${this.featurePath(flag)}/environments/${this.environment}/on`);
   }
 
+  /** The stage and percentage the flag holds in Unleash (from its strategy), or undefined when it does not exist. */
+  async stageOf(flag: string): Promise<{ stage: string; percentage: number; enabled: boolean } | undefined> {
+    const { status, json } = await this.call('GET', this.featurePath(flag));
+    if (status === 404) return undefined;
+    const env = (json as { environments: { name: string; enabled: boolean; strategies: { parameters?: { rollout?: string }; variants?: { name: string }[] }[] }[] }).environments.find(
+      (e) => e.name === this.environment,
+    );
+    const strategy = env?.strategies[0];
+    if (!env || !strategy) return undefined;
+    return { stage: strategy.variants?.[0]?.name ?? 'legacy', percentage: Number(strategy.parameters?.rollout ?? 0), enabled: env.enabled };
+  }
+
   /** Switches a flag off in this environment (a route override stops applying). */
   async switchOff(flag: string): Promise<void> {
     await this.call('POST', `${this.featurePath(flag)}/environments/${this.environment}/off`);

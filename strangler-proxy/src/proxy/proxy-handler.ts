@@ -67,14 +67,19 @@ export function createProxyHandler(deps: ProxyDeps) {
   const monolithName = deps.monolith.service;
 
   async function attempt(instance: UpstreamInstance, req: IncomingMessage, res: ServerResponse, servedBy: string, failOnServerError: boolean, body: Transform | undefined): Promise<UpstreamFailure | undefined> {
+    const started = performance.now();
+    let failure: UpstreamFailure | undefined;
     try {
       await instance.breaker.fire(() => deps.forwarder.forward(req, res, instance.target, { servedBy, failOnServerError, body }));
-      return undefined;
     } catch (err) {
-      if (err instanceof UpstreamFailure) return err;
-      if ((err as { code?: string }).code === 'EOPENBREAKER') return new UpstreamFailure('breaker_open', `the breaker of ${instance.target.host} is open`);
-      return new UpstreamFailure('connect_error', err instanceof Error ? err.message : String(err));
+      if (err instanceof UpstreamFailure) failure = err;
+      else if ((err as { code?: string }).code === 'EOPENBREAKER') failure = new UpstreamFailure('breaker_open', `the breaker of ${instance.target.host} is open`);
+      else failure = new UpstreamFailure('connect_error', err instanceof Error ? err.message : String(err));
     }
+    if (failure?.reason !== 'breaker_open' && failure?.reason !== 'client_aborted') {
+      instance.window.record(performance.now() - started, failure !== undefined && failure.reason !== 'body_too_large');
+    }
+    return failure;
   }
 
   /** Ends the request when a failure needs no further attempt; returns true when it did. */

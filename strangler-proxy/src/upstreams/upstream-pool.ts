@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Logger } from '@strangler/platform';
 import CircuitBreaker from 'opossum';
 import type { ProxyMetrics } from './metrics.js';
+import { RollingWindow } from './rolling-window.js';
 
 export interface BreakerSettings {
   /** Share of failed calls in the rolling window that opens the breaker. */
@@ -16,6 +17,8 @@ export interface BreakerSettings {
 /** One base URL of a service, with its own circuit breaker and health state. */
 export class UpstreamInstance {
   healthy = true;
+  /** The last minute of traffic to this instance, for the admin API's status. */
+  readonly window = new RollingWindow();
   readonly breaker: CircuitBreaker<[() => Promise<void>], void>;
   readonly target: URL;
 
@@ -50,6 +53,10 @@ export class UpstreamInstance {
     this.breaker.on('open', transition('open', 2));
     this.breaker.on('halfOpen', transition('half_open', 1));
     this.breaker.on('close', transition('closed', 0));
+  }
+
+  get breakerState(): 'open' | 'half_open' | 'closed' {
+    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed';
   }
 
   get available(): boolean {

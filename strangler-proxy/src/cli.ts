@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// npm run strangler -- <status|flip|rollback|audit>: the migration team's controls over the proxy's admin API.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { STAGES } from '@strangler/manifests';
+import Table from 'cli-table3';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AdminApiError, AdminClient } from './admin/admin-client.js';
+import type { FlipOutcome } from './admin/flip-service.js';
+import type { TargetStatus } from './admin/status.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** STRANGLER_ADMIN_TOKEN, else the admin token `npm start` generated in .stack/secrets.json. */
+function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.STRANGLER_ADMIN_TOKEN) return env.STRANGLER_ADMIN_TOKEN;
+  const file = join(env.STACK_STATE_DIR ?? join(REPO_ROOT, '.stack'), 'secrets.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { adminToken?: string }).adminToken;
+  } catch {
+    return undefined;
+  }
+}
+
+function integer(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const percent = (n: number | null) => (n === null ? '' : `${Math.round(n * 1000) / 10}%`);
+const ms = (n: number | null) => (n === null ? '-' : `${n} ms`);
+
+function targetLine(t: TargetStatus): string {
+  const state = `${t.healthy ? 'healthy' : 'UNHEALTHY'}, breaker ${t.breaker}`;
+  return `${t.url} ${state}\n  ${t.ratePerSecond}/s, errors ${percent(t.errorRate)}, p50 ${ms(t.p50Ms)}, p99 ${ms(t.p99Ms)}`;
+}
+
+function describeFlip(outcome: FlipOutcome): string {
+  const a = outcome.audit;
+  return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''})`;
+}
+
+export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Command {
+  const client = () => new AdminClient(env.STRANGLER_ADMIN_URL ?? 'http://127.0.0.1:8081', adminToken(env));
+  const program = new Command('strangler')
+    .description("Controls of the strangler migration, through the proxy's admin API (STRANGLER_ADMIN_URL, STRANGLER_ADMIN_TOKEN)")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError();
+
+  program
+    .command('status')
+    .description('each domain: stage, percentage, target instances with health, breaker and the last minute of traffic')
+    .option('--json', 'print the raw JSON')
+    .action(async (options: { json?: boolean }) => {
+      const status = await client().status();
+      if (options.json) return out(JSON.stringify(status, null, 2));
+      const table = new Table({ head: ['domain', 'stage', '%', 'service', 'ADR', 'targets (last minute)'] });
+      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), d.targets.map(targetLine).join('\n')]);
+      table.push(['(monolith)', '', '', 'legacy-monolith', '', status.monolith.map(targetLine).join('\n')]);
+      out(table.toString());
+    });
+
+  program
+    .command('flip')
+    .description('move a domain to a stage (through Unleash; every proxy follows within about a second)')
+    .argument('<domain>', 'the domain, as in its manifest (e.g. catalog)')
+    .addOption(new Option('--stage <stage>', 'the new stage').choices(STAGES).makeOptionMandatory())
+    .option('--percent <n>', 'share of users for canary (0-100)', integer('--percent', 0, 100))
+    .option('--adr <n>', 'the ADR that justifies the flip', integer('--adr', 1, 9999))
+    .option('--reason <text>', 'why, for the audit log')
+    .action(async (domain: string, options: { stage: string; percent?: number; adr?: number; reason?: string }) => {
+      if (options.stage === 'canary' && options.percent === undefined) throw new InvalidArgumentError('--stage canary needs --percent <0-100>');
+      const outcome = await client().flip(domain, { stage: options.stage, percentage: options.percent, adr: options.adr, reason: options.reason });
+      out(`flipped ${describeFlip(outcome)}`);
+    });
+
+  program
+    .command('rollback')
+    .description("put a domain back to the stage before its last flip")
+    .argument('<domain>', 'the domain')
+    .option('--reason <text>', 'why, for the audit log')
+    .action(async (domain: string, options: { reason?: string }) => {
+      out(`rolled back ${describeFlip(await client().rollback(domain, options.reason))}`);
+    });
+
+  program
+    .command('audit')
+    .description('the audit log of flips, newest first')
+    .option('--domain <domain>', 'only this domain')
+    .option('--limit <n>', 'at most this many entries', integer('--limit', 1, 1000), 50)
+    .option('--json', 'print the raw JSON')
+    .action(async (options: { domain?: string; limit: number; json?: boolean }) => {
+      const { entries } = await client().audit({ domain: options.domain, limit: options.limit });
+      if (options.json) return out(JSON.stringify(entries, null, 2));
+      const table = new Table({ head: ['#', 'when', 'who', 'domain', 'from', 'to', 'ADR', 'mode', 'reason'] });
+      for (const e of entries) {
+        table.push([String(e.id), e.at, e.actor, e.domain, `${e.fromStage ?? '-'} ${e.fromPercentage ?? ''}%`, `${e.toStage} ${e.toPercentage}%`, e.adr ? String(e.adr) : '', e.mode, e.reason ?? '']);
+      }
+      out(entries.length ? table.toString() : 'no flips recorded yet');
+    });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 refused or failed, 2 bad usage, 3 proxy unreachable. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const program = buildProgram((line) => console.log(line), env);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+      if (err.code === 'commander.invalidArgument' && !err.message.startsWith('error:')) console.error(`error: ${err.message}`);
+      return EXIT.usage;
+    }
+    if (err instanceof InvalidArgumentError) {
+      console.error(`error: ${err.message}`);
+      return EXIT.usage;
+    }
+    if (err instanceof AdminApiError) {
+      console.error(`error: ${err.message}${err.status ? ` (${err.status} ${err.code})` : ''}`);
+      if (err.status === 0) return EXIT.unreachable;
+      if (err.status === 401) console.error('hint: set STRANGLER_ADMIN_TOKEN (after npm start it is adminToken in .stack/secrets.json)');
+      return err.status === 400 || err.code === 'unknown_domain' ? EXIT.usage : EXIT.failed;
+    }
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await run(process.argv.slice(2));
+}

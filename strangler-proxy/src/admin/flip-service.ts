@@ -37,7 +37,12 @@ function percentageFor(stage: Stage, given: number | undefined): number {
     if (given === undefined) throw new ValidationError('stage canary needs a percentage (0-100)', [{ field: 'percentage', reason: 'is required for canary' }]);
     return given;
   }
-  return rolloutFor(stage, 100) === 100 ? 100 : 0;
+  return impliedPercentage(stage);
+}
+
+/** The share of users served by the new service that a stage other than canary implies. */
+function impliedPercentage(stage: Stage): number {
+  return stage === 'new' || stage === 'owned' ? 100 : 0;
 }
 
 /**
@@ -74,7 +79,7 @@ export class FlipService {
     const held = await this.deps.stages.stageOf(domainFlagName(domain));
     if (!held) throw new ServiceUnavailableError(`the flag ${domainFlagName(domain)} does not exist in Unleash yet`);
     const stage = held.enabled && isStage(held.stage) ? held.stage : 'legacy';
-    return { stage, percentage: stage === 'legacy' ? 0 : held.percentage };
+    return { stage, percentage: stage === 'canary' ? held.percentage : impliedPercentage(stage) };
   }
 
   async flip(domain: string, request: FlipRequest, actor: string, mode: FlipMode = 'manual'): Promise<FlipOutcome> {

@@ -43,7 +43,7 @@ export function domainStatus(
       adr: m.adr,
       flag,
       stage,
-      percentage: h ? (stage === 'legacy' ? 0 : h.rollout) : m.percentage,
+      percentage: stage === 'canary' ? (h ? h.rollout : m.percentage) : stage === 'new' || stage === 'owned' ? 100 : 0,
       routes: routes
         .filter((r) => r.domain === m.domain)
         .map((r) => ({ method: r.method, path: r.template, override: r.hasOverride ? `${r.manifestStage} ${r.manifestPercentage}%` : null })),

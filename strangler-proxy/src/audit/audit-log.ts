@@ -1,5 +1,5 @@
 import type { Stage } from '@strangler/manifests';
-import pg from 'pg';
+import type pg from 'pg';
 
 export type FlipMode = 'manual' | 'automatic';
 

@@ -1,0 +1,247 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
+import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
+import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
+import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
+import type { AuditRecord } from '../audit/audit-log.js';
+import type { RunningProxy } from '../runtime.js';
+import type { DomainStatus } from './status.js';
+
+const ANA = 'ana-token-0123456789abcdef';
+const BO = 'bo-token-0123456789abcdef';
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+let monolith: StandIn;
+let catalog: StandIn;
+let unleash: UnleashFixture;
+let database: TestDatabase;
+let first: RunningProxy;
+let second: RunningProxy;
+let db: pg.Client;
+
+/** The admin API's answers, loosely: each test reads the fields of the answer it expects. */
+interface ApiBody {
+  error: { code: string; message: string };
+  domains: DomainStatus[];
+  entries: AuditRecord[];
+}
+
+async function api(proxy: RunningProxy, method: string, path: string, options: { token?: string | null; body?: unknown } = {}) {
+  const token = options.token === undefined ? ANA : options.token;
+  const res = await fetch(`${proxy.adminUrl}/api${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(options.body ? { 'content-type': 'application/json' } : {}) },
+    body: options.body ? JSON.stringify(options.body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as ApiBody };
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH, STRANGLER_ADMIN_URL: first.adminUrl, STRANGLER_ADMIN_TOKEN: BO, STACK_STATE_DIR: '/nonexistent', ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function auditRows(domain: string) {
+  return (await db.query('SELECT actor, domain, from_stage, to_stage, from_percentage, to_percentage, adr, reason, mode FROM audit_log WHERE domain = $1 ORDER BY id', [domain])).rows;
+}
+
+/** Polls the proxy's own routing until `path` is served by `servedBy`; returns how long it took. */
+async function routedBy(proxy: RunningProxy, path: string, servedBy: string, timeoutMs = 10_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const res = await fetch(`${proxy.url}${path}`, { headers: { cookie: 'strangler_sid=fixed-session-0123456789' } });
+    await res.arrayBuffer();
+    if (res.headers.get('x-served-by') === servedBy) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`${path} still served by ${res.headers.get('x-served-by')} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  [monolith, catalog, unleash, database] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startTestUnleash(), createTestDatabase('proxy_admin')]);
+  // orders-service points at a port where nothing listens: its target is never healthy.
+  const manifestDir = writeManifests({ catalog: [catalog.url], orders: ['http://127.0.0.1:9'] });
+  const env = {
+    MONOLITH_URLS: monolith.url,
+    MANIFEST_DIR: manifestDir,
+    UNLEASH_URL: unleash.unleash.url,
+    UNLEASH_CLIENT_TOKEN: unleash.clientToken,
+    UNLEASH_ADMIN_TOKEN: unleash.adminToken,
+    PROXY_DATABASE_URL: database.url,
+    ADMIN_TOKENS: `ana=${ANA},bo=${BO}`,
+  };
+  // Two instances on one Unleash and one database, started together (migrations must not collide).
+  [first, second] = await Promise.all([startTestProxy(env), startTestProxy(env)]);
+  db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+  // Let the first health checks mark the orders target unhealthy.
+  await new Promise((r) => setTimeout(r, 700));
+});
+
+afterAll(async () => {
+  await db?.end();
+  await Promise.all([first?.close(), second?.close()]);
+  await Promise.all([monolith?.close(), catalog?.close()]);
+  await unleash?.stop();
+  await database?.drop();
+});
+
+describe('the admin API token', () => {
+  it('answers 401 without a token', async () => {
+    const res = await api(first, 'GET', '/domains', { token: null });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('admin_token_missing');
+  });
+
+  it('answers 401 to a wrong token, and the flip is not made', async () => {
+    const res = await api(first, 'POST', '/domains/catalog/flip', { token: 'not-the-admin-token-at-all', body: { stage: 'shadow' } });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('admin_token_invalid');
+    expect(await auditRows('catalog')).toEqual([]);
+  });
+});
+
+describe('flipping a domain through the admin API', () => {
+  it('moves catalog to shadow, records who and why, and both proxy instances follow', async () => {
+    const res = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'shadow', adr: 9, reason: 'start comparing' } });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ domain: 'catalog', from: { stage: 'legacy', percentage: 0 }, to: { stage: 'shadow', percentage: 0 } });
+    expect((first.flags as UnleashFlagReader).heldStage('strangler.catalog')).toMatchObject({ stage: 'shadow' });
+    expect(await auditRows('catalog')).toEqual([
+      { actor: 'ana', domain: 'catalog', from_stage: 'legacy', to_stage: 'shadow', from_percentage: 0, to_percentage: 0, adr: 9, reason: 'start comparing', mode: 'manual' },
+    ]);
+  });
+
+  it('moves catalog to canary 100%: both instances route to catalog-service', async () => {
+    const res = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'canary', percentage: 100, adr: 9, reason: 'all users' } });
+    expect(res.status).toBe(200);
+
+    // Applied at once on the instance that made the flip; the other follows at its next poll.
+    await expect(routedBy(first, '/api/products/1', 'catalog-service', 0)).resolves.toBeGreaterThanOrEqual(0);
+    const followedAfterMs = await routedBy(second, '/api/products/1', 'catalog-service');
+    console.info(`second proxy instance followed the flip after ${followedAfterMs} ms (poll every 200 ms in tests)`);
+  });
+
+  it('shows the live stage and the targets with their last minute in the status', async () => {
+    const res = await api(second, 'GET', '/domains');
+
+    expect(res.status).toBe(200);
+    const catalogStatus = res.body.domains.find((d) => d.domain === 'catalog')!;
+    expect(catalogStatus).toMatchObject({ stage: 'canary', percentage: 100, service: 'catalog-service', adr: 9 });
+    expect(catalogStatus.targets).toEqual([expect.objectContaining({ url: catalog.url, healthy: true, breaker: 'closed', errorRate: 0 })]);
+    expect(catalogStatus.targets[0]!.requests).toBeGreaterThan(0);
+    expect(catalogStatus.targets[0]!.p99Ms).toBeGreaterThan(0);
+    const ordersStatus = res.body.domains.find((d) => d.domain === 'orders')!;
+    expect(ordersStatus.targets).toEqual([expect.objectContaining({ healthy: false, requests: 0, p50Ms: null })]);
+  });
+
+  it('refuses a flip towards an unhealthy target, and records nothing', async () => {
+    const res = await api(first, 'POST', '/domains/orders/flip', { body: { stage: 'shadow', reason: 'try' } });
+
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'target_unhealthy' });
+    expect(res.body.error.message).toMatch(/orders-service has no healthy instance/);
+    expect(await auditRows('orders')).toEqual([]);
+  });
+
+  it('refuses a forward jump of more than one stage', async () => {
+    const res = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'owned' } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('stage_not_allowed');
+  });
+
+  it('answers 404 for an unknown domain and 400 for an invalid stage', async () => {
+    const unknown = await api(first, 'POST', '/domains/billing/flip', { body: { stage: 'shadow' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('unknown_domain');
+
+    const invalid = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'sideways' } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.message).toMatch(/invalid stage "sideways"/);
+  });
+
+  it('rolls catalog back to its previous stage in one call, and audits it', async () => {
+    const res = await api(second, 'POST', '/domains/catalog/rollback', { token: BO });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ from: { stage: 'canary', percentage: 100 }, to: { stage: 'shadow', percentage: 0 } });
+    await routedBy(first, '/api/products/1', 'legacy-monolith');
+    expect((await auditRows('catalog')).at(-1)).toMatchObject({ actor: 'bo', from_stage: 'canary', to_stage: 'shadow', adr: 9, mode: 'manual', reason: expect.stringMatching(/^rollback of flip #\d+$/) });
+  });
+
+  it('reads the audit log, newest first', async () => {
+    const res = await api(first, 'GET', '/audit?domain=catalog');
+
+    expect(res.status).toBe(200);
+    expect(res.body.entries.map((e) => `${e.actor} ${e.toStage}`)).toEqual(['bo shadow', 'ana canary', 'ana shadow']);
+  });
+});
+
+describe('the audit log table', () => {
+  it('refuses updates and deletes, even by its owner', async () => {
+    await expect(db.query("UPDATE audit_log SET actor = 'mallory'")).rejects.toThrow(/append-only/);
+    await expect(db.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+    await expect(db.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('the strangler CLI', () => {
+  it('flips, rolls back and shows the audit log, exiting 0', async () => {
+    const flip = await cli(['flip', 'catalog', '--stage', 'canary', '--percent', '10', '--adr', '9', '--reason', 'ten percent']);
+    expect(flip).toMatchObject({ code: 0, stderr: '' });
+    expect(flip.stdout).toMatch(/flipped catalog: shadow 0% → canary 10%/);
+
+    const rollback = await cli(['rollback', 'catalog']);
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toMatch(/rolled back catalog: canary 10% → shadow 0%/);
+
+    const audit = await cli(['audit', '--domain', 'catalog', '--json']);
+    expect(audit.code).toBe(0);
+    const entries = JSON.parse(audit.stdout) as { actor: string; toStage: string; reason: string }[];
+    expect(entries.slice(0, 2).map((e) => `${e.actor} ${e.toStage}`)).toEqual(['bo shadow', 'bo canary']);
+    expect((await auditRows('catalog')).at(-2)).toMatchObject({ actor: 'bo', to_stage: 'canary', to_percentage: 10, reason: 'ten percent' });
+  });
+
+  it('prints the status as a table', async () => {
+    const status = await cli(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/catalog\s+│\s+shadow\s+│\s+0\s+│\s+catalog-service/);
+    expect(status.stdout).toMatch(/UNHEALTHY, breaker closed/);
+  });
+
+  it('exits 2 with a clear error for an unknown domain or an invalid stage', async () => {
+    const unknown = await cli(['flip', 'billing', '--stage', 'shadow']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown domain "billing"/);
+
+    const invalid = await cli(['flip', 'catalog', '--stage', 'sideways']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/Allowed choices are legacy, shadow, canary, new, owned/);
+  });
+
+  it('exits 1 when the flip is refused or the token is wrong', async () => {
+    const refused = await cli(['flip', 'orders', '--stage', 'shadow']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/no healthy instance/);
+
+    const wrongToken = await cli(['status'], { STRANGLER_ADMIN_TOKEN: 'wrong-token-0123456789' });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toMatch(/admin token is not valid/);
+  });
+
+  it('exits 3 when the proxy is unreachable', async () => {
+    const res = await cli(['status'], { STRANGLER_ADMIN_URL: 'http://127.0.0.1:9' });
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/unreachable/);
+  });
+});

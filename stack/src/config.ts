@@ -38,6 +38,8 @@ export interface StackSecrets {
   unleashClientToken: string;
   /** Password of Unleash's `admin` user (its web UI). */
   unleashAdminPassword: string;
+  /** Token of the proxy's admin API (named `admin` in the audit log); `npm run strangler` reads it from here. */
+  adminToken: string;
 }
 
 function generateSecrets(): StackSecrets {
@@ -47,6 +49,7 @@ function generateSecrets(): StackSecrets {
     unleashAdminToken: `*:*.${secret()}`,
     unleashClientToken: `default:development.${secret()}`,
     unleashAdminPassword: secret(),
+    adminToken: secret(),
   };
 }
 

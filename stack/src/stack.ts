@@ -111,6 +111,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     signal?.throwIfAborted();
     await assertPortFree(config.PORT, 'the strangler proxy', 'PORT');
     await assertPortFree(config.ADMIN_PORT, 'the proxy admin port', 'ADMIN_PORT');
+    await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'strangler_proxy');
     const proxyLog = join(logDir, 'strangler-proxy.log');
     const proxy = startProcess({
       name: 'strangler-proxy',
@@ -125,6 +126,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         UNLEASH_ADMIN_TOKEN: secrets.unleashAdminToken,
         UNLEASH_BACKUP_DIR: join(config.STACK_STATE_DIR, 'proxy/unleash-backup'),
         JWT_SECRET: secrets.jwtSecret,
+        PROXY_DATABASE_URL: withDatabase(databaseUrl, 'strangler_proxy'),
+        ADMIN_TOKEN: secrets.adminToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       logFile: proxyLog,
@@ -134,7 +137,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     const adminUrl = `http://127.0.0.1:${config.ADMIN_PORT}`;
     await waitUntil('strangler-proxy', () => httpOk(`${adminUrl}/readyz`), { timeoutMs: 30_000, process: proxy, logFile: proxyLog, signal });
     endpoints.unshift({ name: 'stable URL (proxy)', url: `http://127.0.0.1:${config.PORT}`, note: 'every route of the monolith, routed per manifest' });
-    endpoints.push({ name: 'proxy admin', url: adminUrl, note: '/healthz /readyz /metrics' });
+    endpoints.push({ name: 'proxy admin', url: adminUrl, note: `/healthz /readyz /metrics; admin API /api/* with adminToken in ${join(config.STACK_STATE_DIR, 'secrets.json')} (npm run strangler -- status)` });
 
     signal?.throwIfAborted();
     const cdc = await startCdcRuntime({

@@ -35,6 +35,15 @@ export const proxyConfigSchema = z.object({
     .optional(),
   /** The proxy's own database (audit log); flips are refused without it. */
   PROXY_DATABASE_URL: configFields.postgresUrl().optional(),
+  /** Issuer of the monolith's access tokens (checked at the edge). */
+  JWT_ISSUER: z.string().min(1).default('legacy-monolith'),
+  /** Routes that need a valid access token at the edge, e.g. `/api/cart,/api/orders,POST /api/products` (needs JWT_SECRET). */
+  EDGE_AUTH_ROUTES: z.string().default(''),
+  /** Per-client limits per route, e.g. `/api=300/60,POST /api/orders/checkout=10/60` (requests/seconds). */
+  RATE_LIMITS: z.string().default(''),
+  /** Shared rate-limit counters for several proxy instances; in memory per instance when unset. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  RATE_LIMIT_PREFIX: z.string().min(1).default('strangler-proxy:rl'),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(1).default(256),
   HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),

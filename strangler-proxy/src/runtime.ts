@@ -13,6 +13,10 @@ import { FlipService } from './admin/flip-service.js';
 import { domainStatus, targetsOf } from './admin/status.js';
 import { PgAuditLog, type AuditLog } from './audit/audit-log.js';
 import { migrate } from './audit/migrate.js';
+import { Redis } from 'ioredis';
+import { AccessTokenVerifier } from './edge/access-token.js';
+import { parsePathRule, type PathRule } from './edge/path-rules.js';
+import { parseRateRules, RateLimits } from './edge/rate-limit.js';
 import { createApp } from './app.js';
 import type { ProxyConfig } from './config.js';
 import type { FlagReader } from './flags/flag-reader.js';
@@ -101,6 +105,28 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     flags = unleash;
   }
 
+  const authRules: PathRule[] = config.EDGE_AUTH_ROUTES.split(',').map((s) => s.trim()).filter(Boolean).map((text) => {
+    const rule = parsePathRule(text);
+    if (!rule) throw new Error(`EDGE_AUTH_ROUTES: "${text}" is not a route such as /api/cart or "POST /api/products"`);
+    return rule;
+  });
+  if (authRules.length && !config.JWT_SECRET) throw new Error('EDGE_AUTH_ROUTES needs JWT_SECRET to verify access tokens');
+  const verifier = config.JWT_SECRET ? new AccessTokenVerifier(config.JWT_SECRET, config.JWT_ISSUER) : undefined;
+  const rateRules = parseRateRules(config.RATE_LIMITS);
+  const redis = rateRules.length && config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
+  redis?.on('error', (err: Error) => logger.warn('redis unreachable; rate limits count in memory meanwhile', { detail: err.message }));
+  if (redis) {
+    // Wait briefly for Redis so the first requests already share counters; a memory limiter covers the wait.
+    await new Promise<void>((ready) => {
+      const timer = setTimeout(ready, 3000);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        ready();
+      });
+    });
+  }
+  const rateLimits = rateRules.length ? new RateLimits(rateRules, { redis, keyPrefix: config.RATE_LIMIT_PREFIX }) : undefined;
+
   let database: pg.Pool | undefined;
   let audit: AuditLog | undefined;
   if (config.PROXY_DATABASE_URL) {
@@ -135,6 +161,9 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     maxBodyBytes: config.MAX_BODY_BYTES,
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,
     jwtSecret: config.JWT_SECRET,
+    verifier,
+    authRules,
+    rateLimits,
   });
   const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
   server.on('clientError', onClientError);
@@ -214,6 +243,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       forwarder.close();
       for (const pool of [monolith, ...services.values()]) pool.stop();
       await database?.end();
+      redis?.disconnect();
     },
   };
 }

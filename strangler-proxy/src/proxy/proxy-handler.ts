@@ -10,6 +10,9 @@ import { UpstreamFailure, type UpstreamInstance, type UpstreamPool } from '../up
 import type { Forwarder } from './forwarder.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { identify } from './identity.js';
+import { tokenProblemMessage, type AccessTokenVerifier } from '../edge/access-token.js';
+import { matchesRule, type PathRule } from '../edge/path-rules.js';
+import type { RateLimits } from '../edge/rate-limit.js';
 
 export const PROXY_NAME = 'strangler-proxy';
 
@@ -25,6 +28,11 @@ export interface ProxyDeps {
   maxBodyBytes: number;
   retryAfterSeconds: number;
   jwtSecret?: string;
+  /** Verifies access tokens at the edge (with JWT_SECRET). */
+  verifier?: AccessTokenVerifier;
+  /** Routes that need a valid access token. */
+  authRules?: PathRule[];
+  rateLimits?: RateLimits;
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -126,6 +134,25 @@ export function createProxyHandler(deps: ProxyDeps) {
     });
   }
 
+  const authRules = deps.authRules ?? [];
+
+  /** Sets the rate-limit headers; answers 429 and returns false when the client is over its limit. */
+  async function withinRateLimit(method: string, path: string, client: string, res: ServerResponse): Promise<boolean> {
+    let decision;
+    try {
+      decision = await deps.rateLimits!.check(method, path, client);
+    } catch (err) {
+      // A limiter that cannot count lets traffic through: the services must stay reachable.
+      deps.logger.warn('rate limiter unavailable; request let through', { detail: err instanceof Error ? err.message : String(err) });
+      return true;
+    }
+    if (!decision) return true;
+    for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+    if (decision.allowed) return true;
+    sendError(res, 429, 'rate_limited', `Too many requests; retry in ${decision.headers['retry-after']} s`);
+    return false;
+  }
+
   return async function proxy(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Correlation as in the platform's requestContext(), without an AsyncLocalStorage scope: the
     // proxy passes the ids explicitly, and an active AsyncLocalStorage costs every promise a hook.
@@ -150,6 +177,19 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const method = req.method ?? 'GET';
     const route = deps.routes.match(method, normalised.path);
+    if (deps.rateLimits || authRules.length) {
+      const authorization = req.headers.authorization;
+      const verified = deps.verifier && authorization ? deps.verifier.verify(authorization) : undefined;
+      // Limits count before authentication, so a flood of bad tokens is limited by address.
+      if (deps.rateLimits && !(await withinRateLimit(method, normalised.path, verified?.ok ? `sub:${verified.token.sub}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`, res))) return;
+      if (authRules.some((rule) => matchesRule(rule, method, normalised.path))) {
+        const result = verified ?? (deps.verifier ? deps.verifier.verify(authorization) : ({ ok: false, problem: 'token_invalid' } as const));
+        if (!result.ok) {
+          sendError(res, 401, result.problem, tokenProblemMessage(result.problem), { 'www-authenticate': 'Bearer' });
+          return;
+        }
+      }
+    }
     const flagContext = identify(req, res, deps.jwtSecret);
     const decision: Decision | undefined = route ? decide(route, method, deps.flags, flagContext) : undefined;
 

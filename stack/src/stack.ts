@@ -127,6 +127,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         UNLEASH_BACKUP_DIR: join(config.STACK_STATE_DIR, 'proxy/unleash-backup'),
         JWT_SECRET: secrets.jwtSecret,
         PROXY_DATABASE_URL: withDatabase(databaseUrl, 'strangler_proxy'),
+        // The monolith's routes that need an access token: refused at the edge, authorised again by the monolith.
+        EDGE_AUTH_ROUTES: '/api/cart,/api/orders,/api/users/me,/api/notifications,POST /api/products,PATCH /api/products,DELETE /api/products,POST /api/inventory',
         ADMIN_TOKEN: secrets.adminToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },

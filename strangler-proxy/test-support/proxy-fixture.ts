@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '@strangler/platform';
+import { createLogger, type Logger } from '@strangler/platform';
 import { freePort, ROOT } from '../../test-support/global-setup.js';
 import { createTestDatabase, type TestDatabase } from '../../test-support/database.js';
 import { proxyConfigSchema, type ProxyConfig } from '../src/config.js';
@@ -44,6 +44,15 @@ routes:
   return dir;
 }
 
+/** A debug-level logger that prints nothing and keeps every line it would have written. */
+export function capturingLogger(): { logger: Logger; lines: string[] } {
+  const logger = createLogger('strangler-proxy', 'debug');
+  for (const transport of logger.transports) transport.silent = true;
+  const lines: string[] = [];
+  logger.on('data', (info: Record<string | symbol, unknown>) => lines.push(String(info[Symbol.for('message')])));
+  return { logger, lines };
+}
+
 export interface UnleashFixture {
   unleash: UnleashProcess;
   database: TestDatabase;
@@ -75,7 +84,7 @@ export async function startTestUnleash(): Promise<UnleashFixture> {
   };
 }
 
-export async function startTestProxy(overrides: Partial<Record<keyof ProxyConfig, string>>, options: { flags?: FlagReader } = {}): Promise<RunningProxy> {
+export async function startTestProxy(overrides: Partial<Record<keyof ProxyConfig, string>>, options: { flags?: FlagReader; logger?: Logger } = {}): Promise<RunningProxy> {
   const config = proxyConfigSchema.parse({
     PORT: '0',
     ADMIN_PORT: '0',
@@ -89,5 +98,5 @@ export async function startTestProxy(overrides: Partial<Record<keyof ProxyConfig
     MAX_HEADER_BYTES: String(8 * 1024),
     ...overrides,
   });
-  return startProxy(config, { ...options, logger: createLogger('strangler-proxy', 'silent') });
+  return startProxy(config, { ...options, logger: options.logger ?? createLogger('strangler-proxy', 'silent') });
 }

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
 import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
-import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
+import { capturingLogger, startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
 import type { AuditRecord } from '../audit/audit-log.js';
 import type { RunningProxy } from '../runtime.js';
@@ -21,6 +21,7 @@ let database: TestDatabase;
 let first: RunningProxy;
 let second: RunningProxy;
 let db: pg.Client;
+const firstLog = capturingLogger();
 
 /** The admin API's answers, loosely: each test reads the fields of the answer it expects. */
 interface ApiBody {
@@ -81,7 +82,7 @@ beforeAll(async () => {
   };
   // Two instances on one Unleash and one database, started together (migrations must not collide).
   // The second polls Unleash at the default interval (1 s), so its measured delay is the production one.
-  [first, second] = await Promise.all([startTestProxy(env), startTestProxy({ ...env, UNLEASH_REFRESH_MS: '1000' })]);
+  [first, second] = await Promise.all([startTestProxy(env, { logger: firstLog.logger }), startTestProxy({ ...env, UNLEASH_REFRESH_MS: '1000' })]);
   db = new pg.Client({ connectionString: database.url });
   await db.connect();
   // Let the first health checks mark the orders target unhealthy.
@@ -244,5 +245,18 @@ describe('the strangler CLI', () => {
     const res = await cli(['status'], { STRANGLER_ADMIN_URL: 'http://127.0.0.1:9' });
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/unreachable/);
+  });
+});
+
+describe("the proxy's logs", () => {
+  it('never contain an admin token, right or wrong', async () => {
+    await api(first, 'GET', '/domains', { token: 'wrong-token-that-must-not-be-logged' });
+    await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'sideways' } });
+
+    const log = firstLog.lines.join('\n');
+    expect(log).toMatch(/request rejected/);
+    expect(log).not.toContain(ANA);
+    expect(log).not.toContain(BO);
+    expect(log).not.toContain('wrong-token-that-must-not-be-logged');
   });
 });

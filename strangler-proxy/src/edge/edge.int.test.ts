@@ -99,3 +99,22 @@ describe('rate limiting per client, shared by two proxy instances through Redis'
     for (let i = 0; i < 5; i++) expect((await get(second, '/api/products')).status).toBe(200);
   });
 });
+
+describe('rate limiting while Redis is unreachable', () => {
+  it('keeps limiting each instance in memory instead of letting every request through', async () => {
+    const alone = await startTestProxy({
+      MONOLITH_URLS: monolith.url!,
+      UNLEASH_URL: unleash.unleash.url,
+      UNLEASH_CLIENT_TOKEN: unleash.clientToken,
+      RATE_LIMITS: '/api/categories=2/60',
+      REDIS_URL: 'redis://127.0.0.1:9',
+    });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await get(alone, '/api/categories')).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await alone.close();
+    }
+  });
+});

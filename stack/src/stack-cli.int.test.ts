@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,10 @@ describe('npm start (stack up), as a user runs it', () => {
     const started = childrenOf(child.pid!);
     expect(started.length).toBeGreaterThanOrEqual(5);
 
+    const refused = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'reset'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('the stack is running');
+
     // Ctrl-C in a terminal: SIGINT to the whole process group.
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toBe(0);
@@ -70,6 +74,13 @@ describe('npm start (stack up), as a user runs it', () => {
     expect(started.filter((p) => isAlive(p.pid)).map((p) => p.command)).toEqual([]);
     await expect(fetch(`http://127.0.0.1:${monolithPort}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${proxyPort}/healthz`)).rejects.toThrow();
+
+    const reset = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'reset'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(reset.status).toBe(0);
+    expect(existsSync(join(stateDir, 'kafka'))).toBe(false);
+    expect(existsSync(join(stateDir, 'postgres'))).toBe(false);
+    mkdirSync(stateDir, { recursive: true });
+    chmodSync(stateDir, 0o755);
   });
 
   it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', async () => {

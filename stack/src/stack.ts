@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
-import { bootstrapCdc, startCdcRuntime } from '@strangler/cdc';
+import { bootstrapCdc, startCdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
@@ -153,17 +153,10 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     stops.push(() => cdc.stop());
     exits.push(cdc.firstExit.then((name) => String(name)));
     signal?.throwIfAborted();
-    const db = new URL(databaseUrl);
     await bootstrapCdc({
       brokers: cdc.brokers,
       connectUrl: cdc.connectUrl,
-      database: {
-        host: db.hostname,
-        port: Number(db.port || 5432),
-        user: decodeURIComponent(db.username),
-        password: decodeURIComponent(db.password),
-        dbname: db.pathname.slice(1),
-      },
+      database: databaseSettings(databaseUrl),
       manifests,
       onProgress: report,
     });
@@ -188,6 +181,18 @@ async function assertPortFree(port: number, what: string, setting: string): Prom
     socket.once('error', () => resolve(false));
   });
   if (inUse) throw new Error(`port ${port} for ${what} is already in use: stop what listens there, or set ${setting} to another port`);
+}
+
+/** The connection settings Debezium needs, from a postgresql:// URL. */
+export function databaseSettings(url: string): DatabaseSettings {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    dbname: u.pathname.slice(1),
+  };
 }
 
 function withDatabase(url: string, database: string): string {

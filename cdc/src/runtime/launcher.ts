@@ -200,7 +200,9 @@ async function startOrReuseBroker(o: ResolvedOptions, artifacts: RuntimeArtifact
       name: 'kafka-storage-format',
       java: artifacts.java,
       mainClass: 'kafka.tools.StorageTool',
-      args: ['format', '-t', clusterId, '-c', paths.brokerConfig, '--standalone', '--ignore-formatted'],
+      // `--cluster-id=<id>`, not `-t <id>`: a base64url id may start with '-', which the tool's
+      // argument parser would take for an option (1 start in 32 failed that way).
+      args: ['format', `--cluster-id=${clusterId}`, '-c', paths.brokerConfig, '--standalone', '--ignore-formatted'],
       classpath: join(artifacts.libDir, '*'),
       heap: { min: '64m', max: '256m' },
       log4jConfig: artifacts.log4jConfig,

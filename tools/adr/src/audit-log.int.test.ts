@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
@@ -5,21 +7,8 @@ import { AuditLogUnavailable, PgAuditLogReader } from './audit-log.js';
 import { showRecord } from './show.js';
 import { REPO_ROOT } from './testing/fixture.js';
 
-// The audit log's table as the proxy's database will hold it (the contract `adr show` reads).
-const AUDIT_LOG = `
-  CREATE TABLE audit_log (
-    id bigserial PRIMARY KEY,
-    at timestamptz NOT NULL DEFAULT now(),
-    actor text NOT NULL,
-    domain text NOT NULL,
-    from_stage text,
-    to_stage text,
-    from_percentage int,
-    to_percentage int,
-    adr int,
-    reason text,
-    mode text NOT NULL
-  )`;
+// The audit log's table exactly as the proxy creates it (the contract `adr show` reads).
+const AUDIT_LOG = readFileSync(join(REPO_ROOT, 'strangler-proxy/sql/0001_audit_log.sql'), 'utf8');
 
 describe('reading flips from the proxy database audit log', () => {
   let withLog: TestDatabase;

@@ -7,6 +7,7 @@ import { bootstrapCdc, startCdcRuntime, type DatabaseSettings } from '@strangler
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
+import type { ComponentName } from './components.js';
 import { httpOk, startProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 export interface Endpoint {
@@ -41,6 +42,15 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     stops.length = 0;
   };
 
+  /** Starts one of our Node processes, registers its stop, and waits until `readyUrl` answers 2xx. */
+  const startNodeService = async (service: { name: ComponentName; entry: string; env: NodeJS.ProcessEnv; readyUrl: string; timeoutMs: number }) => {
+    const logFile = join(logDir, `${service.name}.log`);
+    const child = startProcess({ name: service.name, command: process.execPath, args: [join(REPO_ROOT, service.entry)], env: service.env, logFile });
+    processes.push(child);
+    stops.push(() => child.stop());
+    await waitUntil(service.name, () => httpOk(service.readyUrl), { timeoutMs: service.timeoutMs, process: child, logFile, signal });
+  };
+
   try {
     // Manifests first: a bad one stops start-up before anything runs, naming file, field and reason.
     const manifests = loadManifests();
@@ -69,29 +79,24 @@ export async function startStack(config: StackConfig, report: (line: string) => 
 
     signal?.throwIfAborted();
     await assertPortFree(config.MONOLITH_PORT, 'the monolith', 'MONOLITH_PORT');
-    const monolithLog = join(logDir, 'legacy-monolith.log');
-    const monolith = startProcess({
-      name: 'legacy-monolith',
-      command: process.execPath,
-      args: [join(REPO_ROOT, 'legacy-monolith/dist/server.js')],
-      env: { DATABASE_URL: databaseUrl, PORT: String(config.MONOLITH_PORT), JWT_SECRET: secrets.jwtSecret, LOG_LEVEL: config.LOG_LEVEL },
-      logFile: monolithLog,
-    });
-    processes.push(monolith);
-    stops.push(() => monolith.stop());
     const monolithUrl = `http://127.0.0.1:${config.MONOLITH_PORT}`;
-    await waitUntil('legacy-monolith', () => httpOk(`${monolithUrl}/readyz`), { timeoutMs: 30_000, process: monolith, logFile: monolithLog, signal });
+    await startNodeService({
+      name: 'legacy-monolith',
+      entry: 'legacy-monolith/dist/server.js',
+      env: { DATABASE_URL: databaseUrl, PORT: String(config.MONOLITH_PORT), JWT_SECRET: secrets.jwtSecret, LOG_LEVEL: config.LOG_LEVEL },
+      readyUrl: `${monolithUrl}/readyz`,
+      timeoutMs: 30_000,
+    });
     endpoints.push({ name: 'legacy-monolith', url: monolithUrl, note: 'direct; users go through the proxy' });
 
     signal?.throwIfAborted();
     const unleashUrl = `http://127.0.0.1:${config.UNLEASH_PORT}`;
     await assertPortFree(config.UNLEASH_PORT, 'Unleash', 'UNLEASH_PORT');
     await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'unleash');
-    const unleashLog = join(logDir, 'unleash.log');
-    const unleash = startProcess({
+    report(`starting Unleash on ${unleashUrl}`);
+    await startNodeService({
       name: 'unleash',
-      command: process.execPath,
-      args: [join(REPO_ROOT, 'strangler-proxy/dist/unleash-server/main.js')],
+      entry: 'strangler-proxy/dist/unleash-server/main.js',
       env: {
         UNLEASH_DATABASE_URL: withDatabase(databaseUrl, 'unleash'),
         UNLEASH_HOST: '127.0.0.1',
@@ -100,23 +105,19 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         UNLEASH_CLIENT_TOKEN: secrets.unleashClientToken,
         UNLEASH_ADMIN_PASSWORD: secrets.unleashAdminPassword,
       },
-      logFile: unleashLog,
+      readyUrl: `${unleashUrl}/health`,
+      timeoutMs: 90_000,
     });
-    processes.push(unleash);
-    stops.push(() => unleash.stop());
-    report(`starting Unleash on ${unleashUrl}`);
-    await waitUntil('unleash', () => httpOk(`${unleashUrl}/health`), { timeoutMs: 90_000, process: unleash, logFile: unleashLog, signal });
     endpoints.push({ name: 'Unleash', url: unleashUrl, note: `user admin, password in ${join(config.STACK_STATE_DIR, 'secrets.json')}` });
 
     signal?.throwIfAborted();
     await assertPortFree(config.PORT, 'the strangler proxy', 'PORT');
     await assertPortFree(config.ADMIN_PORT, 'the proxy admin port', 'ADMIN_PORT');
     await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'strangler_proxy');
-    const proxyLog = join(logDir, 'strangler-proxy.log');
-    const proxy = startProcess({
+    const adminUrl = `http://127.0.0.1:${config.ADMIN_PORT}`;
+    await startNodeService({
       name: 'strangler-proxy',
-      command: process.execPath,
-      args: [join(REPO_ROOT, 'strangler-proxy/dist/server.js')],
+      entry: 'strangler-proxy/dist/server.js',
       env: {
         PORT: String(config.PORT),
         ADMIN_PORT: String(config.ADMIN_PORT),
@@ -132,12 +133,9 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         ADMIN_TOKEN: secrets.adminToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
-      logFile: proxyLog,
+      readyUrl: `${adminUrl}/readyz`,
+      timeoutMs: 30_000,
     });
-    processes.push(proxy);
-    stops.push(() => proxy.stop());
-    const adminUrl = `http://127.0.0.1:${config.ADMIN_PORT}`;
-    await waitUntil('strangler-proxy', () => httpOk(`${adminUrl}/readyz`), { timeoutMs: 30_000, process: proxy, logFile: proxyLog, signal });
     endpoints.unshift({ name: 'stable URL (proxy)', url: `http://127.0.0.1:${config.PORT}`, note: 'every route of the monolith, routed per manifest' });
     endpoints.push({ name: 'proxy admin', url: adminUrl, note: `/healthz /readyz /metrics; admin API /api/* with adminToken in ${join(config.STACK_STATE_DIR, 'secrets.json')} (npm run strangler -- status)` });
 

@@ -6,16 +6,17 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifests } from '@strangler/manifests';
 import {
+  captureProducts,
   collectEvents,
   createMonolithDatabase,
   startTestCdcRuntime,
-  uniquePrefix,
+  tearDownCapture,
   type DebeziumEvent,
   type EventCollector,
   type MonolithDatabase,
   type TestCdcRuntime,
 } from '../test/cdc-test-kit.js';
-import { bootstrapCdc, resetCdc, type BootstrapResult } from './bootstrap/bootstrap.js';
+import { bootstrapCdc, type BootstrapResult } from './bootstrap/bootstrap.js';
 import { deleteConnector, getConnectorStatus, putConnectorConfig, waitForConnectorRunning } from './bootstrap/connect-client.js';
 import { buildConnectorConfig, cdcNames } from './bootstrap/connector-config.js';
 import { dropSlotAndPublication } from './bootstrap/postgres-setup.js';
@@ -47,24 +48,12 @@ beforeAll(async () => {
     "INSERT INTO products (id, sku, name, price_cents, category_id, updated_at) VALUES ($1, 'SKU-OLD', 'Old hammer', 1250, $2, now())",
     [existingProductId, categoryId],
   );
-  boot = await bootstrapCdc({
-    brokers: runtime.brokers,
-    connectUrl: runtime.connectUrl,
-    database: monolith.settings,
-    manifests: loadManifests(),
-    topicPrefix: uniquePrefix('capture'),
-  });
-  products = await collectEvents(runtime.brokers, `${boot.names.topicPrefix}.public.products`);
+  ({ boot, products } = await captureProducts(runtime, monolith, 'capture'));
 }, 600_000); // the first run on a fresh clone fetches the runtime from Maven Central
 
 afterAll(async () => {
-  await products?.stop();
   await sql?.end();
-  if (runtime && monolith) {
-    await resetCdc({ stateDir: runtime.stateDir, database: monolith.settings, topicPrefix: boot?.names.topicPrefix, connectUrl: runtime.connectUrl });
-  }
-  await runtime?.destroy();
-  await monolith?.db.drop();
+  await tearDownCapture({ runtime, monolith, capture: { boot, products } });
 }, 120_000);
 
 describe('change data capture of the catalog tables', () => {

@@ -4,17 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManifests } from '@strangler/manifests';
 import {
-  collectEvents,
+  captureProducts,
   createMonolithDatabase,
   startTestCdcRuntime,
-  uniquePrefix,
+  tearDownCapture,
   type EventCollector,
   type MonolithDatabase,
   type TestCdcRuntime,
 } from '../test/cdc-test-kit.js';
-import { bootstrapCdc, resetCdc, type BootstrapResult } from './bootstrap/bootstrap.js';
+import type { BootstrapResult } from './bootstrap/bootstrap.js';
 import { waitForConnectorRunning } from './bootstrap/connect-client.js';
 
 let runtime: TestCdcRuntime;
@@ -86,23 +85,11 @@ beforeAll(async () => {
   await client.connect();
   await client.query("INSERT INTO categories (id, slug, name, updated_at) VALUES ($1, 'crash', 'Crash', now())", [categoryId]);
   await client.end();
-  boot = await bootstrapCdc({
-    brokers: runtime.brokers,
-    connectUrl: runtime.connectUrl,
-    database: monolith.settings,
-    manifests: loadManifests(),
-    topicPrefix: uniquePrefix('crash'),
-  });
-  products = await collectEvents(runtime.brokers, `${boot.names.topicPrefix}.public.products`);
+  ({ boot, products } = await captureProducts(runtime, monolith, 'crash'));
 }, 600_000); // the first run on a fresh clone fetches the runtime from Maven Central
 
 afterAll(async () => {
-  await products?.stop();
-  if (runtime && monolith) {
-    await resetCdc({ stateDir: runtime.stateDir, database: monolith.settings, topicPrefix: boot?.names.topicPrefix, connectUrl: runtime.connectUrl });
-  }
-  await runtime?.destroy();
-  await monolith?.db.drop();
+  await tearDownCapture({ runtime, monolith, capture: { boot, products } });
 }, 120_000);
 
 describe('when the Connect worker and then the broker are killed during continuous writes', () => {

@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import kafkajs from 'kafkajs';
 import { freePort, ROOT } from '../../test-support/global-setup.js';
 import { createTestDatabase, MONOLITH_TEMPLATE, type TestDatabase } from '../../test-support/database.js';
+import { loadManifests } from '@strangler/manifests';
+import { bootstrapCdc, resetCdc, type BootstrapResult } from '../src/bootstrap/bootstrap.js';
 import { startCdcRuntime, type CdcRuntime } from '../src/runtime/launcher.js';
 import type { DatabaseSettings } from '../src/bootstrap/connector-config.js';
 
@@ -115,4 +117,34 @@ export async function collectEvents(brokers: string[], topic: string): Promise<E
     },
     stop: () => consumer.disconnect(),
   };
+}
+
+export interface Capture {
+  boot: BootstrapResult;
+  /** The Debezium events of `public.products` under this capture's topic prefix. */
+  products: EventCollector;
+}
+
+/** Bootstraps capture of the manifests' tables under a unique prefix and collects the products topic. */
+export async function captureProducts(runtime: TestCdcRuntime, monolith: MonolithDatabase, name: string): Promise<Capture> {
+  const boot = await bootstrapCdc({
+    brokers: runtime.brokers,
+    connectUrl: runtime.connectUrl,
+    database: monolith.settings,
+    manifests: loadManifests(),
+    topicPrefix: uniquePrefix(name),
+  });
+  const products = await collectEvents(runtime.brokers, `${boot.names.topicPrefix}.public.products`);
+  return { boot, products };
+}
+
+/** Undoes a test file's capture: consumer, connector, slot and publication, JVMs and state, database. */
+export async function tearDownCapture(parts: { runtime?: TestCdcRuntime; monolith?: MonolithDatabase; capture?: Partial<Capture> }): Promise<void> {
+  const { runtime, monolith, capture } = parts;
+  await capture?.products?.stop();
+  if (runtime && monolith) {
+    await resetCdc({ stateDir: runtime.stateDir, database: monolith.settings, topicPrefix: capture?.boot?.names.topicPrefix, connectUrl: runtime.connectUrl });
+  }
+  await runtime?.destroy();
+  await monolith?.db.drop();
 }

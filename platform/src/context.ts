@@ -41,8 +41,10 @@ export function contextFromHeaders(headers: Record<string, string | string[] | u
   const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
   const rawTrace = headers['traceparent'];
   const parent = parseTraceparent(Array.isArray(rawTrace) ? rawTrace[0] : rawTrace);
-  const traceId = parent?.traceId ?? randomBytes(16).toString('hex');
-  const spanId = randomBytes(8).toString('hex');
+  // One draw for both ids (this runs for every request the proxy forwards).
+  const ids = randomBytes(parent ? 8 : 24).toString('hex');
+  const spanId = ids.slice(0, 16);
+  const traceId = parent?.traceId ?? ids.slice(16);
   const flags = parent?.flags ?? '01';
   return { requestId, traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
 }

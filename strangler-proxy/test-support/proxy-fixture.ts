@@ -9,6 +9,8 @@ import { proxyConfigSchema, type ProxyConfig } from '../src/config.js';
 import type { FlagReader } from '../src/flags/flag-reader.js';
 import { startProxy, type RunningProxy } from '../src/runtime.js';
 import { startUnleashProcess, type UnleashProcess } from '../src/unleash-server/unleash-process.js';
+import { UnleashAdmin } from '../src/flags/unleash-admin.js';
+import { startStandIn, type StandIn } from './stand-in.js';
 
 /** Writes a manifest folder: a registry and a catalog + orders domain targeting `serviceUrls`. */
 export function writeManifests(serviceUrls: { catalog: string[]; orders: string[] }, stages: { catalog?: string; orders?: string } = {}): string {
@@ -99,4 +101,43 @@ export async function startTestProxy(overrides: Partial<Record<keyof ProxyConfig
     ...overrides,
   });
   return startProxy(config, { ...options, logger: options.logger ?? createLogger('strangler-proxy', 'silent') });
+}
+
+/** Stand-ins for the monolith and two extracted services, a real Unleash, and a proxy over them. */
+export interface ProxyWorld {
+  monolith: StandIn;
+  catalog: StandIn;
+  orders: StandIn;
+  unleash: UnleashFixture;
+  proxy: RunningProxy;
+  admin: UnleashAdmin;
+  manifestDir: string;
+  close(): Promise<void>;
+}
+
+export async function startProxyWorld(overrides: Partial<Record<keyof ProxyConfig, string>> = {}): Promise<ProxyWorld> {
+  const [monolith, catalog, orders, unleash] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startStandIn('orders-service'), startTestUnleash()]);
+  const manifestDir = writeManifests({ catalog: [catalog.url], orders: [orders.url] });
+  const proxy = await startTestProxy({
+    MONOLITH_URLS: monolith.url,
+    MANIFEST_DIR: manifestDir,
+    UNLEASH_URL: unleash.unleash.url,
+    UNLEASH_CLIENT_TOKEN: unleash.clientToken,
+    UNLEASH_ADMIN_TOKEN: unleash.adminToken,
+    ...overrides,
+  });
+  return {
+    monolith,
+    catalog,
+    orders,
+    unleash,
+    proxy,
+    admin: new UnleashAdmin(unleash.unleash.url, unleash.adminToken),
+    manifestDir,
+    close: async () => {
+      await proxy.close();
+      await Promise.all([monolith.close(), catalog.close(), orders.close()]);
+      await unleash.stop();
+    },
+  };
 }

@@ -3,16 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stage } from '@strangler/manifests';
-import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
-import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
+import type { StandIn } from '../../test-support/stand-in.js';
+import { startProxyWorld, startTestProxy, type ProxyWorld, type UnleashFixture } from '../../test-support/proxy-fixture.js';
 import type { RunningProxy } from '../runtime.js';
-import { UnleashAdmin } from './unleash-admin.js';
+import type { UnleashAdmin } from './unleash-admin.js';
 import { rolloutFor } from './stage-strategy.js';
 import type { UnleashFlagReader } from './unleash-flag-reader.js';
 
 let monolith: StandIn;
-let catalog: StandIn;
-let orders: StandIn;
 let unleash: UnleashFixture;
 let proxy: RunningProxy;
 let admin: UnleashAdmin;
@@ -57,25 +55,14 @@ async function traffic(baseUrl: string, workers: number, stop: Promise<void>): P
 
 const serverErrors = (o: Outcome) => [...o.statuses].filter(([status]) => status >= 500);
 
+let world: ProxyWorld;
 beforeAll(async () => {
-  [monolith, catalog, orders, unleash] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startStandIn('orders-service'), startTestUnleash()]);
-  manifestDir = writeManifests({ catalog: [catalog.url], orders: [orders.url] });
-  proxy = await startTestProxy({
-    MONOLITH_URLS: monolith.url,
-    MANIFEST_DIR: manifestDir,
-    UNLEASH_URL: unleash.unleash.url,
-    UNLEASH_CLIENT_TOKEN: unleash.clientToken,
-    UNLEASH_ADMIN_TOKEN: unleash.adminToken,
-    UNLEASH_BACKUP_DIR: backupDir,
-    UNLEASH_REFRESH_MS: '200',
-  });
-  admin = new UnleashAdmin(unleash.unleash.url, unleash.adminToken);
+  world = await startProxyWorld({ UNLEASH_BACKUP_DIR: backupDir, UNLEASH_REFRESH_MS: '200' });
+  ({ monolith, unleash, proxy, admin, manifestDir } = world);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await Promise.all([monolith?.close(), catalog?.close(), orders?.close()]);
-  await unleash?.stop();
+  await world?.close();
 });
 
 describe('flips under traffic', () => {

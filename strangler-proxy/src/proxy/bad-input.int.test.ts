@@ -1,16 +1,13 @@
 import http from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
-import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
-import { UnleashAdmin } from '../flags/unleash-admin.js';
+import type { StandIn } from '../../test-support/stand-in.js';
+import { startProxyWorld, type ProxyWorld } from '../../test-support/proxy-fixture.js';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
 import type { RunningProxy } from '../runtime.js';
 
 let monolith: StandIn;
 let catalog: StandIn;
-let orders: StandIn;
-let unleash: UnleashFixture;
 let proxy: RunningProxy;
 let port: number;
 
@@ -45,26 +42,17 @@ function raw(text: string): Promise<string> {
 const served = (standIn: StandIn) => standIn.received.filter((r) => r.url !== '/healthz').length;
 const lastSeenBy = (standIn: StandIn) => standIn.received.filter((r) => r.url !== '/healthz').at(-1);
 
+let world: ProxyWorld;
 beforeAll(async () => {
-  [monolith, catalog, orders, unleash] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startStandIn('orders-service'), startTestUnleash()]);
-  proxy = await startTestProxy({
-    MONOLITH_URLS: monolith.url,
-    MANIFEST_DIR: writeManifests({ catalog: [catalog.url], orders: [orders.url] }),
-    UNLEASH_URL: unleash.unleash.url,
-    UNLEASH_CLIENT_TOKEN: unleash.clientToken,
-    UNLEASH_ADMIN_TOKEN: unleash.adminToken,
-    MAX_BODY_BYTES: String(64 * 1024),
-    MAX_HEADER_BYTES: String(8 * 1024),
-  });
+  world = await startProxyWorld({ MAX_BODY_BYTES: String(64 * 1024), MAX_HEADER_BYTES: String(8 * 1024) });
+  ({ monolith, catalog, proxy } = world);
   port = Number(new URL(proxy.url).port);
-  await new UnleashAdmin(unleash.unleash.url, unleash.adminToken).setStage('strangler.catalog', 'owned', 100);
+  await world.admin.setStage('strangler.catalog', 'owned', 100);
   await (proxy.flags as UnleashFlagReader).refreshUntil('strangler.catalog', 'owned', 100);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await Promise.all([monolith?.close(), catalog?.close(), orders?.close()]);
-  await unleash?.stop();
+  await world?.close();
 });
 
 describe('paths are normalised before matching and forwarded normalised', () => {

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
-import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
-import { bootstrapFlags, UnleashAdmin } from '../flags/unleash-admin.js';
+import type { StandIn } from '../../test-support/stand-in.js';
+import { startProxyWorld, type ProxyWorld, type UnleashFixture } from '../../test-support/proxy-fixture.js';
+import { bootstrapFlags, type UnleashAdmin } from '../flags/unleash-admin.js';
 import { rolloutFor } from '../flags/stage-strategy.js';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
 import type { RunningProxy } from '../runtime.js';
 import type { Stage } from '@strangler/manifests';
 
-let monolith: StandIn;
 let catalog: StandIn;
-let orders: StandIn;
 let unleash: UnleashFixture;
 let proxy: RunningProxy;
 let admin: UnleashAdmin;
@@ -30,22 +28,14 @@ function jwtFor(sub: string): string {
   return `Bearer ${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, role: 'customer' })}.c2lnbmF0dXJl`;
 }
 
+let world: ProxyWorld;
 beforeAll(async () => {
-  [monolith, catalog, orders, unleash] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startStandIn('orders-service'), startTestUnleash()]);
-  proxy = await startTestProxy({
-    MONOLITH_URLS: monolith.url,
-    MANIFEST_DIR: writeManifests({ catalog: [catalog.url], orders: [orders.url] }),
-    UNLEASH_URL: unleash.unleash.url,
-    UNLEASH_CLIENT_TOKEN: unleash.clientToken,
-    UNLEASH_ADMIN_TOKEN: unleash.adminToken,
-  });
-  admin = new UnleashAdmin(unleash.unleash.url, unleash.adminToken);
+  world = await startProxyWorld();
+  ({ catalog, unleash, proxy, admin } = world);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await Promise.all([monolith?.close(), catalog?.close(), orders?.close()]);
-  await unleash?.stop();
+  await world?.close();
 });
 
 describe('routing through the proxy with real Unleash flags', () => {

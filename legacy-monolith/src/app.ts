@@ -1,7 +1,7 @@
-import { errorHandler, healthRouter, httpMetrics, notFoundHandler, requestContext, type Logger, type ReadinessCheck } from '@strangler/platform';
-import express, { type Router } from 'express';
+import { buildServiceApp, type Api, type Logger, type ReadinessCheck } from '@strangler/platform';
+import type express from 'express';
+import type { Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { Api } from './http/api.js';
 
 export interface AppDependencies {
   logger: Logger;
@@ -15,23 +15,13 @@ export interface AppDependencies {
 
 /** Builds the monolith's Express app from its dependencies; does not listen. */
 export function buildApp(deps: AppDependencies): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('query parser', 'extended');
-  app.use(requestContext());
-  app.use(httpMetrics(deps.metrics));
-  app.use(healthRouter({ registry: deps.metrics, checks: deps.readiness }));
-  app.use(express.json({ limit: deps.bodyLimit, strict: true }));
-  const openApi = deps.api.openApiDocument({
-    title: 'Legacy e-commerce monolith',
-    version: '1.0.0',
-    description: 'The public API of the monolith that the strangler proxy fronts.',
+  return buildServiceApp({
+    logger: deps.logger,
+    registry: deps.metrics,
+    api: deps.api,
+    openApi: { title: 'Legacy e-commerce monolith', version: '1.0.0', description: 'The public API of the monolith that the strangler proxy fronts.' },
+    routers: deps.routers,
+    readiness: deps.readiness,
+    bodyLimit: deps.bodyLimit,
   });
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
-  });
-  for (const router of deps.routers) app.use(router);
-  app.use(notFoundHandler());
-  app.use(errorHandler(deps.logger));
-  return app;
 }

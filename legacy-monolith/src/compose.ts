@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { createMetricsRegistry, type Logger } from '@strangler/platform';
+import { Api, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Router } from 'express';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
 import { prismaTransactions } from './db/transaction.js';
 import { AccessTokens } from './http/access-tokens.js';
-import { Api } from './http/api.js';
 import { catalogRouter } from './features/catalog/catalog-router.js';
 import { CatalogService } from './features/catalog/catalog-service.js';
 import type { CatalogModule } from './features/catalog/catalog-module.js';

@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { UnauthorizedError } from '@strangler/platform';
+import { UnauthorizedError, type Api } from '@strangler/platform';
 
 export type Role = 'customer' | 'admin';
 
@@ -46,3 +46,6 @@ export class AccessTokens {
     }
   }
 }
+
+/** The monolith's route declarations: a route that declares `auth` gets the access token's claims. */
+export type MonolithApi = Api<AccessClaims>;

@@ -1,9 +1,8 @@
-import { currentContext, errorHandler, createLogger, requestContext } from '@strangler/platform';
+import { Api, createLogger, currentContext, errorHandler, requestContext } from '@strangler/platform';
 import express, { Router } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { AccessTokens } from './access-tokens.js';
-import { Api } from './api.js';
 
 describe('Api.route (over HTTP, without a database)', () => {
   it('puts the caller’s user id into the request context, so log lines of the request carry it', async () => {

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Api } from '../../http/api.js';
-import { ErrorSchema } from '../../http/api.js';
+import { ErrorSchema } from '@strangler/platform';
 import { MAX_LINE_QUANTITY, type CartService } from './cart-service.js';
+import type { MonolithApi } from '../../http/access-tokens.js';
 
 export const CartSchema = z
   .object({
@@ -30,7 +30,7 @@ const ProductParams = z.object({ productId: z.guid() });
 const SetQuantityBody = z.object({ quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) }).strict().meta({ id: 'CartItemQuantity' });
 const problem = (description: string) => ({ description, schema: ErrorSchema });
 
-export function cartRouter(api: Api, service: CartService): Router {
+export function cartRouter(api: MonolithApi, service: CartService): Router {
   const router = Router();
   api.route(
     router,

@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Api } from '../../http/api.js';
 import { CategorySchema, CreateProductBody, ProductIdParams, ProductPageSchema, ProductQuerySchema, ProductSchema, UpdateProductBody } from './catalog-schemas.js';
 import type { CatalogService } from './catalog-service.js';
+import type { MonolithApi } from '../../http/access-tokens.js';
 
-export function catalogRouter(api: Api, catalog: CatalogService): Router {
+export function catalogRouter(api: MonolithApi, catalog: CatalogService): Router {
   const router = Router();
   const tags = ['catalog'];
   api.route(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageQueryFields, pageSchema } from '../../pagination.js';
+import { pageQueryFields, pageSchema } from '@strangler/platform';
 import { PRODUCT_SORTS } from './catalog-store-type.js';
 
 export const MAX_PAGE_SIZE = 100;

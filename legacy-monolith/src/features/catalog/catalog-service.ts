@@ -1,5 +1,4 @@
-import { ConflictError, NotFoundError, ValidationError } from '@strangler/platform';
-import { offsetOf, pageOf, type Page, type PageRequest } from '../../pagination.js';
+import { ConflictError, NotFoundError, offsetOf, type Page, pageOf, type PageRequest, ValidationError } from '@strangler/platform';
 import type { CatalogModule, ProductForOrder } from './catalog-module.js';
 import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSort } from './catalog-store-type.js';
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Api } from '../../http/api.js';
 import type { InventoryService } from './inventory-service.js';
+import type { MonolithApi } from '../../http/access-tokens.js';
 
 const ProductParams = z.object({ productId: z.guid() });
 
@@ -28,7 +28,7 @@ const AdjustmentBody = z
   .strict()
   .meta({ id: 'StockAdjustment' });
 
-export function inventoryRouter(api: Api, inventory: InventoryService): Router {
+export function inventoryRouter(api: MonolithApi, inventory: InventoryService): Router {
   const router = Router();
   api.route(
     router,

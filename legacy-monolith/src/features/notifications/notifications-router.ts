@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Api } from '../../http/api.js';
-import { pageQueryFields, pageSchema } from '../../pagination.js';
+import { pageQueryFields, pageSchema } from '@strangler/platform';
 import type { NotificationsService } from './notifications-service.js';
+import type { MonolithApi } from '../../http/access-tokens.js';
 
 export const NotificationSchema = z
   .object({
@@ -18,7 +18,7 @@ const NotificationPageSchema = pageSchema(NotificationSchema, 'NotificationPage'
 
 const PageQuery = z.object(pageQueryFields({ defaultLimit: 20, maxLimit: 100, maxPage: 10_000 }));
 
-export function notificationsRouter(api: Api, service: NotificationsService): Router {
+export function notificationsRouter(api: MonolithApi, service: NotificationsService): Router {
   const router = Router();
   api.route(
     router,

@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/transaction.js';
-import { offsetOf, pageOf, type Page } from '../../pagination.js';
+import { offsetOf, pageOf, type Page } from '@strangler/platform';
 import type { NotificationRequest, NotificationsModule } from './notifications-module.js';
 import type { NotificationsStore } from './notifications-store-type.js';
 

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ErrorSchema, type Api } from '../../http/api.js';
-import { pageQueryFields, pageSchema } from '../../pagination.js';
+import { ErrorSchema, pageQueryFields, pageSchema } from '@strangler/platform';
 import { CardSchema } from '../payments/payments-module.js';
 import type { OrdersService } from './orders-service.js';
+import type { MonolithApi } from '../../http/access-tokens.js';
 
 export const OrderSchema = z
   .object({
@@ -51,7 +51,7 @@ const OrderParams = z.object({ id: z.uuid() });
 const PageQuery = z.object(pageQueryFields({ defaultLimit: 10, maxLimit: 50, maxPage: 10_000 }));
 const problem = (description: string) => ({ description, schema: ErrorSchema });
 
-export function ordersRouter(api: Api, service: OrdersService): Router {
+export function ordersRouter(api: MonolithApi, service: OrdersService): Router {
   const router = Router();
   api.route(
     router,

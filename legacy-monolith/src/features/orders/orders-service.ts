@@ -1,7 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, UnprocessableError } from '@strangler/platform';
+import { ConflictError, NotFoundError, offsetOf, type Page, pageOf, UnprocessableError } from '@strangler/platform';
 import type { TransactionRunner, Tx } from '../../db/transaction.js';
-import { offsetOf, pageOf, type Page } from '../../pagination.js';
 import type { CartModule } from '../cart/cart-module.js';
 import type { CatalogModule } from '../catalog/catalog-module.js';
 import type { InventoryModule } from '../inventory/inventory-module.js';

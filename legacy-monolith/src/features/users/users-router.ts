@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Api } from '../../http/api.js';
 import { MIN_PASSWORD_LENGTH, type UsersService } from './users-service.js';
+import type { MonolithApi } from '../../http/access-tokens.js';
 
 export const UserSchema = z
   .object({
@@ -28,7 +28,7 @@ const RegisterBody = z
 
 const LoginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(256) }).strict().meta({ id: 'LoginRequest' });
 
-export function usersRouter(api: Api, users: UsersService): Router {
+export function usersRouter(api: MonolithApi, users: UsersService): Router {
   const router = Router();
   api.route(
     router,

@@ -1,16 +1,17 @@
 // Writes a new Prisma migration folder with the SQL that takes the database from its current
-// migrations to prisma/schema.prisma, using Prisma's own schema engine (WebAssembly build; the
-// native binary cannot be downloaded here). Usage: npm run db:diff -w legacy-monolith -- <name>
+// migrations to prisma/schema.prisma of the workspace it runs in, using Prisma's own schema engine
+// (WebAssembly build; the native binary cannot be downloaded here).
+// Usage: npm run db:diff -w legacy-monolith -- <name>   (or -w extracted/catalog-service)
 // DATABASE_URL must point at a database migrated to the latest migration (the local stack's, for
 // instance): the engine diffs from it. With no migrations yet, the diff starts from empty.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
-import { SchemaEngine } from '@prisma/schema-engine-wasm';
+// The engine loaded without --experimental-wasm-modules (see src/schema-engine.ts).
+import { loadSchemaEngine } from '../dist/schema-engine.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = process.cwd();
 const name = (process.argv[2] ?? '').trim();
 if (!/^[a-z0-9_]+$/.test(name)) {
   console.error('usage: db:diff <name>   (name in snake_case, e.g. add_product_brand)');
@@ -26,6 +27,7 @@ if (!url) {
 }
 const schema = { files: [{ path: schemaPath, content: readFileSync(schemaPath, 'utf8') }] };
 const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString: url }));
+const { SchemaEngine } = await loadSchemaEngine();
 const engine = await SchemaEngine.new({ datamodels: [[schemaPath, schema.files[0].content]] }, () => {}, adapter);
 const result = await engine.diff({
   from: existing.length > 0 ? { tag: 'url', url } : { tag: 'empty' },

@@ -1,8 +1,19 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { AppError, currentContext, ForbiddenError, ValidationError } from '@strangler/platform';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import type { AccessClaims, AccessTokens, Role } from './access-tokens.js';
+import { currentContext } from './context.js';
+import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from './errors.js';
+
+/** What a route with `auth` needs to know about the caller: who, and in which role. */
+export interface Claims {
+  sub: string;
+  role: string;
+}
+
+/** Verifies an Authorization header; throws UnauthorizedError (with a code saying what is wrong) when it does not verify. */
+export interface TokenVerifier<C extends Claims = Claims> {
+  verify(authorization: string | undefined): C;
+}
 
 /**
  * One declaration per route: the same zod schemas validate the request and describe it in the
@@ -24,14 +35,14 @@ export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B ext
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
 
-export interface HandlerInput<P, Q, B, H = unknown> {
+export interface HandlerInput<P, Q, B, H = unknown, C extends Claims = Claims> {
   params: P;
   query: Q;
   body: B;
   /** The declared headers, validated (absent ones are undefined). */
   headers: H;
   /** Present when the route declares `auth`. */
-  user: AccessClaims;
+  user: C;
   req: Request;
   res: Response;
 }
@@ -46,10 +57,15 @@ export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), correlationId: z.string(), details: z.unknown().optional() }) })
   .meta({ id: 'Error' });
 
-export class Api {
+/**
+ * Declares routes on Express routers: each declaration validates the request with its zod schemas
+ * and documents the route in the service's OpenAPI 3.1 document. Without a token verifier, a route
+ * that declares `auth` answers 401.
+ */
+export class Api<C extends Claims = Claims> {
   readonly registry = new OpenAPIRegistry();
 
-  constructor(private readonly tokens: AccessTokens) {
+  constructor(private readonly tokens?: TokenVerifier<C>) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   }
 
@@ -57,12 +73,12 @@ export class Api {
   route<P extends z.ZodType = z.ZodObject, Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUnknown, H extends z.ZodObject = z.ZodObject>(
     router: Router,
     def: RouteDefinition<P, Q, B, H>,
-    handler: (input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>>) => Promise<HandlerResult> | HandlerResult,
+    handler: (input: HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>, C>) => Promise<HandlerResult> | HandlerResult,
   ): void {
     this.document(def);
-    const requiredRole: Role | undefined = def.auth === 'admin' ? 'admin' : undefined;
+    const requiredRole = def.auth === 'admin' ? 'admin' : undefined;
     router[def.method](def.path, async (req, res) => {
-      const user = def.auth ? this.tokens.verify(req.headers.authorization) : (undefined as unknown as AccessClaims);
+      const user = def.auth ? this.verify(req.headers.authorization) : (undefined as unknown as C);
       const context = def.auth ? currentContext() : undefined;
       if (context) context.userId = user.sub; // log lines of this request carry the caller
       if (requiredRole && user.role !== requiredRole) throw new ForbiddenError(`This operation needs the ${requiredRole} role`);
@@ -72,11 +88,16 @@ export class Api {
       if (def.body && req.body === undefined && hasBody(req)) throw new AppError(415, 'unsupported_media_type', 'The request body must be JSON (Content-Type: application/json)');
       const body = def.body ? parse(def.body, req.body ?? {}, 'body') : undefined;
       const headers = def.headers ? parse(def.headers, Object.fromEntries(Object.keys(def.headers.shape).map((name) => [name, req.get(name)])), 'headers') : undefined;
-      const result = await handler({ params, query, body, headers, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>>);
+      const result = await handler({ params, query, body, headers, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>, C>);
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
       if (result.body === undefined) res.status(result.status).end();
       else res.status(result.status).json(result.body);
     });
+  }
+
+  private verify(authorization: string | undefined): C {
+    if (!this.tokens) throw new UnauthorizedError('This service accepts no access tokens', 'token_invalid');
+    return this.tokens.verify(authorization);
   }
 
   /** The OpenAPI 3.1 document of every registered route. */

@@ -1,15 +1,15 @@
-// Generates the Prisma client offline. The Prisma CLI insists on a schema-engine binary it cannot
-// download here; `generate` never uses it, so any existing file satisfies the check.
+// Generates the Prisma client of the workspace it runs in (its prisma.config.ts), offline. The Prisma
+// CLI insists on a schema-engine binary it cannot download here; `generate` never uses it, so any
+// existing file satisfies the check. Usage, as a workspace's prebuild script:
+//   node ../tools/prisma-offline/bin/prisma-generate.mjs
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const cli = join(dirname(require.resolve('prisma/package.json')), 'build/index.js');
 const result = spawnSync(process.execPath, [cli, 'generate', '--no-hints'], {
-  cwd: join(here, '..'),
+  cwd: process.cwd(),
   stdio: 'inherit',
   env: {
     ...process.env,

@@ -1,0 +1,1 @@
+export { applyMigrations, MigrationError } from './migrate.js';

@@ -4,6 +4,8 @@ import { dropDatabase, ensureDatabase } from '../stack/src/postgres.js';
 
 /** Migrated monolith schema (and seed data), built once per test run by global-setup.ts. */
 export const MONOLITH_TEMPLATE = 'monolith_template';
+/** The catalog service's migrated (empty) database, built once per test run. */
+export const CATALOG_SERVICE_TEMPLATE = 'catalog_service_template';
 
 export interface TestDatabase {
   name: string;

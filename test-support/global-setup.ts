@@ -5,10 +5,11 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { applyMigrations as applyCatalogServiceMigrations } from '../extracted/catalog-service/src/db/migrate.js';
 import { applyMigrations } from '../legacy-monolith/src/db/migrate.js';
 import { seedDatabase } from '../legacy-monolith/src/db/seed.js';
 import { dropDatabase, ensureDatabase, startPostgres, type PostgresHandle } from '../stack/src/postgres.js';
-import { MONOLITH_TEMPLATE } from './database.js';
+import { CATALOG_SERVICE_TEMPLATE, MONOLITH_TEMPLATE } from './database.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -31,15 +32,22 @@ export async function setup(project: TestProject): Promise<void> {
     ephemeral: true,
   });
   project.provide('pgAdminUrl', postgres.url('postgres'));
+  // One after the other: both go through the one WebAssembly instance of Prisma's schema engine.
   await buildMonolithTemplate(postgres);
+  await buildTemplate(postgres, CATALOG_SERVICE_TEMPLATE, applyCatalogServiceMigrations);
 }
 
-/** The monolith's schema and seed data, built once per run; test files clone it (CREATE DATABASE ... TEMPLATE). */
-async function buildMonolithTemplate(pg: PostgresHandle): Promise<void> {
+/** A migrated database, built once per run; test files clone it (CREATE DATABASE ... TEMPLATE). */
+async function buildTemplate(pg: PostgresHandle, name: string, migrate: (url: string) => Promise<unknown>): Promise<void> {
   const admin = pg.url('postgres');
-  await dropDatabase(admin, MONOLITH_TEMPLATE);
-  await ensureDatabase(admin, MONOLITH_TEMPLATE);
-  await applyMigrations(pg.url(MONOLITH_TEMPLATE));
+  await dropDatabase(admin, name);
+  await ensureDatabase(admin, name);
+  await migrate(pg.url(name));
+}
+
+/** The monolith's schema and seed data. */
+async function buildMonolithTemplate(pg: PostgresHandle): Promise<void> {
+  await buildTemplate(pg, MONOLITH_TEMPLATE, applyMigrations);
   await seedDatabase(pg.url(MONOLITH_TEMPLATE));
 }
 

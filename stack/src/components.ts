@@ -10,6 +10,7 @@ export const COMPONENTS = {
   'kafka-connect': { composeService: 'kafka-connect' },
   unleash: { composeService: 'unleash' },
   'strangler-proxy': { composeService: 'strangler-proxy' },
+  'catalog-service': { composeService: 'catalog-service' },
 } as const;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -19,6 +19,8 @@ export const stackConfigSchema = z.object({
   KAFKA_PORT: configFields.port(9092),
   KAFKA_CONTROLLER_PORT: configFields.port(9093),
   CONNECT_PORT: configFields.port(8083),
+  /** The extracted catalog service (its manifest's URL; the proxy is told when this changes). */
+  CATALOG_SERVICE_PORT: configFields.port(4101),
   /** An external PostgreSQL for the monolith instead of the embedded one (needs wal_level=logical for CDC). */
   DATABASE_URL: configFields.postgresUrl().optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

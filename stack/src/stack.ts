@@ -111,6 +111,9 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     endpoints.push({ name: 'Unleash', url: unleashUrl, note: `user admin, password in ${join(config.STACK_STATE_DIR, 'secrets.json')}` });
 
     signal?.throwIfAborted();
+    // The proxy health-checks the catalog service from its start; the service itself starts once CDC runs.
+    const catalogUrl = `http://127.0.0.1:${config.CATALOG_SERVICE_PORT}`;
+    await assertPortFree(config.CATALOG_SERVICE_PORT, 'the catalog service', 'CATALOG_SERVICE_PORT');
     await assertPortFree(config.PORT, 'the strangler proxy', 'PORT');
     await assertPortFree(config.ADMIN_PORT, 'the proxy admin port', 'ADMIN_PORT');
     await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'strangler_proxy');
@@ -122,6 +125,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         PORT: String(config.PORT),
         ADMIN_PORT: String(config.ADMIN_PORT),
         MONOLITH_URLS: monolithUrl,
+        SERVICE_URLS: `catalog-service=${catalogUrl}`,
         UNLEASH_URL: unleashUrl,
         UNLEASH_CLIENT_TOKEN: secrets.unleashClientToken,
         UNLEASH_ADMIN_TOKEN: secrets.unleashAdminToken,
@@ -159,6 +163,23 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       onProgress: report,
     });
     endpoints.push({ name: 'Kafka', url: cdc.brokers.join(',') }, { name: 'Kafka Connect', url: cdc.connectUrl, note: '`npm run cdc -- status`' });
+
+    signal?.throwIfAborted();
+    await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'catalog_service');
+    report(`starting catalog-service on ${catalogUrl} (its own database catalog_service, fed by CDC)`);
+    await startNodeService({
+      name: 'catalog-service',
+      entry: 'extracted/catalog-service/dist/server.js',
+      env: {
+        PORT: String(config.CATALOG_SERVICE_PORT),
+        DATABASE_URL: withDatabase(databaseUrl, 'catalog_service'),
+        KAFKA_BROKERS: cdc.brokers.join(','),
+        LOG_LEVEL: config.LOG_LEVEL,
+      },
+      readyUrl: `${catalogUrl}/readyz`,
+      timeoutMs: 60_000,
+    });
+    endpoints.push({ name: 'catalog-service', url: catalogUrl, note: 'direct; /cdc shows how far it has applied the monolith\'s changes' });
   } catch (err) {
     await stop();
     throw err;

@@ -18,6 +18,26 @@ export const proxyConfigSchema = z.object({
   MONOLITH_HEALTH_PATH: z.string().startsWith('/').default('/healthz'),
   /** Folder of the domain manifests; the @strangler/manifests folder by default. */
   MANIFEST_DIR: z.string().optional(),
+  /**
+   * Where each extracted service runs in this environment, overriding its manifest's `service.urls`:
+   * `catalog-service=http://10.0.0.5:4101|http://10.0.0.6:4101,orders-service=http://...`.
+   */
+  SERVICE_URLS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const urls = new Map<string, string[]>();
+      for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const match = /^([a-z][a-z0-9-]*)=(.+)$/.exec(entry);
+        const list = match ? match[2]!.split('|').map((u) => u.trim()) : [];
+        if (!match || list.some((u) => !/^https?:\/\/[^\s|]+$/.test(u) || !URL.canParse(u))) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not service=url (several URLs separated by |), e.g. catalog-service=http://127.0.0.1:4101` });
+          return z.NEVER;
+        }
+        urls.set(match[1]!, list);
+      }
+      return urls;
+    }),
   UNLEASH_URL: z.url().default('http://127.0.0.1:4242'),
   UNLEASH_CLIENT_TOKEN: z.string({ message: 'is required (a backend token such as default:development.<secret>)' }).min(1),
   /** When set, the proxy creates missing flags from the manifests at start-up. */

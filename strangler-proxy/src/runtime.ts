@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http, { STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { loadManifests } from '@strangler/manifests';
-import { AppError, createLogger, createMetricsRegistry, errorHandler, healthRouter, notFoundHandler, requestContext, type Logger } from '@strangler/platform';
+import { loadManifests, type LoadedManifest } from '@strangler/manifests';
+import { AppError, ConfigError, createLogger, createMetricsRegistry, errorHandler, healthRouter, notFoundHandler, requestContext, type Logger } from '@strangler/platform';
 import express from 'express';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -60,6 +60,19 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   );
 }
 
+/** The manifests with each service's URLs for this environment (SERVICE_URLS); a service no manifest names is a mistake. */
+function withServiceUrls(manifests: LoadedManifest[], urls: Map<string, string[]>): LoadedManifest[] {
+  const known = new Set(manifests.map((m) => m.service.name));
+  const unknown = [...urls.keys()].filter((name) => !known.has(name));
+  if (unknown.length) {
+    throw new ConfigError('environment variables', [{ field: 'SERVICE_URLS', reason: `no domain manifest targets ${unknown.join(', ')} (known: ${[...known].join(', ')})` }]);
+  }
+  return manifests.map((m) => {
+    const override = urls.get(m.service.name);
+    return override ? { ...m, service: { ...m.service, urls: override } } : m;
+  });
+}
+
 function listen(server: Server, port: number, host: string): Promise<string> {
   return new Promise((resolveUrl, reject) => {
     server.once('error', reject);
@@ -78,7 +91,7 @@ function listen(server: Server, port: number, host: string): Promise<string> {
  */
 export async function startProxy(config: ProxyConfig, options: { flags?: FlagReader; logger?: Logger } = {}): Promise<RunningProxy> {
   const logger = options.logger ?? createLogger(PROXY_NAME, config.LOG_LEVEL);
-  const manifests = loadManifests(config.MANIFEST_DIR ? resolve(config.MANIFEST_DIR) : undefined);
+  const manifests = withServiceUrls(loadManifests(config.MANIFEST_DIR ? resolve(config.MANIFEST_DIR) : undefined), config.SERVICE_URLS);
   const routes = new RouteTable(manifests);
 
   let flags = options.flags;

@@ -1,0 +1,205 @@
+import type { Logger } from '@strangler/platform';
+import type { Admin, Consumer, EachBatchPayload, logCreator, Producer } from 'kafkajs';
+import pRetry from 'p-retry';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ensureTopics } from '../bootstrap/topics.js';
+import { Kafka, logLevel } from '../kafka.js';
+import { deadLetterHeaders, projectBatch, type DeadLetter, type PartitionPosition, type Projection } from './projection.js';
+
+export interface ProjectionConsumerOptions<C> {
+  brokers: string[];
+  /** Consumer group, also the client id: one per service (`catalog-service`). */
+  groupId: string;
+  /** The Debezium topics to project (tables and the heartbeat table). */
+  topics: string[];
+  /** Where events that can never be applied go (created if missing). */
+  deadLetterTopic: string;
+  projection: Projection<C>;
+  logger: Logger;
+  registry: Registry;
+  /** How long a fetch waits for data (kafkajs default 5000 ms: at low traffic, each change could wait that long). */
+  maxWaitTimeMs?: number;
+  /** Back-off between retries of a batch that failed for a retriable reason. */
+  retry?: { minTimeoutMs: number; maxTimeoutMs: number };
+}
+
+export interface ProjectionStatus {
+  /** True while the consumer is a member of its group and consuming. */
+  consuming: boolean;
+  /** The error of the batch being retried now, if any. */
+  retrying: string | null;
+  /** The last position applied per partition, since this process started. */
+  partitions: (PartitionPosition & { appliedAt: Date })[];
+}
+
+const WINSTON_LEVEL: Record<number, string> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
+
+/** kafkajs's own log lines, as JSON lines of the service's logger rather than its console output. */
+function kafkaLogs(logger: Logger): logCreator {
+  return () =>
+    ({ level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...detail } = log;
+      logger.log(WINSTON_LEVEL[level] ?? 'info', `kafkajs: ${message}`, detail);
+    };
+}
+
+/** kafkajs's name for the first offset a partition still holds. */
+const EARLIEST = '-2';
+
+/** A topic of dead letters: kept two weeks, for a person to inspect and replay. */
+function deadLetterTopicSpec(topic: string) {
+  return { topic, numPartitions: 1, config: { 'cleanup.policy': 'delete', 'retention.ms': String(14 * 24 * 60 * 60_000) } };
+}
+
+/**
+ * Runs a projection over Kafka with at-least-once delivery: a batch's offset is committed only after
+ * the projection has applied it (with its position, in its own database); a failed batch is retried
+ * with back-off, never skipped; a message that can never be applied goes to the dead-letter topic.
+ * At start the group resumes from the positions stored with the data, so a service whose database is
+ * new (or restored) rebuilds from the compacted topics.
+ */
+export class ProjectionConsumer<C> {
+  private readonly kafka;
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private readonly stopping = new AbortController();
+  private consuming = false;
+  private retrying: string | null = null;
+  private readonly positions = new Map<string, PartitionPosition & { appliedAt: Date }>();
+  private readonly metrics;
+
+  constructor(private readonly options: ProjectionConsumerOptions<C>) {
+    this.kafka = new Kafka({
+      clientId: options.groupId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogs(options.logger),
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    const registers = [options.registry];
+    this.metrics = {
+      events: new Counter({ name: 'cdc_projection_events_total', help: 'CDC messages handled, by topic and outcome (applied, stale, dead_lettered, tombstone)', labelNames: ['topic', 'outcome'] as const, registers }),
+      lag: new Histogram({
+        name: 'cdc_projection_lag_seconds',
+        help: 'Commit in the monolith to applied in this service, per change',
+        labelNames: ['topic'] as const,
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        registers,
+      }),
+      retries: new Counter({ name: 'cdc_projection_retries_total', help: 'Batches retried after a retriable failure', labelNames: ['topic'] as const, registers }),
+      lsn: new Gauge({ name: 'cdc_projection_position_lsn', help: 'Highest source LSN applied, per partition', labelNames: ['topic', 'partition'] as const, registers }),
+    };
+  }
+
+  async start(): Promise<void> {
+    const { groupId, topics, deadLetterTopic, logger } = this.options;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let resume: Map<string, string>;
+    try {
+      await ensureTopics(admin, [deadLetterTopicSpec(deadLetterTopic)]);
+      resume = await this.resumeOffsets(admin);
+    } finally {
+      await admin.disconnect();
+    }
+    // Not idempotent: that needs Kafka's transaction coordinator (a 50-partition topic created on first use,
+    // seconds on a small broker) for a guarantee a dead letter does not need; at least once is enough.
+    this.producer = this.kafka.producer({ maxInFlightRequests: 1 });
+    await this.producer.connect();
+    const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 100, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    this.consumer = consumer;
+    let firstJoin = true;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.consuming = true;
+      logger.info('cdc consumer joined its group', { groupId, memberAssignment: payload.memberAssignment });
+      // The positions stored with the data decide where this instance starts (applied before its first
+      // fetch). Later rebalances keep the group's offsets, which follow the data since this start.
+      if (!firstJoin) return;
+      firstJoin = false;
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) consumer.seek({ topic, partition, offset: resume.get(`${topic}/${partition}`) ?? EARLIEST });
+      }
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.consuming = false;
+      logger.error('cdc consumer crashed; kafkajs restarts it', { groupId, detail: payload.error.message, restart: payload.restart });
+    });
+    consumer.on(consumer.events.STOP, () => (this.consuming = false));
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+  }
+
+  /**
+   * Where each partition resumes: after the offset stored with the data. A partition with no stored
+   * position (a new or emptied database) starts at the earliest offset, so the service rebuilds
+   * from the compacted topics; so does one whose stored offset is past the end (a recreated topic).
+   */
+  private async resumeOffsets(admin: Admin): Promise<Map<string, string>> {
+    const stored = new Map((await this.options.projection.positions()).map((p) => [`${p.topic}/${p.partition}`, BigInt(p.offset)]));
+    const existing = new Set(await admin.listTopics());
+    const resume = new Map<string, string>();
+    for (const topic of this.options.topics.filter((t) => existing.has(t))) {
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+        const last = stored.get(`${topic}/${partition}`);
+        if (last !== undefined && last + 1n <= BigInt(high)) resume.set(`${topic}/${partition}`, String(last + 1n));
+      }
+    }
+    return resume;
+  }
+
+  private async sendDeadLetters(letters: DeadLetter[]): Promise<void> {
+    const failedAt = new Date();
+    await this.producer!.send({
+      topic: this.options.deadLetterTopic,
+      messages: letters.map((l) => ({ key: l.message.key, value: l.message.value, headers: deadLetterHeaders(l, failedAt) })),
+    });
+    for (const l of letters) this.options.logger.warn('cdc message dead-lettered', { topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic });
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const { topic, partition } = batch;
+    const outcome = await pRetry(() => projectBatch(batch, this.options.projection, (letters) => this.sendDeadLetters(letters)), {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: this.options.retry?.minTimeoutMs ?? 200,
+      maxTimeout: this.options.retry?.maxTimeoutMs ?? 5_000,
+      signal: this.stopping.signal,
+      shouldRetry: () => isRunning() && !isStale(),
+      onFailedAttempt: async ({ error, attemptNumber }) => {
+        this.retrying = error.message;
+        this.metrics.retries.inc({ topic });
+        this.options.logger.warn('cdc batch failed; retrying', { topic, partition, firstOffset: batch.firstOffset(), attempt: attemptNumber, detail: error.message });
+        await heartbeat().catch(() => undefined);
+      },
+    });
+    this.retrying = null;
+    const appliedAt = new Date();
+    for (const at of outcome.committedAt) this.metrics.lag.observe({ topic }, Math.max(0, (appliedAt.getTime() - at.getTime()) / 1000));
+    this.metrics.events.inc({ topic, outcome: 'applied' }, outcome.applied);
+    this.metrics.events.inc({ topic, outcome: 'stale' }, outcome.stale);
+    this.metrics.events.inc({ topic, outcome: 'dead_lettered' }, outcome.deadLettered);
+    this.metrics.events.inc({ topic, outcome: 'tombstone' }, outcome.tombstones);
+    if (outcome.position.lsn !== null) this.metrics.lsn.set({ topic, partition: String(partition) }, Number(outcome.position.lsn));
+    this.positions.set(`${topic}/${partition}`, { ...outcome.position, appliedAt });
+    resolveOffset(outcome.position.offset);
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+
+  status(): ProjectionStatus {
+    return { consuming: this.consuming, retrying: this.retrying, partitions: [...this.positions.values()] };
+  }
+
+  async stop(): Promise<void> {
+    // A batch in flight may finish and commit; a batch stuck in its retries is abandoned (not committed) after a grace.
+    const grace = setTimeout(() => this.stopping.abort(new Error('the projection consumer is stopping')), 2_000);
+    try {
+      await this.consumer?.disconnect();
+    } finally {
+      clearTimeout(grace);
+      this.consuming = false;
+    }
+    await this.producer?.disconnect();
+  }
+}

@@ -1,0 +1,76 @@
+import { cdcNames, ProjectionConsumer, tableTopic } from '@strangler/cdc/projection';
+import { Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
+import type { Config } from './config.js';
+import { openDatabase } from './db/prisma.js';
+import { catalogRouter } from './features/catalog/catalog-router.js';
+import { CatalogService } from './features/catalog/catalog-service.js';
+import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
+import { CatalogProjection } from './features/projection/catalog-projection.js';
+import { cdcRouter } from './features/projection/cdc-router.js';
+import { PgProjectionStore } from './features/projection/projection-store.js';
+
+export const SERVICE_NAME = 'catalog-service';
+
+/** The monolith's tables this service projects (they are the `capture.tables` of migrations/catalog.yaml). */
+export const PROJECTED_TABLES = ['public.categories', 'public.products'] as const;
+
+/**
+ * Wires the catalog service by hand: its database, the read API, and the CDC projection that keeps
+ * the database in step with the monolith's. Used by server.ts and the integration tests. Does not
+ * listen and does not consume until `start()`.
+ */
+export function composeCatalogService(config: Config, logger: Logger) {
+  const database = openDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
+  const registry = createMetricsRegistry(SERVICE_NAME);
+  const api = new Api();
+  const catalog = new CatalogService(new PrismaCatalogStore(database.prisma));
+
+  const names = cdcNames(config.CDC_TOPIC_PREFIX);
+  const projection = new CatalogProjection(new PgProjectionStore(database.pool), names.heartbeatTable);
+  const consumer = new ProjectionConsumer({
+    brokers: config.KAFKA_BROKERS,
+    groupId: config.CDC_GROUP_ID,
+    topics: [...PROJECTED_TABLES, names.heartbeatTable].map((table) => tableTopic(names.topicPrefix, table)),
+    deadLetterTopic: config.CDC_DEAD_LETTER_TOPIC,
+    projection,
+    logger,
+    registry,
+    maxWaitTimeMs: config.CDC_MAX_WAIT_MS,
+  });
+
+  const app = buildServiceApp({
+    logger,
+    registry,
+    api,
+    openApi: {
+      title: 'Catalog service',
+      version: '1.0.0',
+      description: "The catalog extracted from the monolith: the same read routes and answers, from the service's own database.",
+    },
+    routers: [catalogRouter(api, catalog), cdcRouter({ status: () => consumer.status(), positions: () => projection.positions() })],
+    readiness: {
+      database: async () => {
+        await database.pool.query('SELECT 1');
+      },
+      cdc: async () => {
+        const status = consumer.status();
+        if (!status.consuming) throw new Error('the CDC consumer is not consuming (joining its group, or restarting)');
+      },
+    },
+  });
+
+  return {
+    app,
+    consumer,
+    database,
+    registry,
+    /** Starts consuming the CDC topics (from the positions stored in the database). */
+    start: () => consumer.start(),
+    close: async () => {
+      await consumer.stop();
+      await database.close();
+    },
+  };
+}
+
+export type CatalogServiceInstance = ReturnType<typeof composeCatalogService>;

@@ -9,112 +9,27 @@
 // BENCH_STEP_RATES (2000,3000,4000,5000,6000,8000).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { bootstrapCdc, resetCdc, startCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
-import { loadManifests } from '@strangler/manifests';
-import { applyMigrations } from '@strangler/legacy-monolith/migrate';
-import { ensureDatabase, startPostgres, type PostgresHandle } from '@strangler/stack';
+import { resetCdc } from '@strangler/cdc';
+import { freePort, paced, RESULTS, ROOT, round, startBenchStack, summarise, type BenchStack, type RunResult } from './bench-stack.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const STATE = join(ROOT, '.stack', 'bench-cdc');
-const RESULTS = join(ROOT, 'bench', 'results');
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const stepSeconds = Number(process.env.BENCH_STEP_SECONDS ?? 20);
 const rates = (process.env.BENCH_RATES ?? '100,1000').split(',').map(Number);
 const stepRates = (process.env.BENCH_STEP_RATES ?? '2000,3000,4000,5000,6000,8000').split(',').map(Number);
 const TOPIC_PREFIX = 'bench';
-
-interface Stack {
-  postgres: PostgresHandle;
-  runtime: CdcRuntime;
-  database: DatabaseSettings;
-  stop(): Promise<void>;
-}
-
-function log(line: string): void {
-  console.log(`[bench:cdc] ${line}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** The same sequence as `npm start` for the data path: PostgreSQL, migrations, Kafka, Connect, connector RUNNING. */
-async function startStack(ports: { pg: number; broker: number; controller: number; connect: number }): Promise<Stack> {
-  mkdirSync(join(STATE, 'logs'), { recursive: true });
-  const t0 = performance.now();
-  const phase = (line: string) => log(`  +${((performance.now() - t0) / 1000).toFixed(1)} s ${line}`);
-  const postgres = await startPostgres({ dataDir: join(STATE, 'postgres'), port: ports.pg, logFile: join(STATE, 'logs', 'postgres.log') });
-  try {
-    await ensureDatabase(postgres.url('postgres'), 'monolith');
-    phase('PostgreSQL ready');
-    await applyMigrations(postgres.url('monolith'));
-    phase('migrations applied');
-    const runtime = await startCdcRuntime({
-      stateDir: STATE,
-      brokerPort: ports.broker,
-      controllerPort: ports.controller,
-      connectPort: ports.connect,
-      onProgress: phase,
-    });
-    const database = { host: '127.0.0.1', port: ports.pg, user: postgres.user, password: postgres.password, dbname: 'monolith' };
-    await bootstrapCdc({ brokers: runtime.brokers, connectUrl: runtime.connectUrl, database, manifests: loadManifests(), topicPrefix: TOPIC_PREFIX, onProgress: phase });
-    return {
-      postgres,
-      runtime,
-      database,
-      stop: async () => {
-        await runtime.stop();
-        await postgres.stop();
-      },
-    };
-  } catch (err) {
-    await postgres.stop();
-    throw err;
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
-}
-
-interface RunResult {
-  targetRate: number;
-  seconds: number;
-  committed: number;
-  achievedRate: number;
-  received: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  /** Median latency of the first and last third of the run: flat lag means they stay close. */
-  firstThirdP50Ms: number;
-  lastThirdP50Ms: number;
-  /** Every committed write arrived and the median latency did not grow during the run. */
-  lagFlat: boolean;
-  /** The writer reached at least 95 % of the target rate (else the rate is limited by the writer, not CDC). */
-  writerKeptUp: boolean;
-}
+const log = (line: string) => console.log(`[bench:cdc] ${line}`);
 
 /**
  * Inserts products at `rate` per second for `duration` seconds (a pool of connections, paced on a
  * 5 ms tick), and measures for each insert the time from its commit (acknowledged to the client) to
  * the arrival of its create event at a kafkajs consumer.
  */
-async function measure(stack: Stack, categoryId: string, rate: number, duration: number): Promise<RunResult> {
+async function measure(stack: BenchStack, categoryId: string, rate: number, duration: number): Promise<RunResult> {
   const runId = randomBytes(3).toString('hex');
   const pool = new pg.Pool({ connectionString: stack.postgres.url('monolith'), max: 16 });
   const commitAt = new Map<string, number>();
@@ -141,13 +56,8 @@ async function measure(stack: Stack, categoryId: string, rate: number, duration:
   await joined;
   await new Promise((r) => setTimeout(r, 1_000));
 
-  let issued = 0;
   let committed = 0;
-  let inFlight = 0;
-  const start = performance.now();
-  const end = start + duration * 1000;
-  const insert = async (n: number) => {
-    inFlight++;
+  const { elapsedS: elapsed } = await paced(rate, duration, async (n) => {
     const sku = `${runId}-${n}`;
     await pool.query('INSERT INTO products (id, sku, name, price_cents, category_id, updated_at) VALUES ($1, $2, $3, 100, $4, now())', [
       randomUUID(),
@@ -160,44 +70,14 @@ async function measure(stack: Stack, categoryId: string, rate: number, duration:
     const arrived = early.get(sku);
     if (arrived !== undefined) latencies.push({ at, ms: arrived - at });
     committed++;
-    inFlight--;
-  };
-  while (performance.now() < end) {
-    const due = Math.floor(((performance.now() - start) / 1000) * rate);
-    while (issued < due && inFlight < 64) void insert(issued++);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const elapsed = (performance.now() - start) / 1000;
-  while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+  });
   const drainDeadline = Date.now() + 60_000;
   while (latencies.length < committed && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
   await consumer.disconnect();
   await pool.end();
 
-  const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b);
-  const byTime = [...latencies].sort((a, b) => a.at - b.at);
-  const third = Math.floor(byTime.length / 3);
-  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
-  const firstThirdP50Ms = median(byTime.slice(0, third).map((l) => l.ms));
-  const lastThirdP50Ms = median(byTime.slice(-third).map((l) => l.ms));
-  const achievedRate = committed / elapsed;
-  return {
-    targetRate: rate,
-    seconds: duration,
-    committed,
-    achievedRate: Math.round(achievedRate),
-    received: latencies.length,
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-    maxMs: round(sorted[sorted.length - 1] ?? NaN),
-    firstThirdP50Ms: round(firstThirdP50Ms),
-    lastThirdP50Ms: round(lastThirdP50Ms),
-    lagFlat: latencies.length === committed && lastThirdP50Ms <= Math.max(2 * firstThirdP50Ms, firstThirdP50Ms + 100),
-    writerKeptUp: achievedRate >= 0.95 * rate,
-  };
+  return summarise(latencies, { rate, seconds: duration, committed, elapsedS: elapsed });
 }
-
-const round = (x: number) => Math.round(x * 10) / 10;
 
 async function main(): Promise<void> {
   rmSync(STATE, { recursive: true, force: true });
@@ -205,14 +85,14 @@ async function main(): Promise<void> {
 
   log('cold start: empty state folder (runtime jars already fetched)');
   let t = performance.now();
-  let stack = await startStack(ports);
+  let stack = await startBenchStack(STATE, ports, TOPIC_PREFIX, log);
   const coldStartS = round((performance.now() - t) / 1000);
   log(`cold start: ${coldStartS} s`);
   await stack.stop();
 
   log('warm start: existing state');
   t = performance.now();
-  stack = await startStack(ports);
+  stack = await startBenchStack(STATE, ports, TOPIC_PREFIX, log);
   const warmStartS = round((performance.now() - t) / 1000);
   log(`warm start: ${warmStartS} s`);
 

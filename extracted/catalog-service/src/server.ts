@@ -1,4 +1,4 @@
-// The catalog service's process: configuration, its own migrations, the CDC consumer, HTTP, graceful shutdown.
+// The catalog service's process: configuration, its own migrations, HTTP, the CDC consumer, graceful shutdown.
 import { createLogger, gracefulShutdown } from '@strangler/platform';
 import { composeCatalogService, SERVICE_NAME } from './compose.js';
 import { readConfig } from './config.js';
@@ -12,9 +12,15 @@ try {
   logger.error(err instanceof Error ? err.message : String(err));
   process.exit(2);
 }
+const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
 if (config.MIGRATE_ON_START) {
-  const applied = await applyMigrations(config.DATABASE_URL);
-  if (applied.length) logger.info('database migrated', { applied });
+  try {
+    const applied = await applyMigrations(config.DATABASE_URL);
+    if (applied.length) logger.info('database migrated', { applied });
+  } catch (err) {
+    logger.error(`cannot migrate the catalog service's database, not starting: ${reason(err)}`);
+    process.exit(1);
+  }
 }
 const service = composeCatalogService(config, logger);
 const server = service.app.listen(config.PORT, config.HOST, () => {
@@ -22,5 +28,12 @@ const server = service.app.listen(config.PORT, config.HOST, () => {
 });
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
-gracefulShutdown({ server, logger, cleanups: [service.close] });
-await service.start();
+const stop = gracefulShutdown({ server, logger, cleanups: [service.close] });
+try {
+  await service.start();
+} catch (err) {
+  // Without its CDC feed the service would serve an ever older catalog: stop, and let the supervisor retry.
+  logger.error(`cannot start consuming the CDC topics from ${config.KAFKA_BROKERS.join(',')}, stopping: ${reason(err)}`);
+  await stop();
+  process.exit(1);
+}

@@ -70,7 +70,7 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
 
   program
     .command('flip')
-    .description('move a domain to a stage (through Unleash; every proxy follows within about a second)')
+    .description('move a domain to a stage its manifest allows, forward one allowed stage at a time or back to any (through Unleash; every proxy follows within about a second)')
     .argument('<domain>', 'the domain, as in its manifest (e.g. catalog)')
     .addOption(new Option('--stage <stage>', 'the new stage').choices(STAGES).makeOptionMandatory())
     .option('--percent <n>', 'share of users for canary (0-100)', integer('--percent', 0, 100))

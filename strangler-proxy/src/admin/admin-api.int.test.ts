@@ -157,9 +157,15 @@ describe('flipping a domain through the admin API', () => {
   });
 
   it('refuses a forward jump of more than one stage', async () => {
+    const res = await api(first, 'POST', '/domains/orders/flip', { body: { stage: 'canary', percentage: 10 } });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'stage_not_allowed', message: expect.stringMatching(/orders domain is at legacy; .* \(next: shadow\)/) });
+  });
+
+  it('refuses a stage the manifest does not allow, naming the manifest and its stages', async () => {
     const res = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'owned' } });
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('stage_not_allowed');
+    expect(res.body.error).toMatchObject({ code: 'stage_not_allowed', message: expect.stringMatching(/catalog\.yaml allows legacy, shadow, canary, new for catalog; not owned$/) });
   });
 
   it('answers 404 for an unknown domain and 400 for an invalid stage', async () => {

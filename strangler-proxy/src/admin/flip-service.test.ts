@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { FakeAuditLog } from '../audit/audit-log.js';
 import { FlipService, type StageStore } from './flip-service.js';
 
-const catalog = { domain: 'catalog', adr: 9, service: { name: 'catalog-service', urls: ['http://127.0.0.1:1'], healthPath: '/healthz' }, stage: 'legacy', percentage: 0, routes: [] } as unknown as LoadedManifest;
+const catalog = {
+  file: 'migrations/catalog.yaml',
+  domain: 'catalog',
+  adr: 9,
+  service: { name: 'catalog-service', urls: ['http://127.0.0.1:1'], healthPath: '/healthz' },
+  stages: ['legacy', 'shadow', 'canary', 'new', 'owned'],
+  stage: 'legacy',
+  percentage: 0,
+  routes: [],
+} as unknown as LoadedManifest;
 
 class FakeStages implements StageStore {
   readonly flags = new Map<string, { stage: string; percentage: number; enabled: boolean }>([['strangler.catalog', { stage: 'legacy', percentage: 0, enabled: true }]]);
@@ -15,11 +24,11 @@ class FakeStages implements StageStore {
   }
 }
 
-function setup(healthy = true) {
+function setup(healthy = true, manifest: Partial<LoadedManifest> = {}) {
   const stages = new FakeStages();
   const audit = new FakeAuditLog();
   const applied: string[] = [];
-  const service = new FlipService([catalog], { stages, audit, applyNow: async (flag, stage, rollout) => void applied.push(`${flag} ${stage} ${rollout}`), targetHealthy: () => healthy });
+  const service = new FlipService([{ ...catalog, ...manifest }], { stages, audit, applyNow: async (flag, stage, rollout) => void applied.push(`${flag} ${stage} ${rollout}`), targetHealthy: () => healthy });
   return { service, stages, audit, applied };
 }
 
@@ -45,6 +54,26 @@ describe('flipping a domain', () => {
     await service.flip('catalog', { stage: 'shadow' }, 'ana');
     await service.flip('catalog', { stage: 'canary', percentage: 5 }, 'ana');
     await expect(service.flip('catalog', { stage: 'legacy' }, 'ana')).resolves.toMatchObject({ to: { stage: 'legacy', percentage: 0 } });
+  });
+
+  it('refuses a stage its manifest does not allow, naming the file and the stages it allows', async () => {
+    const { service } = setup(true, { stages: ['legacy', 'shadow', 'canary', 'new'] });
+    await service.flip('catalog', { stage: 'shadow' }, 'ana');
+    await service.flip('catalog', { stage: 'canary', percentage: 50 }, 'ana');
+    await service.flip('catalog', { stage: 'new' }, 'ana');
+
+    await expect(service.flip('catalog', { stage: 'owned' }, 'ana')).rejects.toMatchObject({
+      status: 409,
+      code: 'stage_not_allowed',
+      message: 'migrations/catalog.yaml allows legacy, shadow, canary, new for catalog; not owned',
+    });
+  });
+
+  it('moves forward to the next stage its manifest allows, skipping the stages it leaves out', async () => {
+    const { service } = setup(true, { stages: ['legacy', 'canary', 'new'] });
+
+    await expect(service.flip('catalog', { stage: 'new' }, 'ana')).rejects.toMatchObject({ code: 'stage_not_allowed', message: expect.stringMatching(/next: canary/) });
+    await expect(service.flip('catalog', { stage: 'canary', percentage: 10 }, 'ana')).resolves.toMatchObject({ from: { stage: 'legacy' }, to: { stage: 'canary', percentage: 10 } });
   });
 
   it('refuses any stage but legacy when the target has no healthy instance, and records nothing', async () => {

@@ -45,11 +45,23 @@ function impliedPercentage(stage: Stage): number {
   return stage === 'new' || stage === 'owned' ? 100 : 0;
 }
 
+/** Refuses a stage that the domain's manifest does not list. */
+function allowedStage(manifest: LoadedManifest, stage: Stage): void {
+  if (!manifest.stages.includes(stage)) {
+    throw new ConflictError(`${manifest.file} allows ${manifest.stages.join(', ')} for ${manifest.domain}; not ${stage}`, 'stage_not_allowed');
+  }
+}
+
+/** The stage after `stage` among those the manifest allows (`stage` itself need not be one of them). */
+function nextStage(manifest: LoadedManifest, stage: Stage): Stage | undefined {
+  return manifest.stages.find((s) => STAGES.indexOf(s) > STAGES.indexOf(stage));
+}
+
 /**
  * Flips and rolls back domains: through Unleash's Admin API, applied on this proxy at once, and
- * recorded in the audit log. Refuses a flip to a stage that sends traffic to an unhealthy service,
- * and a forward jump of more than one stage (legacy → shadow → canary → new → owned); going back
- * is always allowed.
+ * recorded in the audit log. Refuses a stage the domain's manifest does not allow, a flip to a stage
+ * that sends traffic to an unhealthy service, and a forward jump past the next stage the manifest
+ * allows (of legacy → shadow → canary → new → owned); going back is always allowed.
  */
 export class FlipService {
   private readonly domains: Map<string, LoadedManifest>;
@@ -88,12 +100,13 @@ export class FlipService {
       throw new ValidationError(`invalid stage "${request.stage}" (one of ${STAGES.join(', ')})`, [{ field: 'stage', reason: `must be one of ${STAGES.join(', ')}` }]);
     }
     const to = { stage: request.stage, percentage: percentageFor(request.stage, request.percentage) };
+    allowedStage(manifest, to.stage);
     return this.serial(async () => {
       const from = await this.current(domain);
-      const step = STAGES.indexOf(to.stage) - STAGES.indexOf(from.stage);
-      if (step > 1) {
+      const next = nextStage(manifest, from.stage);
+      if (STAGES.indexOf(to.stage) > STAGES.indexOf(from.stage) && to.stage !== next) {
         throw new ConflictError(
-          `the ${domain} domain is at ${from.stage}; it may move forward one stage at a time (next: ${STAGES[STAGES.indexOf(from.stage) + 1]}), not to ${to.stage}`,
+          `the ${domain} domain is at ${from.stage}; it may move forward one stage at a time (next: ${next ?? `none, ${from.stage} is the last stage ${manifest.file} allows`}), not to ${to.stage}`,
           'stage_not_allowed',
         );
       }
@@ -109,6 +122,7 @@ export class FlipService {
       if (!last?.fromStage) throw new ConflictError(`the ${domain} domain has no flip to roll back`, 'nothing_to_roll_back');
       const from = await this.current(domain);
       const to = { stage: last.fromStage, percentage: last.fromPercentage ?? 0 };
+      allowedStage(manifest, to.stage);
       return this.apply(manifest, from, to, { actor, mode: 'manual', adr: last.adr, reason: reason ?? `rollback of flip #${last.id}` });
     });
   }

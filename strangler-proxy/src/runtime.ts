@@ -182,6 +182,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
             }
           },
           targetHealthy: (service) => services.get(service)?.pick() !== undefined,
+          logger,
         })
       : undefined;
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
 import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
 import { capturingLogger, startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
+import { UnleashAdmin } from '../flags/unleash-admin.js';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
 import type { AuditRecord } from '../audit/audit-log.js';
 import type { RunningProxy } from '../runtime.js';
@@ -21,6 +22,7 @@ let database: TestDatabase;
 let first: RunningProxy;
 let second: RunningProxy;
 let db: pg.Client;
+let unleashAdmin: UnleashAdmin;
 const firstLog = capturingLogger();
 
 /** The admin API's answers, loosely: each test reads the fields of the answer it expects. */
@@ -85,6 +87,7 @@ beforeAll(async () => {
   [first, second] = await Promise.all([startTestProxy(env, { logger: firstLog.logger }), startTestProxy({ ...env, UNLEASH_REFRESH_MS: '1000' })]);
   db = new pg.Client({ connectionString: database.url });
   await db.connect();
+  unleashAdmin = new UnleashAdmin(unleash.unleash.url, unleash.adminToken);
   // Let the first health checks mark the orders target unhealthy.
   await new Promise((r) => setTimeout(r, 700));
 });
@@ -251,6 +254,64 @@ describe('the strangler CLI', () => {
     const res = await cli(['status'], { STRANGLER_ADMIN_URL: 'http://127.0.0.1:9' });
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/unreachable/);
+  });
+});
+
+describe('flips of one domain from two proxy instances at once', () => {
+  it('queue up on the domain lock: the second starts from the stage the first set', async () => {
+    const before = (await auditRows('catalog')).length;
+
+    const answers = await Promise.all([
+      api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'canary', percentage: 10, reason: 'from the first instance' } }),
+      api(second, 'POST', '/domains/catalog/flip', { token: BO, body: { stage: 'canary', percentage: 20, reason: 'from the second instance' } }),
+    ]);
+
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const [earlier, later] = (await auditRows('catalog')).slice(before);
+    expect(later).toMatchObject({ from_stage: earlier!.to_stage, from_percentage: earlier!.to_percentage });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toMatchObject({ stage: 'canary', percentage: later!.to_percentage });
+  });
+});
+
+describe('a flip the audit log cannot record', () => {
+  /** Makes the proxy's database refuse audit rows for one test: at INSERT, or (deferred) at COMMIT. */
+  async function refusingAuditRows<T>(when: 'insert' | 'commit', act: () => Promise<T>): Promise<T> {
+    await db.query(`CREATE FUNCTION refuse_audit_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'this test refuses audit rows'; END $$`);
+    await db.query(
+      when === 'insert'
+        ? 'CREATE TRIGGER refuse_audit_rows BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit_rows()'
+        : 'CREATE CONSTRAINT TRIGGER refuse_audit_rows AFTER INSERT ON audit_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_audit_rows()',
+    );
+    try {
+      return await act();
+    } finally {
+      await db.query('DROP TRIGGER refuse_audit_rows ON audit_log');
+      await db.query('DROP FUNCTION refuse_audit_rows()');
+    }
+  }
+
+  it('when the row is refused, is not made: Unleash keeps the old stage, no row exists, and the client gets a 503 saying why', async () => {
+    const stageBefore = await unleashAdmin.stageOf('strangler.catalog');
+    const rowsBefore = await auditRows('catalog');
+
+    const res = await refusingAuditRows('insert', () => api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'new', reason: 'refused row' } }));
+
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'audit_log_unavailable', message: expect.stringMatching(/could not append a row for catalog: this test refuses audit rows/) });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toEqual(stageBefore);
+    expect(await auditRows('catalog')).toEqual(rowsBefore);
+  });
+
+  it('when the commit fails after Unleash took the flip, puts Unleash back to the old stage, keeps no row, and says so', async () => {
+    const stageBefore = await unleashAdmin.stageOf('strangler.catalog');
+    const rowsBefore = await auditRows('catalog');
+
+    const res = await refusingAuditRows('commit', () => api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'new', reason: 'refused commit' } }));
+
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'flip_undone', message: expect.stringMatching(/could not commit the flip of catalog .*this test refuses audit rows.*Unleash was put back to canary/) });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toEqual(stageBefore);
+    expect(await auditRows('catalog')).toEqual(rowsBefore);
   });
 });
 

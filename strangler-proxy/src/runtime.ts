@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { parseAdminTokens, requireAdminToken } from './admin/admin-auth.js';
 import { adminRouter } from './admin/admin-router.js';
+import { ExternalChangeWatcher } from './admin/external-changes.js';
 import { FlipService } from './admin/flip-service.js';
 import { domainStatus, targetsOf } from './admin/status.js';
 import { PgAuditLog, type AuditLog } from './audit/audit-log.js';
@@ -37,6 +38,8 @@ export interface RunningProxy {
   flags: FlagReader;
   /** Flips and rollbacks (undefined without PROXY_DATABASE_URL and UNLEASH_ADMIN_TOKEN). */
   flips: FlipService | undefined;
+  /** Records domain flags changed in Unleash outside the admin API (with flips and the Unleash client). */
+  externalChanges: ExternalChangeWatcher | undefined;
   audit: AuditLog | undefined;
   registry: Registry;
   logger: Logger;
@@ -185,6 +188,20 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
           logger,
         })
       : undefined;
+  const externalChanges =
+    flips && unleash
+      ? new ExternalChangeWatcher(
+          manifests.map((m) => m.domain),
+          (flag) => unleash.heldStage(flag),
+          flips,
+          logger,
+        )
+      : undefined;
+  if (externalChanges && unleash) {
+    unleash.onFetched(() => externalChanges.poll());
+    // Also at start: a flag may have changed while this proxy was down.
+    externalChanges.poll();
+  }
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
   const admin = express();
@@ -227,6 +244,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     routes,
     flags,
     flips,
+    externalChanges,
     audit,
     registry,
     logger,
@@ -243,6 +261,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       unleash?.destroy();
       forwarder.close();
       for (const pool of [monolith, ...services.values()]) pool.stop();
+      await externalChanges?.settled();
       await database?.end();
       redis?.disconnect();
     },

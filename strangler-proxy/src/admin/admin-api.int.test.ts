@@ -315,6 +315,46 @@ describe('a flip the audit log cannot record', () => {
   });
 });
 
+describe('a flip made in Unleash directly, bypassing the admin API', () => {
+  const settled = () => Promise.all([first, second].map((p) => p.externalChanges!.settled()));
+
+  it('is recorded once, as an external change by unleash, though two proxy instances notice it', async () => {
+    await settled();
+    const before = await auditRows('catalog');
+    const last = before.at(-1)!;
+
+    await unleashAdmin.setStage('strangler.catalog', 'new', 100);
+    // Each instance fetches the new stage, and each then compares Unleash with the audit log.
+    await Promise.all([first, second].map((p) => (p.flags as UnleashFlagReader).refreshUntil('strangler.catalog', 'new', 100)));
+    await settled();
+
+    expect((await auditRows('catalog')).slice(before.length)).toEqual([
+      {
+        actor: 'unleash',
+        domain: 'catalog',
+        from_stage: last.to_stage,
+        to_stage: 'new',
+        from_percentage: last.to_percentage,
+        to_percentage: 100,
+        adr: null,
+        reason: 'changed in Unleash outside the strangler admin API',
+        mode: 'external',
+      },
+    ]);
+  });
+
+  it('is undone by a rollback, back to the stage before the change', async () => {
+    const [external] = (await api(first, 'GET', '/audit?domain=catalog&limit=1')).body.entries;
+
+    const res = await api(second, 'POST', '/domains/catalog/rollback', { token: BO });
+
+    expect(external).toMatchObject({ mode: 'external', toStage: 'new' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ from: { stage: 'new', percentage: 100 }, to: { stage: external!.fromStage, percentage: external!.fromPercentage } });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toMatchObject({ stage: external!.fromStage, percentage: external!.fromPercentage });
+  });
+});
+
 describe("the proxy's logs", () => {
   it('never contain an admin token, right or wrong', async () => {
     await api(first, 'GET', '/domains', { token: 'wrong-token-that-must-not-be-logged' });

@@ -27,6 +27,7 @@ import { Forwarder } from './proxy/forwarder.js';
 import { PROXY_NAME } from './proxy/proxy-handler.js';
 import { RouteTable } from './routing/route-table.js';
 import { createProxyMetrics } from './upstreams/metrics.js';
+import { TrafficSplit } from './upstreams/traffic-split.js';
 import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js';
 
 export interface RunningProxy {
@@ -152,6 +153,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   const services = new Map(manifests.map((m) => [m.service.name, new UpstreamPool(m.service.name, m.service.urls, m.service.healthPath, breaker, logger, metrics)]));
   for (const pool of [monolith, ...services.values()]) pool.startHealthChecks(config.HEALTH_INTERVAL_MS);
   const forwarder = new Forwarder(metrics, { timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.UPSTREAM_MAX_SOCKETS });
+  const split = new TrafficSplit(manifests.map((m) => m.domain));
 
   const app = createApp({
     routes,
@@ -167,6 +169,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     verifier,
     authRules,
     rateLimits,
+    split,
   });
   const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
   server.on('clientError', onClientError);
@@ -221,7 +224,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     express.json({ limit: '16kb' }),
     adminRouter({
       status: () => ({
-        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services),
+        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split),
         monolith: targetsOf(monolith),
       }),
       flips,

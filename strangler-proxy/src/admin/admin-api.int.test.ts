@@ -23,6 +23,8 @@ let first: RunningProxy;
 let second: RunningProxy;
 let db: pg.Client;
 let unleashAdmin: UnleashAdmin;
+/** The configuration both proxy instances share. */
+let env: Record<string, string>;
 const firstLog = capturingLogger();
 
 /** The admin API's answers, loosely: each test reads the fields of the answer it expects. */
@@ -73,7 +75,7 @@ beforeAll(async () => {
   [monolith, catalog, unleash, database] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startTestUnleash(), createTestDatabase('proxy_admin')]);
   // orders-service points at a port where nothing listens: its target is never healthy.
   const manifestDir = writeManifests({ catalog: [catalog.url], orders: ['http://127.0.0.1:9'] });
-  const env = {
+  env = {
     MONOLITH_URLS: monolith.url,
     MANIFEST_DIR: manifestDir,
     UNLEASH_URL: unleash.unleash.url,
@@ -352,6 +354,35 @@ describe('a flip made in Unleash directly, bypassing the admin API', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ from: { stage: 'new', percentage: 100 }, to: { stage: external!.fromStage, percentage: external!.fromPercentage } });
     expect(await unleashAdmin.stageOf('strangler.catalog')).toMatchObject({ stage: external!.fromStage, percentage: external!.fromPercentage });
+  });
+});
+
+describe('the traffic split in the status', () => {
+  it('with catalog at canary 50 %, shows 200 requests of 200 users served by both sides, counted once each', async () => {
+    // A fresh instance: its last minute holds only this test's requests.
+    const third = await startTestProxy(env);
+    try {
+      const flip = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'canary', percentage: 50, reason: 'half of the users' } });
+      expect(flip.status).toBe(200);
+      await (third.flags as UnleashFlagReader).refreshUntil('strangler.catalog', 'canary', 50);
+
+      for (let i = 0; i < 200; i++) {
+        const res = await fetch(`${third.url}/api/products/${i}`, { headers: { cookie: `strangler_sid=split-user-${String(i).padStart(4, '0')}-abcdefgh` } });
+        await res.arrayBuffer();
+      }
+      const status = await api(third, 'GET', '/domains');
+      const cliStatus = await cli(['status'], { STRANGLER_ADMIN_URL: third.adminUrl });
+
+      const split = status.body.domains.find((d) => d.domain === 'catalog')!.split;
+      expect(split).toMatchObject({ requests: 200, shadow: 0 });
+      expect(split.new).toBeGreaterThan(0);
+      expect(split.legacy).toBeGreaterThan(0);
+      expect(split.new + split.legacy).toBe(200);
+      expect(split.newPercent).toBe(split.new / 2);
+      expect(cliStatus.stdout).toContain(`new ${split.newPercent}% / legacy ${split.legacyPercent}% (200 req)`);
+    } finally {
+      await third.close();
+    }
   });
 });
 

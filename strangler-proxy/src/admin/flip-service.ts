@@ -78,6 +78,27 @@ function nextStage(manifest: LoadedManifest, stage: Stage): Stage | undefined {
   return manifest.stages.find((s) => STAGES.indexOf(s) > STAGES.indexOf(stage));
 }
 
+/** Unleash did not take a flip (it refused: 502; it could not be reached: 503); no row was recorded. */
+export class FlipNotTakenError extends AppError {
+  constructor(status: number, code: string, message: string, cause: unknown) {
+    super(status, code, message, { retriable: status === 503, cause, headers: status === 503 ? { 'retry-after': '5' } : {} });
+  }
+}
+
+/** The audit row could not commit after Unleash took the flip, and the flag was put back: nothing changed. */
+export class FlipUndoneError extends AppError {
+  constructor(message: string, cause: unknown) {
+    super(503, 'flip_undone', message, { retriable: true, cause, headers: { 'retry-after': '5' } });
+  }
+}
+
+/** The audit row could not commit and the flag could not be put back: Unleash holds a flip the audit log lacks. */
+export class FlipNotRecordedError extends AppError {
+  constructor(message: string, cause: unknown) {
+    super(500, 'flip_not_recorded', message, { cause });
+  }
+}
+
 const text = (p: Position) => `${p.stage} ${p.percentage}%`;
 const detailOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -216,10 +237,7 @@ export class FlipService {
       const status = err instanceof AppError ? err.status : 503;
       const code = err instanceof AppError ? err.code : 'unleash_unavailable';
       const state = await this.restoreIfMoved(domain, from);
-      throw new AppError(status, code, `Unleash did not take the flip of ${domain} to ${text(to)} (${detailOf(err)}); ${state}, and nothing was recorded`, {
-        retriable: status >= 502,
-        cause: err,
-      });
+      throw new FlipNotTakenError(status, code, `Unleash did not take the flip of ${domain} to ${text(to)} (${detailOf(err)}); ${state}, and nothing was recorded`, err);
     }
   }
 
@@ -241,11 +259,11 @@ export class FlipService {
   }
 
   /** Unleash took a flip whose row could not commit: put the flag back, so that no flip stands unrecorded. */
-  private async putBack(domain: string, from: Position, to: Position, commit: AuditCommitError): Promise<AppError> {
+  private async putBack(domain: string, from: Position, to: Position, commit: AuditCommitError): Promise<FlipUndoneError | FlipNotRecordedError> {
     const what = `the audit log could not commit the flip of ${domain} from ${text(from)} to ${text(to)} (${commit.detail})`;
     try {
       await this.deps.stages.setStage(domainFlagName(domain), from.stage, from.percentage);
-      return new AppError(503, 'flip_undone', `${what}; Unleash was put back to ${text(from)}, so nothing changed. Retry when the proxy's database is back.`, { retriable: true, cause: commit });
+      return new FlipUndoneError(`${what}; Unleash was put back to ${text(from)}, so nothing changed. Retry when the proxy's database is back.`, commit);
     } catch (err) {
       this.deps.logger.error('flip stands in Unleash without an audit row: the commit failed and putting the flag back failed', {
         domain,
@@ -254,9 +272,7 @@ export class FlipService {
         commitError: commit.detail,
         putBackError: detailOf(err),
       });
-      return new AppError(500, 'flip_not_recorded', `${what}, and putting Unleash back to ${text(from)} failed too (${detailOf(err)}): Unleash holds ${text(to)} with no audit row until a proxy records it as an external change.`, {
-        cause: commit,
-      });
+      return new FlipNotRecordedError(`${what}, and putting Unleash back to ${text(from)} failed too (${detailOf(err)}): Unleash holds ${text(to)} with no audit row until a proxy records it as an external change.`, commit);
     }
   }
 }

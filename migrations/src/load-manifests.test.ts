@@ -71,6 +71,37 @@ describe('a domain manifest', () => {
     expect(err.field).toBe('routes.1.path');
   });
 
+  it('allows every stage when it lists no stages', () => {
+    expect(manifest(catalogYaml).stages).toEqual(['legacy', 'shadow', 'canary', 'new', 'owned']);
+  });
+
+  it('may list the stages its domain takes, skipping some', () => {
+    expect(manifest(catalogYaml.replace('stage: canary', 'stages: [legacy, canary, new]\nstage: canary')).stages).toEqual(['legacy', 'canary', 'new']);
+  });
+
+  it.each([
+    ['without legacy', '[shadow, canary]', /must include legacy/],
+    ['out of order', '[legacy, canary, shadow]', /in the order legacy, shadow, canary, new, owned/],
+    ['with a stage twice', '[legacy, canary, canary]', /each stage once/],
+    ['with an unknown stage', '[legacy, beta]', /expected one of/],
+  ])('listing stages %s is rejected naming the field', (_label, stages, reason) => {
+    const err = manifestError(() => manifest(catalogYaml.replace('stage: canary', `stages: ${stages}\nstage: canary`)));
+    expect(err).toMatchObject({ file: 'migrations/catalog.yaml', field: expect.stringMatching(/^stages/) });
+    expect(err.reason).toMatch(reason);
+  });
+
+  it('whose own stage is not in its stages is rejected naming the field', () => {
+    const err = manifestError(() => manifest(catalogYaml.replace('stage: canary', 'stages: [legacy, shadow]\nstage: canary')));
+    expect(err).toMatchObject({ file: 'migrations/catalog.yaml', field: 'stage', reason: 'canary is not in stages (legacy, shadow)' });
+  });
+
+  it('with a route stage that is not in its stages is rejected naming the route', () => {
+    const err = manifestError(() =>
+      manifest(catalogYaml.replace('stage: canary', 'stages: [legacy, shadow, canary, new]\nstage: canary').replace('path: /api/products/:id }', 'path: /api/products/:id, stage: owned }')),
+    );
+    expect(err).toMatchObject({ file: 'migrations/catalog.yaml', field: 'routes.1.stage', reason: 'owned is not in stages (legacy, shadow, canary, new)' });
+  });
+
   it('whose domain does not match its file name is rejected', () => {
     const err = manifestError(() => manifest(catalogYaml, 'migrations/products.yaml'));
     expect(err.field).toBe('domain');

@@ -13,6 +13,15 @@ const TABLE = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/;
 
 export const stageSchema = z.enum(STAGES);
 
+/**
+ * The stages a domain may take, in the order of STAGES. A domain whose new service cannot yet
+ * take a stage (owned needs the reverse sync) leaves it out, and flips to it are refused.
+ */
+export const stagesSchema = z
+  .array(stageSchema)
+  .refine((list) => list.every((stage, i) => i === 0 || STAGES.indexOf(list[i - 1]!) < STAGES.indexOf(stage)), `must list each stage once, in the order ${STAGES.join(', ')}`)
+  .refine((list) => list.includes('legacy'), 'must include legacy: every domain must be able to go back to the monolith');
+
 export const routeSchema = z
   .object({
     method: z.enum(METHODS),
@@ -45,6 +54,8 @@ export const manifestSchema = z
         healthPath: z.string().startsWith('/').default('/healthz'),
       })
       .strict(),
+    /** The stages this domain may be flipped to; all of them by default. */
+    stages: stagesSchema.default([...STAGES]),
     stage: stageSchema.default('legacy'),
     /** Share of users (sticky) served by the new service when the stage is `canary`. */
     percentage: z.number().int().min(0).max(100).default(0),
@@ -54,7 +65,14 @@ export const manifestSchema = z
       .strict()
       .default({ tables: [] }),
   })
-  .strict();
+  .strict()
+  .superRefine((manifest, ctx) => {
+    const notAllowed = (stage: Stage) => `${stage} is not in stages (${manifest.stages.join(', ')})`;
+    if (!manifest.stages.includes(manifest.stage)) ctx.addIssue({ code: 'custom', path: ['stage'], message: notAllowed(manifest.stage) });
+    manifest.routes.forEach((route, i) => {
+      if (route.stage && !manifest.stages.includes(route.stage)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'stage'], message: notAllowed(route.stage) });
+    });
+  });
 
 export type Manifest = z.output<typeof manifestSchema>;
 

@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { AdminApiError, AdminClient } from './admin/admin-client.js';
 import type { FlipOutcome } from './admin/flip-service.js';
 import type { TargetStatus } from './admin/status.js';
+import type { SplitSummary } from './upstreams/traffic-split.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -42,6 +43,12 @@ function targetLine(t: TargetStatus): string {
   return `${t.url} ${state}\n  ${t.ratePerSecond}/s, errors ${percent(t.errorRate)}, p50 ${ms(t.p50Ms)}, p99 ${ms(t.p99Ms)}`;
 }
 
+function splitLine(s: SplitSummary): string {
+  if (s.requests === 0 && s.shadow === 0) return 'no requests';
+  const shadow = s.shadow ? `\nshadow copies: ${s.shadow}` : '';
+  return `new ${s.newPercent}% / legacy ${s.legacyPercent}% (${s.requests} req)${shadow}`;
+}
+
 function describeFlip(outcome: FlipOutcome): string {
   const a = outcome.audit;
   return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''})`;
@@ -57,20 +64,20 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
 
   program
     .command('status')
-    .description('each domain: stage, percentage, target instances with health, breaker and the last minute of traffic')
+    .description('each domain: stage, percentage, who served its requests over the last minute, target instances with health, breaker and the last minute of traffic')
     .option('--json', 'print the raw JSON')
     .action(async (options: { json?: boolean }) => {
       const status = await client().status();
       if (options.json) return out(JSON.stringify(status, null, 2));
-      const table = new Table({ head: ['domain', 'stage', '%', 'service', 'ADR', 'targets (last minute)'] });
-      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), d.targets.map(targetLine).join('\n')]);
-      table.push(['(monolith)', '', '', 'legacy-monolith', '', status.monolith.map(targetLine).join('\n')]);
+      const table = new Table({ head: ['domain', 'stage', '%', 'service', 'ADR', 'split (last minute)', 'targets (last minute)'] });
+      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
+      table.push(['(monolith)', '', '', 'legacy-monolith', '', '', status.monolith.map(targetLine).join('\n')]);
       out(table.toString());
     });
 
   program
     .command('flip')
-    .description('move a domain to a stage (through Unleash; every proxy follows within about a second)')
+    .description('move a domain to a stage its manifest allows, forward one allowed stage at a time or back to any (through Unleash; every proxy follows within about a second)')
     .argument('<domain>', 'the domain, as in its manifest (e.g. catalog)')
     .addOption(new Option('--stage <stage>', 'the new stage').choices(STAGES).makeOptionMandatory())
     .option('--percent <n>', 'share of users for canary (0-100)', integer('--percent', 0, 100))

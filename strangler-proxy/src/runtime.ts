@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { parseAdminTokens, requireAdminToken } from './admin/admin-auth.js';
 import { adminRouter } from './admin/admin-router.js';
+import { ExternalChangeWatcher } from './admin/external-changes.js';
 import { FlipService } from './admin/flip-service.js';
 import { domainStatus, targetsOf } from './admin/status.js';
 import { PgAuditLog, type AuditLog } from './audit/audit-log.js';
@@ -26,6 +27,7 @@ import { Forwarder } from './proxy/forwarder.js';
 import { PROXY_NAME } from './proxy/proxy-handler.js';
 import { RouteTable } from './routing/route-table.js';
 import { createProxyMetrics } from './upstreams/metrics.js';
+import { TrafficSplit } from './upstreams/traffic-split.js';
 import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js';
 
 export interface RunningProxy {
@@ -37,6 +39,8 @@ export interface RunningProxy {
   flags: FlagReader;
   /** Flips and rollbacks (undefined without PROXY_DATABASE_URL and UNLEASH_ADMIN_TOKEN). */
   flips: FlipService | undefined;
+  /** Records domain flags changed in Unleash outside the admin API (with flips and the Unleash client). */
+  externalChanges: ExternalChangeWatcher | undefined;
   audit: AuditLog | undefined;
   registry: Registry;
   logger: Logger;
@@ -162,6 +166,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   const services = new Map(manifests.map((m) => [m.service.name, new UpstreamPool(m.service.name, m.service.urls, m.service.healthPath, breaker, logger, metrics)]));
   for (const pool of [monolith, ...services.values()]) pool.startHealthChecks(config.HEALTH_INTERVAL_MS);
   const forwarder = new Forwarder(metrics, { timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.UPSTREAM_MAX_SOCKETS });
+  const split = new TrafficSplit(manifests.map((m) => m.domain));
 
   const app = createApp({
     routes,
@@ -177,6 +182,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     verifier,
     authRules,
     rateLimits,
+    split,
   });
   const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
   server.on('clientError', onClientError);
@@ -195,8 +201,23 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
             }
           },
           targetHealthy: (service) => services.get(service)?.pick() !== undefined,
+          logger,
         })
       : undefined;
+  const externalChanges =
+    flips && unleash
+      ? new ExternalChangeWatcher(
+          manifests.map((m) => m.domain),
+          (flag) => unleash.heldStage(flag),
+          flips,
+          logger,
+        )
+      : undefined;
+  if (externalChanges && unleash) {
+    unleash.onFetched(() => externalChanges.poll());
+    // Also at start: a flag may have changed while this proxy was down.
+    externalChanges.poll();
+  }
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
   const admin = express();
@@ -216,7 +237,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     express.json({ limit: '16kb' }),
     adminRouter({
       status: () => ({
-        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services),
+        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split),
         monolith: targetsOf(monolith),
       }),
       flips,
@@ -239,6 +260,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     routes,
     flags,
     flips,
+    externalChanges,
     audit,
     registry,
     logger,
@@ -255,6 +277,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       unleash?.destroy();
       forwarder.close();
       for (const pool of [monolith, ...services.values()]) pool.stop();
+      await externalChanges?.settled();
       await database?.end();
       redis?.disconnect();
     },

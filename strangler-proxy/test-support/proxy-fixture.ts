@@ -12,7 +12,10 @@ import { startUnleashProcess, type UnleashProcess } from '../src/unleash-server/
 import { UnleashAdmin } from '../src/flags/unleash-admin.js';
 import { startStandIn, type StandIn } from './stand-in.js';
 
-/** Writes a manifest folder: a registry and a catalog + orders domain targeting `serviceUrls`. */
+/**
+ * Writes a manifest folder: a registry and a catalog + orders domain targeting `serviceUrls`.
+ * Catalog allows the stages the repository's own catalog manifest allows (no owned).
+ */
 export function writeManifests(serviceUrls: { catalog: string[]; orders: string[] }, stages: { catalog?: string; orders?: string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
   writeFileSync(join(dir, 'services.yaml'), 'services: [legacy-monolith, catalog-service, orders-service]\n');
@@ -21,6 +24,7 @@ export function writeManifests(serviceUrls: { catalog: string[]; orders: string[
     `domain: catalog
 adr: 9
 service: { name: catalog-service, urls: [${serviceUrls.catalog.join(', ')}] }
+stages: [legacy, shadow, canary, new]
 stage: ${stages.catalog ?? 'legacy'}
 percentage: 0
 routes:

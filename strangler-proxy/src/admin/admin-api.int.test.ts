@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
 import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
 import { capturingLogger, startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
+import { UnleashAdmin } from '../flags/unleash-admin.js';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
 import type { AuditRecord } from '../audit/audit-log.js';
 import type { RunningProxy } from '../runtime.js';
@@ -21,6 +22,9 @@ let database: TestDatabase;
 let first: RunningProxy;
 let second: RunningProxy;
 let db: pg.Client;
+let unleashAdmin: UnleashAdmin;
+/** The configuration both proxy instances share. */
+let env: Record<string, string>;
 const firstLog = capturingLogger();
 
 /** The admin API's answers, loosely: each test reads the fields of the answer it expects. */
@@ -71,7 +75,7 @@ beforeAll(async () => {
   [monolith, catalog, unleash, database] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startTestUnleash(), createTestDatabase('proxy_admin')]);
   // orders-service points at a port where nothing listens: its target is never healthy.
   const manifestDir = writeManifests({ catalog: [catalog.url], orders: ['http://127.0.0.1:9'] });
-  const env = {
+  env = {
     MONOLITH_URLS: monolith.url,
     MANIFEST_DIR: manifestDir,
     UNLEASH_URL: unleash.unleash.url,
@@ -85,6 +89,7 @@ beforeAll(async () => {
   [first, second] = await Promise.all([startTestProxy(env, { logger: firstLog.logger }), startTestProxy({ ...env, UNLEASH_REFRESH_MS: '1000' })]);
   db = new pg.Client({ connectionString: database.url });
   await db.connect();
+  unleashAdmin = new UnleashAdmin(unleash.unleash.url, unleash.adminToken);
   // Let the first health checks mark the orders target unhealthy.
   await new Promise((r) => setTimeout(r, 700));
 });
@@ -157,9 +162,15 @@ describe('flipping a domain through the admin API', () => {
   });
 
   it('refuses a forward jump of more than one stage', async () => {
+    const res = await api(first, 'POST', '/domains/orders/flip', { body: { stage: 'canary', percentage: 10 } });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'stage_not_allowed', message: expect.stringMatching(/orders domain is at legacy; .* \(next: shadow\)/) });
+  });
+
+  it('refuses a stage the manifest does not allow, naming the manifest and its stages', async () => {
     const res = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'owned' } });
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('stage_not_allowed');
+    expect(res.body.error).toMatchObject({ code: 'stage_not_allowed', message: expect.stringMatching(/catalog\.yaml allows legacy, shadow, canary, new for catalog; not owned$/) });
   });
 
   it('answers 404 for an unknown domain and 400 for an invalid stage', async () => {
@@ -245,6 +256,133 @@ describe('the strangler CLI', () => {
     const res = await cli(['status'], { STRANGLER_ADMIN_URL: 'http://127.0.0.1:9' });
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/unreachable/);
+  });
+});
+
+describe('flips of one domain from two proxy instances at once', () => {
+  it('queue up on the domain lock: the second starts from the stage the first set', async () => {
+    const before = (await auditRows('catalog')).length;
+
+    const answers = await Promise.all([
+      api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'canary', percentage: 10, reason: 'from the first instance' } }),
+      api(second, 'POST', '/domains/catalog/flip', { token: BO, body: { stage: 'canary', percentage: 20, reason: 'from the second instance' } }),
+    ]);
+
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const [earlier, later] = (await auditRows('catalog')).slice(before);
+    expect(later).toMatchObject({ from_stage: earlier!.to_stage, from_percentage: earlier!.to_percentage });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toMatchObject({ stage: 'canary', percentage: later!.to_percentage });
+  });
+});
+
+describe('a flip the audit log cannot record', () => {
+  /** Makes the proxy's database refuse audit rows for one test: at INSERT, or (deferred) at COMMIT. */
+  async function refusingAuditRows<T>(when: 'insert' | 'commit', act: () => Promise<T>): Promise<T> {
+    await db.query(`CREATE FUNCTION refuse_audit_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'this test refuses audit rows'; END $$`);
+    await db.query(
+      when === 'insert'
+        ? 'CREATE TRIGGER refuse_audit_rows BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit_rows()'
+        : 'CREATE CONSTRAINT TRIGGER refuse_audit_rows AFTER INSERT ON audit_log DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_audit_rows()',
+    );
+    try {
+      return await act();
+    } finally {
+      await db.query('DROP TRIGGER refuse_audit_rows ON audit_log');
+      await db.query('DROP FUNCTION refuse_audit_rows()');
+    }
+  }
+
+  it('when the row is refused, is not made: Unleash keeps the old stage, no row exists, and the client gets a 503 saying why', async () => {
+    const stageBefore = await unleashAdmin.stageOf('strangler.catalog');
+    const rowsBefore = await auditRows('catalog');
+
+    const res = await refusingAuditRows('insert', () => api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'new', reason: 'refused row' } }));
+
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'audit_log_unavailable', message: expect.stringMatching(/could not append a row for catalog: this test refuses audit rows/) });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toEqual(stageBefore);
+    expect(await auditRows('catalog')).toEqual(rowsBefore);
+  });
+
+  it('when the commit fails after Unleash took the flip, puts Unleash back to the old stage, keeps no row, and says so', async () => {
+    const stageBefore = await unleashAdmin.stageOf('strangler.catalog');
+    const rowsBefore = await auditRows('catalog');
+
+    const res = await refusingAuditRows('commit', () => api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'new', reason: 'refused commit' } }));
+
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'flip_undone', message: expect.stringMatching(/could not commit the flip of catalog .*this test refuses audit rows.*Unleash was put back to canary/) });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toEqual(stageBefore);
+    expect(await auditRows('catalog')).toEqual(rowsBefore);
+  });
+});
+
+describe('a flip made in Unleash directly, bypassing the admin API', () => {
+  const settled = () => Promise.all([first, second].map((p) => p.externalChanges!.settled()));
+
+  it('is recorded once, as an external change by unleash, though two proxy instances notice it', async () => {
+    await settled();
+    const before = await auditRows('catalog');
+    const last = before.at(-1)!;
+
+    await unleashAdmin.setStage('strangler.catalog', 'new', 100);
+    // Each instance fetches the new stage, and each then compares Unleash with the audit log.
+    await Promise.all([first, second].map((p) => (p.flags as UnleashFlagReader).refreshUntil('strangler.catalog', 'new', 100)));
+    await settled();
+
+    expect((await auditRows('catalog')).slice(before.length)).toEqual([
+      {
+        actor: 'unleash',
+        domain: 'catalog',
+        from_stage: last.to_stage,
+        to_stage: 'new',
+        from_percentage: last.to_percentage,
+        to_percentage: 100,
+        adr: null,
+        reason: 'changed in Unleash outside the strangler admin API',
+        mode: 'external',
+      },
+    ]);
+  });
+
+  it('is undone by a rollback, back to the stage before the change', async () => {
+    const [external] = (await api(first, 'GET', '/audit?domain=catalog&limit=1')).body.entries;
+
+    const res = await api(second, 'POST', '/domains/catalog/rollback', { token: BO });
+
+    expect(external).toMatchObject({ mode: 'external', toStage: 'new' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ from: { stage: 'new', percentage: 100 }, to: { stage: external!.fromStage, percentage: external!.fromPercentage } });
+    expect(await unleashAdmin.stageOf('strangler.catalog')).toMatchObject({ stage: external!.fromStage, percentage: external!.fromPercentage });
+  });
+});
+
+describe('the traffic split in the status', () => {
+  it('with catalog at canary 50 %, shows 200 requests of 200 users served by both sides, counted once each', async () => {
+    // A fresh instance: its last minute holds only this test's requests.
+    const third = await startTestProxy(env);
+    try {
+      const flip = await api(first, 'POST', '/domains/catalog/flip', { body: { stage: 'canary', percentage: 50, reason: 'half of the users' } });
+      expect(flip.status).toBe(200);
+      await (third.flags as UnleashFlagReader).refreshUntil('strangler.catalog', 'canary', 50);
+
+      for (let i = 0; i < 200; i++) {
+        const res = await fetch(`${third.url}/api/products/${i}`, { headers: { cookie: `strangler_sid=split-user-${String(i).padStart(4, '0')}-abcdefgh` } });
+        await res.arrayBuffer();
+      }
+      const status = await api(third, 'GET', '/domains');
+      const cliStatus = await cli(['status'], { STRANGLER_ADMIN_URL: third.adminUrl });
+
+      const split = status.body.domains.find((d) => d.domain === 'catalog')!.split;
+      expect(split).toMatchObject({ requests: 200, shadow: 0 });
+      expect(split.new).toBeGreaterThan(0);
+      expect(split.legacy).toBeGreaterThan(0);
+      expect(split.new + split.legacy).toBe(200);
+      expect(split.newPercent).toBe(split.new / 2);
+      expect(cliStatus.stdout).toContain(`new ${split.newPercent}% / legacy ${split.legacyPercent}% (200 req)`);
+    } finally {
+      await third.close();
+    }
   });
 });
 

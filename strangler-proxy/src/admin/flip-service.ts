@@ -1,6 +1,6 @@
 import { STAGES, type LoadedManifest, type Stage } from '@strangler/manifests';
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '@strangler/platform';
-import type { AuditLog, AuditRecord, FlipMode } from '../audit/audit-log.js';
+import { AppError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '@strangler/platform';
+import { AuditCommitError, type AuditLog, type AuditRecord, type DomainLedger, type FlipMode } from '../audit/audit-log.js';
 import { domainFlagName } from '../flags/flag-names.js';
 import { isStage } from '../flags/flag-reader.js';
 import { rolloutFor } from '../flags/stage-strategy.js';
@@ -17,6 +17,11 @@ export type ApplyNow = (flag: string, stage: Stage, rollout: number) => Promise<
 /** True when at least one instance of the service passes its health checks and has a closed breaker. */
 export type TargetHealth = (service: string) => boolean;
 
+/** Where the flip service reports what nobody may miss: Unleash and the audit log out of step. */
+export interface FlipLogger {
+  error(message: string, meta: Record<string, unknown>): void;
+}
+
 export interface FlipRequest {
   stage: string;
   percentage?: number;
@@ -24,12 +29,28 @@ export interface FlipRequest {
   reason?: string;
 }
 
+/** A stage with the share of users it gives the new service (0-100). */
+export interface Position {
+  stage: Stage;
+  percentage: number;
+}
+
 export interface FlipOutcome {
   domain: string;
-  from: { stage: Stage; percentage: number };
-  to: { stage: Stage; percentage: number };
+  from: Position;
+  to: Position;
   audit: AuditRecord;
 }
+
+interface FlipMeta {
+  actor: string;
+  mode: Exclude<FlipMode, 'external'>;
+  adr: number | null;
+  reason: string | null;
+}
+
+/** The reason of the row a proxy appends when Unleash holds a stage that the audit log does not. */
+export const EXTERNAL_CHANGE_REASON = 'changed in Unleash outside the strangler admin API';
 
 /** The percentage recorded for a stage: canary needs one, the other stages imply it. */
 function percentageFor(stage: Stage, given: number | undefined): number {
@@ -45,19 +66,59 @@ function impliedPercentage(stage: Stage): number {
   return stage === 'new' || stage === 'owned' ? 100 : 0;
 }
 
+/** Refuses a stage that the domain's manifest does not list. */
+function allowedStage(manifest: LoadedManifest, stage: Stage): void {
+  if (!manifest.stages.includes(stage)) {
+    throw new ConflictError(`${manifest.file} allows ${manifest.stages.join(', ')} for ${manifest.domain}; not ${stage}`, 'stage_not_allowed');
+  }
+}
+
+/** The stage after `stage` among those the manifest allows (`stage` itself need not be one of them). */
+function nextStage(manifest: LoadedManifest, stage: Stage): Stage | undefined {
+  return manifest.stages.find((s) => STAGES.indexOf(s) > STAGES.indexOf(stage));
+}
+
+/** Unleash did not take a flip (it refused: 502; it could not be reached: 503); no row was recorded. */
+export class FlipNotTakenError extends AppError {
+  constructor(status: number, code: string, message: string, cause: unknown) {
+    super(status, code, message, { retriable: status === 503, cause, headers: status === 503 ? { 'retry-after': '5' } : {} });
+  }
+}
+
+/** The audit row could not commit after Unleash took the flip, and the flag was put back: nothing changed. */
+export class FlipUndoneError extends AppError {
+  constructor(message: string, cause: unknown) {
+    super(503, 'flip_undone', message, { retriable: true, cause, headers: { 'retry-after': '5' } });
+  }
+}
+
+/** The audit row could not commit and the flag could not be put back: Unleash holds a flip the audit log lacks. */
+export class FlipNotRecordedError extends AppError {
+  constructor(message: string, cause: unknown) {
+    super(500, 'flip_not_recorded', message, { cause });
+  }
+}
+
+const text = (p: Position) => `${p.stage} ${p.percentage}%`;
+const detailOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 /**
  * Flips and rolls back domains: through Unleash's Admin API, applied on this proxy at once, and
- * recorded in the audit log. Refuses a flip to a stage that sends traffic to an unhealthy service,
- * and a forward jump of more than one stage (legacy → shadow → canary → new → owned); going back
- * is always allowed.
+ * recorded in the audit log. Refuses a stage the domain's manifest does not allow, a flip to a stage
+ * that sends traffic to an unhealthy service, and a forward jump past the next stage the manifest
+ * allows (of legacy → shadow → canary → new → owned); going back is always allowed.
+ *
+ * A flip is one audit-log transaction that holds the domain's lock (so flips of a domain from every
+ * proxy instance queue up, and each reads its "from" after the previous one committed): the row is
+ * inserted, then Unleash is set, then the row commits. Unleash failing rolls the row back; the
+ * commit failing puts Unleash back.
  */
 export class FlipService {
   private readonly domains: Map<string, LoadedManifest>;
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     manifests: LoadedManifest[],
-    private readonly deps: { stages: StageStore; audit: AuditLog; applyNow: ApplyNow; targetHealthy: TargetHealth },
+    private readonly deps: { stages: StageStore; audit: Pick<AuditLog, 'transaction'>; applyNow: ApplyNow; targetHealthy: TargetHealth; logger: FlipLogger },
   ) {
     this.domains = new Map(manifests.map((m) => [m.domain, m]));
   }
@@ -68,74 +129,150 @@ export class FlipService {
     return manifest;
   }
 
-  /** One flip at a time per process: the "from" read and the write must not interleave. */
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  private async current(domain: string): Promise<{ stage: Stage; percentage: number }> {
+  private async current(domain: string): Promise<Position> {
     const held = await this.deps.stages.stageOf(domainFlagName(domain));
     if (!held) throw new ServiceUnavailableError(`the flag ${domainFlagName(domain)} does not exist in Unleash yet`);
     const stage = held.enabled && isStage(held.stage) ? held.stage : 'legacy';
     return { stage, percentage: stage === 'canary' ? held.percentage : impliedPercentage(stage) };
   }
 
-  async flip(domain: string, request: FlipRequest, actor: string, mode: FlipMode = 'manual'): Promise<FlipOutcome> {
+  async flip(domain: string, request: FlipRequest, actor: string, mode: FlipMeta['mode'] = 'manual'): Promise<FlipOutcome> {
     const manifest = this.manifestOf(domain);
     if (!isStage(request.stage)) {
       throw new ValidationError(`invalid stage "${request.stage}" (one of ${STAGES.join(', ')})`, [{ field: 'stage', reason: `must be one of ${STAGES.join(', ')}` }]);
     }
     const to = { stage: request.stage, percentage: percentageFor(request.stage, request.percentage) };
-    return this.serial(async () => {
-      const from = await this.current(domain);
-      const step = STAGES.indexOf(to.stage) - STAGES.indexOf(from.stage);
-      if (step > 1) {
+    allowedStage(manifest, to.stage);
+    return this.change(manifest, (from) => {
+      const next = nextStage(manifest, from.stage);
+      if (STAGES.indexOf(to.stage) > STAGES.indexOf(from.stage) && to.stage !== next) {
         throw new ConflictError(
-          `the ${domain} domain is at ${from.stage}; it may move forward one stage at a time (next: ${STAGES[STAGES.indexOf(from.stage) + 1]}), not to ${to.stage}`,
+          `the ${domain} domain is at ${from.stage}; it may move forward one stage at a time (next: ${next ?? `none, ${from.stage} is the last stage ${manifest.file} allows`}), not to ${to.stage}`,
           'stage_not_allowed',
         );
       }
-      return this.apply(manifest, from, to, { actor, mode, adr: request.adr ?? null, reason: request.reason ?? null });
+      return { to, meta: { actor, mode, adr: request.adr ?? null, reason: request.reason ?? null } };
     });
   }
 
-  /** Back to the stage before the domain's last flip in the audit log. */
+  /** Back to the stage before the domain's last change in the audit log (a flip, or a change made in Unleash). */
   async rollback(domain: string, actor: string, reason?: string): Promise<FlipOutcome> {
     const manifest = this.manifestOf(domain);
-    return this.serial(async () => {
-      const [last] = await this.deps.audit.list({ domain, limit: 1 });
+    return this.change(manifest, (_from, last) => {
       if (!last?.fromStage) throw new ConflictError(`the ${domain} domain has no flip to roll back`, 'nothing_to_roll_back');
-      const from = await this.current(domain);
-      const to = { stage: last.fromStage, percentage: last.fromPercentage ?? 0 };
-      return this.apply(manifest, from, to, { actor, mode: 'manual', adr: last.adr, reason: reason ?? `rollback of flip #${last.id}` });
+      const to = { stage: last.fromStage, percentage: last.fromPercentage ?? impliedPercentage(last.fromStage) };
+      allowedStage(manifest, to.stage);
+      return { to, meta: { actor, mode: 'manual', adr: last.adr, reason: reason ?? `rollback of flip #${last.id}` } };
     });
   }
 
-  private async apply(
-    manifest: LoadedManifest,
-    from: { stage: Stage; percentage: number },
-    to: { stage: Stage; percentage: number },
-    meta: { actor: string; mode: FlipMode; adr: number | null; reason: string | null },
-  ): Promise<FlipOutcome> {
-    if (to.stage !== 'legacy' && !this.deps.targetHealthy(manifest.service.name)) {
-      throw new ConflictError(`refused: ${manifest.service.name} has no healthy instance, so ${manifest.domain} cannot move to ${to.stage}`, 'target_unhealthy');
-    }
-    const flag = domainFlagName(manifest.domain);
-    await this.deps.stages.setStage(flag, to.stage, to.percentage);
-    await this.deps.applyNow(flag, to.stage, rolloutFor(to.stage, to.percentage));
-    const audit = await this.deps.audit.append({
-      actor: meta.actor,
-      domain: manifest.domain,
-      fromStage: from.stage,
-      toStage: to.stage,
-      fromPercentage: from.percentage,
-      toPercentage: to.percentage,
-      adr: meta.adr,
-      reason: meta.reason,
-      mode: meta.mode,
+  /**
+   * Appends an `external` row when Unleash holds another stage for the domain than its last audit
+   * row says: someone changed the flag in Unleash directly. Under the domain's lock and against
+   * Unleash itself (not a client's cached copy), so that however many proxy instances notice the
+   * change, it is recorded once, and a flip in flight is never mistaken for one.
+   */
+  async recordExternalChange(domain: string): Promise<AuditRecord | undefined> {
+    this.manifestOf(domain);
+    return this.deps.audit.transaction(domain, async (ledger) => (await this.reconcile(ledger, domain, await this.current(domain))).external);
+  }
+
+  /** The domain's last row, after appending an `external` one when Unleash holds `now` and the last row says otherwise. */
+  private async reconcile(ledger: DomainLedger, domain: string, now: Position): Promise<{ last: AuditRecord | undefined; external?: AuditRecord }> {
+    const last = await ledger.last();
+    // Before a domain's first row there is nothing to compare with: the flag holds what it was created with.
+    if (!last || (last.toStage === now.stage && last.toPercentage === now.percentage)) return { last };
+    const external = await ledger.append({
+      actor: 'unleash',
+      domain,
+      fromStage: last.toStage,
+      fromPercentage: last.toPercentage,
+      toStage: now.stage,
+      toPercentage: now.percentage,
+      adr: null,
+      reason: EXTERNAL_CHANGE_REASON,
+      mode: 'external',
     });
-    return { domain: manifest.domain, from, to, audit };
+    return { last: external, external };
+  }
+
+  /**
+   * One flip: under the domain's lock, read where Unleash is (recording a change made there first),
+   * let `plan` decide where to go, append the row, set Unleash, commit; then apply it here.
+   */
+  private async change(manifest: LoadedManifest, plan: (from: Position, last: AuditRecord | undefined) => { to: Position; meta: FlipMeta }): Promise<FlipOutcome> {
+    const domain = manifest.domain;
+    const flag = domainFlagName(domain);
+    let written: { from: Position; to: Position } | undefined;
+    let outcome: FlipOutcome;
+    try {
+      outcome = await this.deps.audit.transaction(domain, async (ledger) => {
+        const from = await this.current(domain);
+        const { last } = await this.reconcile(ledger, domain, from);
+        const { to, meta } = plan(from, last);
+        if (to.stage !== 'legacy' && !this.deps.targetHealthy(manifest.service.name)) {
+          throw new ConflictError(`refused: ${manifest.service.name} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
+        }
+        const audit = await ledger.append({ domain, fromStage: from.stage, toStage: to.stage, fromPercentage: from.percentage, toPercentage: to.percentage, ...meta });
+        await this.setStage(domain, from, to);
+        written = { from, to };
+        return { domain, from, to, audit };
+      });
+    } catch (err) {
+      if (err instanceof AuditCommitError && written) throw await this.putBack(domain, written.from, written.to, err);
+      throw err;
+    }
+    await this.deps.applyNow(flag, outcome.to.stage, rolloutFor(outcome.to.stage, outcome.to.percentage));
+    return outcome;
+  }
+
+  /**
+   * Sets the stage in Unleash. When Unleash fails, the row is rolled back; before that, a call that
+   * may have reached Unleash (a timeout, a failure half-way) is checked and undone.
+   */
+  private async setStage(domain: string, from: Position, to: Position): Promise<void> {
+    try {
+      await this.deps.stages.setStage(domainFlagName(domain), to.stage, to.percentage);
+    } catch (err) {
+      const status = err instanceof AppError ? err.status : 503;
+      const code = err instanceof AppError ? err.code : 'unleash_unavailable';
+      const state = await this.restoreIfMoved(domain, from);
+      throw new FlipNotTakenError(status, code, `Unleash did not take the flip of ${domain} to ${text(to)} (${detailOf(err)}); ${state}, and nothing was recorded`, err);
+    }
+  }
+
+  private async restoreIfMoved(domain: string, from: Position): Promise<string> {
+    let now: Position;
+    try {
+      now = await this.current(domain);
+    } catch (err) {
+      return `whether the flag still holds ${text(from)} could not be checked (${detailOf(err)}); a proxy records any change it later finds in Unleash as external`;
+    }
+    if (now.stage === from.stage && now.percentage === from.percentage) return `${domain} stays at ${text(from)}`;
+    try {
+      await this.deps.stages.setStage(domainFlagName(domain), from.stage, from.percentage);
+      return `the flag had moved to ${text(now)} and was put back to ${text(from)}`;
+    } catch (err) {
+      this.deps.logger.error('a failed flip left the flag moved in Unleash, and putting it back failed', { domain, from: text(from), to: text(now), detail: detailOf(err) });
+      return `the flag moved to ${text(now)} and could not be put back to ${text(from)} (${detailOf(err)})`;
+    }
+  }
+
+  /** Unleash took a flip whose row could not commit: put the flag back, so that no flip stands unrecorded. */
+  private async putBack(domain: string, from: Position, to: Position, commit: AuditCommitError): Promise<FlipUndoneError | FlipNotRecordedError> {
+    const what = `the audit log could not commit the flip of ${domain} from ${text(from)} to ${text(to)} (${commit.detail})`;
+    try {
+      await this.deps.stages.setStage(domainFlagName(domain), from.stage, from.percentage);
+      return new FlipUndoneError(`${what}; Unleash was put back to ${text(from)}, so nothing changed. Retry when the proxy's database is back.`, commit);
+    } catch (err) {
+      this.deps.logger.error('flip stands in Unleash without an audit row: the commit failed and putting the flag back failed', {
+        domain,
+        from: text(from),
+        to: text(to),
+        commitError: commit.detail,
+        putBackError: detailOf(err),
+      });
+      return new FlipNotRecordedError(`${what}, and putting Unleash back to ${text(from)} failed too (${detailOf(err)}): Unleash holds ${text(to)} with no audit row until a proxy records it as an external change.`, commit);
+    }
   }
 }

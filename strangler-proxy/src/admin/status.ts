@@ -3,6 +3,7 @@ import { domainFlagName } from '../flags/flag-names.js';
 import type { RouteEntry } from '../routing/route-table.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { WindowSummary } from '../upstreams/rolling-window.js';
+import type { SplitSummary, TrafficSplit } from '../upstreams/traffic-split.js';
 
 export interface TargetStatus extends WindowSummary {
   url: string;
@@ -19,6 +20,8 @@ export interface DomainStatus {
   stage: string;
   percentage: number;
   routes: { method: string; path: string; override: string | null }[];
+  /** Who served the domain's requests over the last minute, on this instance. */
+  split: SplitSummary;
   targets: TargetStatus[];
 }
 
@@ -26,12 +29,13 @@ export function targetsOf(pool: UpstreamPool | undefined): TargetStatus[] {
   return (pool?.instances ?? []).map((i) => ({ url: i.target.origin, healthy: i.healthy, breaker: i.breakerState, ...i.window.summary() }));
 }
 
-/** Live state per domain: the stage this instance routes by, its routes, and each target's health and last minute. */
+/** Live state per domain: the stage this instance routes by, its routes, its traffic split, and each target's health and last minute. */
 export function domainStatus(
   manifests: LoadedManifest[],
   routes: RouteEntry[],
   held: (flag: string) => { stage: string; rollout: number; enabled: boolean } | undefined,
   pools: Map<string, UpstreamPool>,
+  split: TrafficSplit,
 ): DomainStatus[] {
   return manifests.map((m) => {
     const flag = domainFlagName(m.domain);
@@ -47,6 +51,7 @@ export function domainStatus(
       routes: routes
         .filter((r) => r.domain === m.domain)
         .map((r) => ({ method: r.method, path: r.template, override: r.hasOverride ? `${r.manifestStage} ${r.manifestPercentage}%` : null })),
+      split: split.summary(m.domain),
       targets: targetsOf(pools.get(m.service.name)),
     };
   });

@@ -1,14 +1,22 @@
 import type { Stage } from '@strangler/manifests';
+import { AppError } from '@strangler/platform';
 import type { RouteEntry } from '../routing/route-table.js';
 import { stageStrategy } from './stage-strategy.js';
 
-export class UnleashAdminError extends Error {
+/** Unleash answered an Admin API call with an error (`unleashStatus`); to a caller of the proxy, a 502. */
+export class UnleashAdminError extends AppError {
   constructor(
-    readonly status: number,
+    readonly unleashStatus: number,
     message: string,
   ) {
-    super(message);
-    this.name = 'UnleashAdminError';
+    super(502, 'unleash_refused', message);
+  }
+}
+
+/** Unleash's Admin API could not be reached or did not answer in time. */
+export class UnleashUnavailableError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super(503, 'unleash_unavailable', message, { retriable: true, cause, headers: { 'retry-after': '5' } });
   }
 }
 
@@ -28,14 +36,26 @@ export class UnleashAdmin {
   ) {}
 
   private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-    const response = await fetch(`${this.baseUrl.replace(/\/$/, '')}/api/admin${path}`, {
-      method,
-      headers: { authorization: this.adminToken, 'content-type': 'application/json', accept: 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.baseUrl.replace(/\/$/, '')}/api/admin${path}`, {
+        method,
+        headers: { authorization: this.adminToken, 'content-type': 'application/json', accept: 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      text = await response.text();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.message : String(err));
+      throw new UnleashUnavailableError(`${method} /api/admin${path} at ${this.baseUrl} failed (${cause})`, err);
+    }
+    let json: unknown;
+    try {
+      json = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      throw new UnleashAdminError(response.status, `${method} /api/admin${path} answered ${response.status} with a body that is not JSON: ${text.slice(0, 300)}`);
+    }
     if (response.status >= 400 && response.status !== 404) {
       throw new UnleashAdminError(response.status, `${method} /api/admin${path} answered ${response.status}: ${text.slice(0, 300)}`);
     }

@@ -116,6 +116,12 @@ export class UnleashFlagReader implements FlagReader {
     }
   }
 
+  /** Calls `listener` after every fetch that reached Unleash, whether the flags changed or not. */
+  onFetched(listener: () => void): void {
+    this.client.on('changed', listener);
+    this.client.on('unchanged', listener);
+  }
+
   /** Fetch the flags now instead of waiting for the next poll. */
   async refresh(): Promise<void> {
     await (this.client as unknown as { repository: { fetch(): Promise<void> } }).repository.fetch();

@@ -6,6 +6,7 @@ import { decide, SAFE_METHODS, type Decision } from '../routing/decide.js';
 import { normalisePath } from '../routing/normalise-path.js';
 import type { RouteEntry, RouteTable } from '../routing/route-table.js';
 import type { ProxyMetrics } from '../upstreams/metrics.js';
+import type { TrafficSplit } from '../upstreams/traffic-split.js';
 import { UpstreamFailure, type UpstreamInstance, type UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { Forwarder } from './forwarder.js';
 import { upstreamRequestHeaders } from './headers.js';
@@ -33,6 +34,8 @@ export interface ProxyDeps {
   /** Routes that need a valid access token. */
   authRules?: PathRule[];
   rateLimits?: RateLimits;
+  /** Per domain, who served its requests over the last minute (the admin API's status). */
+  split?: TrafficSplit;
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -201,12 +204,20 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const side = decision?.side ?? 'legacy';
     res.once('finish', () => {
-      deps.metrics.requests.inc({ served_by: String(res.getHeader('x-served-by') ?? PROXY_NAME), domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
+      const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
+      deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
+      if (route && deps.split) {
+        if (servedBy === route.service) deps.split.served(route.domain, 'new');
+        else if (servedBy === monolithName) deps.split.served(route.domain, 'legacy');
+      }
     });
 
     if (route && decision?.mirror) {
       const target = deps.services.get(route.service)?.pick();
-      if (target) deps.forwarder.mirror(req, target.target, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
+      if (target) {
+        deps.forwarder.mirror(req, target.target, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
+        deps.split?.mirrored(route.domain);
+      }
     }
     if (route && side === 'new') await serveNew(route, req, res, body);
     else await serveLegacy(req, res, body);

@@ -54,6 +54,12 @@ function describeFlip(outcome: FlipOutcome): string {
   return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''})`;
 }
 
+/** A table for the terminal; without colour codes when the output is not a terminal or NO_COLOR is set (https://no-color.org). */
+function newTable(head: string[], env: NodeJS.ProcessEnv): Table.Table {
+  const plain = !process.stdout.isTTY || env.NO_COLOR !== undefined;
+  return new Table({ head, ...(plain ? { style: { head: [], border: [] } } : {}) });
+}
+
 export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Command {
   const client = () => new AdminClient(env.STRANGLER_ADMIN_URL ?? 'http://127.0.0.1:8081', adminToken(env));
   const program = new Command('strangler')
@@ -69,7 +75,7 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
     .action(async (options: { json?: boolean }) => {
       const status = await client().status();
       if (options.json) return out(JSON.stringify(status, null, 2));
-      const table = new Table({ head: ['domain', 'stage', '%', 'service', 'ADR', 'split (last minute)', 'targets (last minute)'] });
+      const table = newTable(['domain', 'stage', '%', 'service', 'ADR', 'split (last minute)', 'targets (last minute)'], env);
       for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
       table.push(['(monolith)', '', '', 'legacy-monolith', '', '', status.monolith.map(targetLine).join('\n')]);
       out(table.toString());
@@ -107,7 +113,7 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
     .action(async (options: { domain?: string; limit: number; json?: boolean }) => {
       const { entries } = await client().audit({ domain: options.domain, limit: options.limit });
       if (options.json) return out(JSON.stringify(entries, null, 2));
-      const table = new Table({ head: ['#', 'when', 'who', 'domain', 'from', 'to', 'ADR', 'mode', 'reason'] });
+      const table = newTable(['#', 'when', 'who', 'domain', 'from', 'to', 'ADR', 'mode', 'reason'], env);
       for (const e of entries) {
         table.push([String(e.id), e.at, e.actor, e.domain, `${e.fromStage ?? '-'} ${e.fromPercentage ?? ''}%`, `${e.toStage} ${e.toPercentage}%`, e.adr ? String(e.adr) : '', e.mode, e.reason ?? '']);
       }

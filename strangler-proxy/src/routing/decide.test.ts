@@ -67,3 +67,26 @@ describe('the routing decision', () => {
     expect(decide(categories, 'GET', flags, user)).toMatchObject({ side: 'new', flag: 'strangler.catalog' });
   });
 });
+
+describe('a stage the manifest does not allow', () => {
+  const readOnly = new RouteTable([
+    parseManifest(
+      `
+domain: catalog
+adr: 9
+service: { name: catalog-service, urls: [http://127.0.0.1:4101] }
+stages: [legacy, shadow, canary, new]
+routes:
+  - { method: GET, path: /api/products/:id }
+  - { method: POST, path: /api/products }
+`,
+      'catalog.yaml',
+    ),
+  ]);
+
+  it('is routed as the nearest allowed stage below it: owned set in Unleash keeps writes on the monolith', () => {
+    const flags = new FakeFlagReader().set('strangler.catalog', 'owned');
+    expect(decide(readOnly.match('POST', '/api/products')!, 'POST', flags, user)).toMatchObject({ side: 'legacy', stage: 'new' });
+    expect(decide(readOnly.match('GET', '/api/products/1')!, 'GET', flags, user)).toMatchObject({ side: 'new', stage: 'new' });
+  });
+});

@@ -22,7 +22,7 @@ export interface Decision {
 export function decide(route: RouteEntry, method: string, flags: FlagReader, context: FlagContext): Decision {
   const flag = flags.isOn(route.routeFlag) ? route.routeFlag : route.domainFlag;
   const result = flags.evaluate(flag, context);
-  const stage = result?.stage ?? 'legacy';
+  const stage = route.routedStage[result?.stage ?? 'legacy'];
   if (!result?.selected) return { side: 'legacy', stage, mirror: false, flag };
   const safe = SAFE_METHODS.has(method);
   switch (stage) {

@@ -1,4 +1,4 @@
-import type { LoadedManifest, Stage } from '@strangler/manifests';
+import { STAGES, type LoadedManifest, type Stage } from '@strangler/manifests';
 import { domainFlagName, routeFlagName } from '../flags/flag-names.js';
 
 /** One route of a domain manifest, ready for matching and flag evaluation. */
@@ -18,6 +18,22 @@ export interface RouteEntry {
   domainPercentage: number;
   /** True when the manifest sets a stage or percentage for this route alone. */
   hasOverride: boolean;
+  /**
+   * The stage routed by for each stage a flag may hold: itself when the manifest allows it, else the
+   * nearest allowed stage below it. A flag set in Unleash to a stage the domain does not take
+   * (`owned` before the service can take writes) cannot send traffic where it cannot be served.
+   */
+  routedStage: Record<Stage, Stage>;
+}
+
+function routedStages(allowed: readonly Stage[]): Record<Stage, Stage> {
+  const routed = {} as Record<Stage, Stage>;
+  let highest: Stage = 'legacy';
+  for (const stage of STAGES) {
+    if (allowed.includes(stage)) highest = stage;
+    routed[stage] = highest;
+  }
+  return routed;
 }
 
 interface Compiled {
@@ -52,6 +68,7 @@ export class RouteTable {
           domainStage: manifest.stage,
           domainPercentage: manifest.percentage,
           hasOverride: route.stage !== undefined || route.percentage !== undefined,
+          routedStage: routedStages(manifest.stages),
         };
         this.routes.push(entry);
         const segments = route.path.split('/').filter(Boolean);

@@ -13,10 +13,14 @@ import { UnleashAdmin } from '../src/flags/unleash-admin.js';
 import { startStandIn, type StandIn } from './stand-in.js';
 
 /**
- * Writes a manifest folder: a registry and a catalog + orders domain targeting `serviceUrls`.
- * Catalog allows the stages the repository's own catalog manifest allows (no owned).
+ * Writes a manifest folder: a registry and a catalog + orders domain targeting `serviceUrls`, at
+ * `stages`, each domain taking every stage unless `allowed` lists its `stages:`.
  */
-export function writeManifests(serviceUrls: { catalog: string[]; orders: string[] }, stages: { catalog?: string; orders?: string } = {}): string {
+export function writeManifests(
+  serviceUrls: { catalog: string[]; orders: string[] },
+  stages: { catalog?: string; orders?: string } = {},
+  allowed: { catalog?: string[] } = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
   writeFileSync(join(dir, 'services.yaml'), 'services: [legacy-monolith, catalog-service, orders-service]\n');
   writeFileSync(
@@ -24,8 +28,7 @@ export function writeManifests(serviceUrls: { catalog: string[]; orders: string[
     `domain: catalog
 adr: 9
 service: { name: catalog-service, urls: [${serviceUrls.catalog.join(', ')}] }
-stages: [legacy, shadow, canary, new]
-stage: ${stages.catalog ?? 'legacy'}
+${allowed.catalog ? `stages: [${allowed.catalog.join(', ')}]\n` : ''}stage: ${stages.catalog ?? 'legacy'}
 percentage: 0
 routes:
   - { method: GET, path: /api/products }

@@ -74,7 +74,7 @@ async function routedBy(proxy: RunningProxy, path: string, servedBy: string, tim
 beforeAll(async () => {
   [monolith, catalog, unleash, database] = await Promise.all([startStandIn('legacy-monolith'), startStandIn('catalog-service'), startTestUnleash(), createTestDatabase('proxy_admin')]);
   // orders-service points at a port where nothing listens: its target is never healthy.
-  const manifestDir = writeManifests({ catalog: [catalog.url], orders: ['http://127.0.0.1:9'] });
+  const manifestDir = writeManifests({ catalog: [catalog.url], orders: ['http://127.0.0.1:9'] }, {}, { catalog: ['legacy', 'shadow', 'canary', 'new'] });
   env = {
     MONOLITH_URLS: monolith.url,
     MANIFEST_DIR: manifestDir,

@@ -2,5 +2,5 @@
 // the default export once, here.
 import kafkajs from 'kafkajs';
 
-export const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
+export const { Kafka, logLevel, ConfigResourceTypes, Partitioners } = kafkajs;
 export type { Admin, Consumer, EachMessagePayload, ITopicConfig, KafkaMessage, Producer } from 'kafkajs';

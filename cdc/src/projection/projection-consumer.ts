@@ -3,7 +3,7 @@ import type { Admin, Consumer, EachBatchPayload, logCreator, Producer } from 'ka
 import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ensureTopics } from '../bootstrap/topics.js';
-import { Kafka, logLevel } from '../kafka.js';
+import { Kafka, logLevel, Partitioners } from '../kafka.js';
 import { deadLetterHeaders, projectBatch, type DeadLetter, type PartitionPosition, type Projection } from './projection.js';
 
 export interface ProjectionConsumerOptions<C> {
@@ -19,6 +19,8 @@ export interface ProjectionConsumerOptions<C> {
   registry: Registry;
   /** How long a fetch waits for data (kafkajs default 5000 ms: at low traffic, each change could wait that long). */
   maxWaitTimeMs?: number;
+  /** Partitions projected at the same time, each in its own transaction (order within a partition is kept). */
+  partitionsConcurrently?: number;
   /** Back-off between retries of a batch that failed for a retriable reason. */
   retry?: { minTimeoutMs: number; maxTimeoutMs: number };
 }
@@ -104,7 +106,7 @@ export class ProjectionConsumer<C> {
     }
     // Not idempotent: that needs Kafka's transaction coordinator (a 50-partition topic created on first use,
     // seconds on a small broker) for a guarantee a dead letter does not need; at least once is enough.
-    this.producer = this.kafka.producer({ maxInFlightRequests: 1 });
+    this.producer = this.kafka.producer({ maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     const consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 100, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
     this.consumer = consumer;
@@ -127,7 +129,7 @@ export class ProjectionConsumer<C> {
     consumer.on(consumer.events.STOP, () => (this.consuming = false));
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 3, eachBatch: (payload) => this.onBatch(payload) });
   }
 
   /**

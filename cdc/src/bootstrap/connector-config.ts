@@ -55,7 +55,10 @@ export function tableTopic(topicPrefix: string, table: string): string {
 export interface ConnectorTuning {
   /** How long Debezium waits for more changes before handing a batch to Connect (default 500 ms). */
   pollIntervalMs: number;
-  /** Heartbeat period: keeps the slot's confirmed LSN moving while captured tables are quiet. */
+  /**
+   * Heartbeat period: keeps the slot's confirmed LSN and the services' watermarks moving while captured
+   * tables are quiet; a read that waits for its own write waits for the next heartbeat (ADR-0016).
+   */
   heartbeatIntervalMs: number;
   maxBatchSize: number;
   maxQueueSize: number;
@@ -64,7 +67,7 @@ export interface ConnectorTuning {
 
 export const DEFAULT_TUNING: ConnectorTuning = {
   pollIntervalMs: 50,
-  heartbeatIntervalMs: 10_000,
+  heartbeatIntervalMs: 100,
   maxBatchSize: 2048,
   maxQueueSize: 8192,
   snapshotMode: 'initial',

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ensureTopics } from '../bootstrap/topics.js';
 import { Kafka, logLevel, Partitioners } from '../kafka.js';
 import { deadLetterHeaders, projectBatch, type DeadLetter, type PartitionPosition, type Projection } from './projection.js';
+import { WatermarkTracker, type PartitionEnd, type Watermark } from './watermark.js';
 
 export interface ProjectionConsumerOptions<C> {
   brokers: string[];
@@ -23,6 +24,8 @@ export interface ProjectionConsumerOptions<C> {
   partitionsConcurrently?: number;
   /** Back-off between retries of a batch that failed for a retriable reason. */
   retry?: { minTimeoutMs: number; maxTimeoutMs: number };
+  /** How often the service watermark is recomputed when no batch arrives (default 250 ms; each batch applied recomputes it too). */
+  watermarkIntervalMs?: number;
 }
 
 export interface ProjectionStatus {
@@ -69,6 +72,10 @@ export class ProjectionConsumer<C> {
   private retrying: string | null = null;
   private readonly positions = new Map<string, PartitionPosition & { appliedAt: Date }>();
   private readonly metrics;
+  private admin: Admin | undefined;
+  private existingTopics: string[] = [];
+  private allTopicsExist = false;
+  private readonly tracker: WatermarkTracker;
 
   constructor(private readonly options: ProjectionConsumerOptions<C>) {
     this.kafka = new Kafka({
@@ -91,6 +98,35 @@ export class ProjectionConsumer<C> {
       retries: new Counter({ name: 'cdc_projection_retries_total', help: 'Batches retried after a retriable failure', labelNames: ['topic'] as const, registers }),
       lsn: new Gauge({ name: 'cdc_projection_position_lsn', help: 'Highest source LSN applied, per partition', labelNames: ['topic', 'partition'] as const, registers }),
     };
+    this.tracker = new WatermarkTracker({
+      positions: () => options.projection.positions(),
+      ends: () => this.ends(),
+      intervalMs: options.watermarkIntervalMs ?? 250,
+      logger: options.logger,
+    });
+    const tracker = this.tracker;
+    new Gauge({
+      name: 'cdc_watermark_lag_seconds',
+      help: 'Time since the monolith committed the newest change below the service watermark (every earlier transaction is applied)',
+      registers,
+      collect() {
+        const lag = tracker.lagMs();
+        if (lag !== undefined) this.set(lag / 1000);
+      },
+    });
+  }
+
+  /** Log-end offsets of every partition of the projected topics (a topic not created yet has none). */
+  private async ends(): Promise<PartitionEnd[]> {
+    if (!this.admin) throw new Error('the projection consumer is not started');
+    if (!this.allTopicsExist) {
+      const existing = new Set(await this.admin.listTopics());
+      this.existingTopics = this.options.topics.filter((t) => existing.has(t));
+      this.allTopicsExist = this.existingTopics.length === this.options.topics.length;
+    }
+    const topics = this.existingTopics;
+    const offsets = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await this.admin!.fetchTopicOffsets(topic) })));
+    return offsets.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, end: BigInt(p.high) })));
   }
 
   async start(): Promise<void> {
@@ -101,9 +137,12 @@ export class ProjectionConsumer<C> {
     try {
       await ensureTopics(admin, [deadLetterTopicSpec(deadLetterTopic)]);
       resume = await this.resumeOffsets(admin);
-    } finally {
+    } catch (err) {
       await admin.disconnect();
+      throw err;
     }
+    // Kept for the watermark, which reads the log-end offsets.
+    this.admin = admin;
     // Not idempotent: that needs Kafka's transaction coordinator (a 50-partition topic created on first use,
     // seconds on a small broker) for a guarantee a dead letter does not need; at least once is enough.
     this.producer = this.kafka.producer({ maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
@@ -130,6 +169,18 @@ export class ProjectionConsumer<C> {
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 3, eachBatch: (payload) => this.onBatch(payload) });
+    this.tracker.start();
+  }
+
+  /** The service watermark (ADR-0016), undefined until first computed. */
+  watermark(): (Watermark & { lagMs: number }) | undefined {
+    const w = this.tracker.current();
+    return w && { ...w, lagMs: this.tracker.lagMs() ?? 0 };
+  }
+
+  /** Resolves once the watermark reaches `lsn`, or with undefined after `timeoutMs`. */
+  waitForWatermark(lsn: bigint, timeoutMs: number): Promise<Watermark | undefined> {
+    return this.tracker.waitFor(lsn, timeoutMs);
   }
 
   /**
@@ -185,6 +236,7 @@ export class ProjectionConsumer<C> {
     if (outcome.position.lsn !== null) this.metrics.lsn.set({ topic, partition: String(partition) }, Number(outcome.position.lsn));
     this.positions.set(`${topic}/${partition}`, { ...outcome.position, appliedAt });
     resolveOffset(outcome.position.offset);
+    this.tracker.nudge();
     await commitOffsetsIfNecessary();
     await heartbeat();
   }
@@ -195,6 +247,7 @@ export class ProjectionConsumer<C> {
 
   async stop(): Promise<void> {
     // A batch in flight may finish and commit; a batch stuck in its retries is abandoned (not committed) after a grace.
+    await this.tracker.stop();
     const grace = setTimeout(() => this.stopping.abort(new Error('the projection consumer is stopping')), 2_000);
     try {
       await this.consumer?.disconnect();
@@ -203,5 +256,6 @@ export class ProjectionConsumer<C> {
       this.consuming = false;
     }
     await this.producer?.disconnect();
+    await this.admin?.disconnect();
   }
 }

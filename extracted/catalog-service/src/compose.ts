@@ -1,4 +1,4 @@
-import { cdcNames, ProjectionConsumer, tableTopic } from '@strangler/cdc/projection';
+import { cdcNames, cdcRouter, ProjectionConsumer, tableTopic } from '@strangler/cdc/projection';
 import { Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Config } from './config.js';
 import { openDatabase } from './db/prisma.js';
@@ -6,7 +6,6 @@ import { catalogRouter } from './features/catalog/catalog-router.js';
 import { CatalogService } from './features/catalog/catalog-service.js';
 import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
 import { CatalogProjection } from './features/projection/catalog-projection.js';
-import { cdcRouter } from './features/projection/cdc-router.js';
 import { PgProjectionStore } from './features/projection/projection-store.js';
 
 export const SERVICE_NAME = 'catalog-service';
@@ -47,7 +46,12 @@ export function composeCatalogService(config: Config, logger: Logger) {
       version: '1.0.0',
       description: "The catalog extracted from the monolith: the same read routes and answers, from the service's own database.",
     },
-    routers: [catalogRouter(api, catalog), cdcRouter({ status: () => consumer.status(), positions: () => projection.positions() })],
+    routers: [catalogRouter(api, catalog), cdcRouter({
+        status: () => consumer.status(),
+        positions: () => projection.positions(),
+        watermark: () => consumer.watermark(),
+        waitForWatermark: (lsn, timeoutMs) => consumer.waitForWatermark(lsn, timeoutMs),
+      })],
     readiness: {
       database: async () => {
         await database.pool.query('SELECT 1');

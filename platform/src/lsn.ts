@@ -1,0 +1,19 @@
+/**
+ * PostgreSQL log sequence numbers (LSN): a position in the monolith's write-ahead log. Watermarks
+ * (how far a service has applied the monolith's changes) and consistency tokens (where a client's
+ * last write committed) are both LSNs, compared as 64-bit integers.
+ */
+
+const TEXT = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
+
+/** PostgreSQL's notation of an LSN: the high and low 32 bits in hexadecimal, `16/B374D848`. */
+export function formatLsn(lsn: bigint): string {
+  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+/** Reads `16/B374D848` (as `pg_current_wal_lsn()::text` gives it); undefined for anything else. */
+export function parseLsn(text: string | undefined | null): bigint | undefined {
+  const match = text ? TEXT.exec(text) : null;
+  if (!match) return undefined;
+  return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`);
+}

@@ -71,6 +71,20 @@ describe('a domain manifest', () => {
     expect(err.field).toBe('routes.1.path');
   });
 
+  it('gates flips at a watermark lag of 2,000 ms and lets a read wait 500 ms for its own write, unless it says otherwise', () => {
+    expect(manifest(catalogYaml)).toMatchObject({ maxLagMs: 2000, readYourWrites: { waitMs: 500 } });
+    expect(manifest(`${catalogYaml}maxLagMs: 5000\nreadYourWrites: { waitMs: 0 }\n`)).toMatchObject({ maxLagMs: 5000, readYourWrites: { waitMs: 0 } });
+  });
+
+  it.each([
+    ['maxLagMs: -1', 'maxLagMs'],
+    ['maxLagMs: 1.5', 'maxLagMs'],
+    ['readYourWrites: { waitMs: 60000 }', 'readYourWrites.waitMs'],
+    ['readYourWrites: { wait: 100 }', 'readYourWrites'],
+  ])('with %s is rejected naming the field', (line, field) => {
+    expect(manifestError(() => manifest(`${catalogYaml}${line}\n`)).field).toBe(field);
+  });
+
   it('allows every stage when it lists no stages', () => {
     expect(manifest(catalogYaml).stages).toEqual(['legacy', 'shadow', 'canary', 'new', 'owned']);
   });

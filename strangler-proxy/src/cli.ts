@@ -51,7 +51,7 @@ function splitLine(s: SplitSummary): string {
 
 function describeFlip(outcome: FlipOutcome): string {
   const a = outcome.audit;
-  return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''})`;
+  return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''}${a.override ? `, FORCED past ${a.override}` : ''})`;
 }
 
 /** A table for the terminal; without colour codes when the output is not a terminal or NO_COLOR is set (https://no-color.org). */
@@ -89,9 +89,11 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
     .option('--percent <n>', 'share of users for canary (0-100)', integer('--percent', 0, 100))
     .option('--adr <n>', 'the ADR that justifies the flip', integer('--adr', 1, 9999))
     .option('--reason <text>', 'why, for the audit log')
-    .action(async (domain: string, options: { stage: string; percent?: number; adr?: number; reason?: string }) => {
+    .option('--force', "flip although the service's watermark lag is over the manifest's maxLagMs (needs --reason; the audit row says so)")
+    .action(async (domain: string, options: { stage: string; percent?: number; adr?: number; reason?: string; force?: boolean }) => {
       if (options.stage === 'canary' && options.percent === undefined) throw new InvalidArgumentError('--stage canary needs --percent <0-100>');
-      const outcome = await client().flip(domain, { stage: options.stage, percentage: options.percent, adr: options.adr, reason: options.reason });
+      if (options.force && !options.reason) throw new InvalidArgumentError('--force needs --reason <text>');
+      const outcome = await client().flip(domain, { stage: options.stage, percentage: options.percent, adr: options.adr, reason: options.reason, force: options.force });
       out(`flipped ${describeFlip(outcome)}`);
     });
 

@@ -64,6 +64,11 @@ export const proxyConfigSchema = z.object({
   /** Shared rate-limit counters for several proxy instances; in memory per instance when unset. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   RATE_LIMIT_PREFIX: z.string().min(1).default('strangler-proxy:rl'),
+  /**
+   * Signs the consistency tokens (ADR-0016). Every proxy instance behind one URL needs the same
+   * value; when unset each process draws its own, so a token holds only on the instance that issued it.
+   */
+  CONSISTENCY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(1).default(256),
   HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http, { STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
@@ -19,6 +19,9 @@ import { AccessTokenVerifier } from './edge/access-token.js';
 import { parsePathRule, type PathRule } from './edge/path-rules.js';
 import { parseRateRules, RateLimits } from './edge/rate-limit.js';
 import { createApp } from './app.js';
+import { ReadYourWrites } from './consistency/read-your-writes.js';
+import { TokenSigner } from './consistency/token.js';
+import { WatermarkWatch } from './consistency/watermark-watch.js';
 import type { ProxyConfig } from './config.js';
 import type { FlagReader } from './flags/flag-reader.js';
 import { bootstrapFlags, UnleashAdmin } from './flags/unleash-admin.js';
@@ -167,6 +170,18 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   for (const pool of [monolith, ...services.values()]) pool.startHealthChecks(config.HEALTH_INTERVAL_MS);
   const forwarder = new Forwarder(metrics, { timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.UPSTREAM_MAX_SOCKETS });
   const split = new TrafficSplit(manifests.map((m) => m.domain));
+  // Services fed by CDC: the proxy follows their watermarks for read-your-writes and the lag gate (ADR-0016).
+  const watches = new Map(
+    manifests.filter((m) => m.capture.tables.length > 0).map((m) => [m.service.name, new WatermarkWatch(m.service.name, () => services.get(m.service.name)?.pick()?.target, logger)]),
+  );
+  for (const watch of watches.values()) watch.startPolling(1000);
+  const consistency = new ReadYourWrites({
+    signer: new TokenSigner(config.CONSISTENCY_TOKEN_SECRET ?? randomBytes(32).toString('base64url')),
+    monolith: config.MONOLITH_NAME,
+    services: new Map(manifests.filter((m) => watches.has(m.service.name)).map((m) => [m.service.name, { watch: watches.get(m.service.name)!, waitMs: m.readYourWrites.waitMs }])),
+    registry,
+    logger,
+  });
 
   const app = createApp({
     routes,
@@ -183,6 +198,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     authRules,
     rateLimits,
     split,
+    consistency,
   });
   const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
   server.on('clientError', onClientError);
@@ -201,6 +217,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
             }
           },
           targetHealthy: (service) => services.get(service)?.pick() !== undefined,
+          lagOf: async (service) => (await watches.get(service)?.refresh())?.lagMs,
           logger,
         })
       : undefined;
@@ -237,7 +254,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     express.json({ limit: '16kb' }),
     adminRouter({
       status: () => ({
-        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split),
+        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split).map((d) => ({ ...d, lagMs: watches.get(d.service)?.lagMs() ?? null })),
         monolith: targetsOf(monolith),
       }),
       flips,
@@ -275,6 +292,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
         ),
       );
       unleash?.destroy();
+      consistency.close();
       forwarder.close();
       for (const pool of [monolith, ...services.values()]) pool.stop();
       await externalChanges?.settled();

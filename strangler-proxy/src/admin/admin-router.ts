@@ -12,6 +12,7 @@ const flipBody = z
     percentage: z.number().int().min(0).max(100).optional(),
     adr: z.number().int().positive().optional(),
     reason: z.string().max(1000).optional(),
+    force: z.boolean().optional(),
   })
   .strict();
 const rollbackBody = z.object({ reason: z.string().max(1000).optional() }).strict();

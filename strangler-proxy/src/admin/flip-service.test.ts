@@ -41,7 +41,7 @@ class FakeStages implements StageStore {
   }
 }
 
-function setup(healthy = true, manifest: Partial<LoadedManifest> = {}) {
+function setup(healthy = true, manifest: Partial<LoadedManifest> = {}, lag?: { ms: number | undefined }) {
   const journal: string[] = [];
   const stages = new FakeStages(journal);
   const audit = new FakeAuditLog(journal);
@@ -52,6 +52,7 @@ function setup(healthy = true, manifest: Partial<LoadedManifest> = {}) {
     applyNow: async (flag, stage, rollout) => void journal.push(`apply ${flag} ${stage} ${rollout}`),
     targetHealthy: () => healthy,
     logger: { error: (message, meta) => errors.push({ message, meta }) },
+    ...(lag ? { lagOf: async () => lag.ms } : {}),
   });
   return { service, stages, audit, journal, errors };
 }
@@ -248,5 +249,53 @@ describe('a change made in Unleash outside the admin API', () => {
     const outcome = await service.rollback('catalog', 'bo');
 
     expect(outcome).toMatchObject({ from: { stage: 'canary', percentage: 30 }, to: { stage: 'shadow', percentage: 0 } });
+  });
+});
+
+describe('a flip gated on the watermark lag (ADR-0016)', () => {
+  const fed = { capture: { tables: ['public.products'] }, maxLagMs: 2000, stage: 'legacy' } as Partial<LoadedManifest>;
+
+  it('is refused with lag_too_high naming the lag and the limit while the service is behind, and nothing is recorded', async () => {
+    const { service, audit, stages } = setup(true, fed, { ms: 5300 });
+    stages.set('strangler.catalog', 'shadow', 0);
+
+    const refused = await service.flip('catalog', { stage: 'canary', percentage: 10, reason: 'first users' }, 'ana').catch((err: unknown) => err);
+
+    expect(refused).toMatchObject({ status: 409, code: 'lag_too_high' });
+    expect((refused as Error).message).toMatch(/5300 ms.*2000 ms/);
+    expect(audit.records).toEqual([]);
+  });
+
+  it('is refused with lag_unknown when the service cannot say how far it is', async () => {
+    const { service } = setup(true, fed, { ms: undefined });
+    await expect(service.flip('catalog', { stage: 'shadow' }, 'ana')).resolves.toBeDefined();
+    await expect(service.flip('catalog', { stage: 'canary', percentage: 10 }, 'ana')).rejects.toMatchObject({ status: 409, code: 'lag_unknown' });
+  });
+
+  it('goes through when forced with a reason, and the audit row says what it overrode', async () => {
+    const { service, audit, stages } = setup(true, fed, { ms: 5300 });
+    stages.set('strangler.catalog', 'shadow', 0);
+
+    await service.flip('catalog', { stage: 'canary', percentage: 10, reason: 'the lag is a replay', force: true }, 'ana');
+
+    expect(audit.records.at(-1)).toMatchObject({ toStage: 'canary', reason: 'the lag is a replay', override: 'lag 5300 ms over maxLagMs 2000' });
+  });
+
+  it('wants a reason to force', async () => {
+    const { service } = setup(true, fed, { ms: 5300 });
+    await expect(service.flip('catalog', { stage: 'new', force: true }, 'ana')).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('lets a service within the limit through, and never gates going back', async () => {
+    const { service, stages, audit } = setup(true, fed, { ms: 150 });
+    stages.set('strangler.catalog', 'shadow', 0);
+    await service.flip('catalog', { stage: 'canary', percentage: 10 }, 'ana');
+    const behind = setup(true, fed, { ms: 99_000 });
+    behind.stages.set('strangler.catalog', 'new', 100);
+
+    await behind.service.flip('catalog', { stage: 'legacy' }, 'ana');
+
+    expect(audit.records.at(-1)).toMatchObject({ toStage: 'canary', override: null });
+    expect(behind.audit.records.at(-1)).toMatchObject({ toStage: 'legacy', override: null });
   });
 });

@@ -27,7 +27,15 @@ export interface FlipRequest {
   percentage?: number;
   adr?: number;
   reason?: string;
+  /** Flip even though the target's watermark lag is over the manifest's maxLagMs (needs a reason). */
+  force?: boolean;
 }
+
+/** The watermark lag of a service in ms, asked now; undefined when it cannot say (ADR-0016). */
+export type LagOf = (service: string) => Promise<number | undefined>;
+
+/** Stages that send reads (or writes) to the new service: a flip to them waits for the data. */
+const SERVING_STAGES: ReadonlySet<Stage> = new Set(['canary', 'new', 'owned']);
 
 /** A stage with the share of users it gives the new service (0-100). */
 export interface Position {
@@ -47,6 +55,7 @@ interface FlipMeta {
   mode: Exclude<FlipMode, 'external'>;
   adr: number | null;
   reason: string | null;
+  override?: string | null;
 }
 
 /** The reason of the row a proxy appends when Unleash holds a stage that the audit log does not. */
@@ -118,7 +127,7 @@ export class FlipService {
 
   constructor(
     manifests: LoadedManifest[],
-    private readonly deps: { stages: StageStore; audit: Pick<AuditLog, 'transaction'>; applyNow: ApplyNow; targetHealthy: TargetHealth; logger: FlipLogger },
+    private readonly deps: { stages: StageStore; audit: Pick<AuditLog, 'transaction'>; applyNow: ApplyNow; targetHealthy: TargetHealth; logger: FlipLogger; lagOf?: LagOf },
   ) {
     this.domains = new Map(manifests.map((m) => [m.domain, m]));
   }
@@ -143,6 +152,7 @@ export class FlipService {
     }
     const to = { stage: request.stage, percentage: percentageFor(request.stage, request.percentage) };
     allowedStage(manifest, to.stage);
+    const override = await this.lagGate(manifest, to.stage, request);
     return this.change(manifest, (from) => {
       const next = nextStage(manifest, from.stage);
       if (STAGES.indexOf(to.stage) > STAGES.indexOf(from.stage) && to.stage !== next) {
@@ -151,8 +161,33 @@ export class FlipService {
           'stage_not_allowed',
         );
       }
-      return { to, meta: { actor, mode, adr: request.adr ?? null, reason: request.reason ?? null } };
+      return { to, meta: { actor, mode, adr: request.adr ?? null, reason: request.reason ?? null, override } };
     });
+  }
+
+  /**
+   * A flip that sends traffic to a service fed by CDC waits for its data: refused while the service's
+   * watermark lag is over the manifest's maxLagMs or unknown, unless forced with a reason. Returns
+   * what a forced flip went past (for its audit row), or null.
+   */
+  private async lagGate(manifest: LoadedManifest, stage: Stage, request: FlipRequest): Promise<string | null> {
+    if (!this.deps.lagOf || !SERVING_STAGES.has(stage) || manifest.capture.tables.length === 0) return null;
+    if (request.force && !request.reason?.trim()) {
+      throw new ValidationError('a forced flip needs a reason for the audit log', [{ field: 'reason', reason: 'is required with force' }]);
+    }
+    const service = manifest.service.name;
+    const lag = await this.deps.lagOf(service);
+    const limit = manifest.maxLagMs;
+    if (lag !== undefined && lag <= limit) return null;
+    const problem = lag === undefined ? `lag of ${service} unknown (its watermark cannot be read)` : `lag ${Math.round(lag)} ms over maxLagMs ${limit}`;
+    if (request.force) return problem;
+    if (lag === undefined) {
+      throw new ConflictError(`refused: the watermark lag of ${service} is unknown (GET /cdc/watermark did not answer), so ${manifest.domain} cannot move to ${stage}; --force with --reason overrides`, 'lag_unknown');
+    }
+    throw new ConflictError(
+      `refused: ${service} is ${Math.round(lag)} ms behind the monolith (watermark lag), over the limit of ${limit} ms (maxLagMs in ${manifest.file}); wait for it to catch up, or --force with --reason`,
+      'lag_too_high',
+    );
   }
 
   /** Back to the stage before the domain's last change in the audit log (a flip, or a change made in Unleash). */

@@ -23,6 +23,8 @@ export interface DomainStatus {
   /** Who served the domain's requests over the last minute, on this instance. */
   split: SplitSummary;
   targets: TargetStatus[];
+  /** The service's watermark lag in ms as last reported (ADR-0016); null when not fed by CDC or not known. */
+  lagMs?: number | null;
 }
 
 export function targetsOf(pool: UpstreamPool | undefined): TargetStatus[] {

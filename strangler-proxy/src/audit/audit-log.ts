@@ -16,6 +16,8 @@ export interface AuditEntry {
   adr: number | null;
   reason: string | null;
   mode: FlipMode;
+  /** The safety check a forced flip went past (ADR-0016), or null. */
+  override?: string | null;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -75,6 +77,7 @@ interface Row {
   adr: number | null;
   reason: string | null;
   mode: FlipMode;
+  override: string | null;
 }
 
 function toRecord(row: Row): AuditRecord {
@@ -90,6 +93,7 @@ function toRecord(row: Row): AuditRecord {
     adr: row.adr,
     reason: row.reason,
     mode: row.mode,
+    override: row.override,
   };
 }
 
@@ -149,9 +153,9 @@ export class PgAuditLog implements AuditLog {
       append: async (e) => {
         const { rows } = await query<Row>(
           'append a row',
-          `INSERT INTO audit_log (actor, domain, from_stage, to_stage, from_percentage, to_percentage, adr, reason, mode)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-          [e.actor, e.domain, e.fromStage, e.toStage, e.fromPercentage, e.toPercentage, e.adr, e.reason, e.mode],
+          `INSERT INTO audit_log (actor, domain, from_stage, to_stage, from_percentage, to_percentage, adr, reason, mode, override)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+          [e.actor, e.domain, e.fromStage, e.toStage, e.fromPercentage, e.toPercentage, e.adr, e.reason, e.mode, e.override ?? null],
         );
         return toRecord(rows[0]!);
       },

@@ -14,6 +14,7 @@ import { identify } from './identity.js';
 import { tokenProblemMessage, type AccessTokenVerifier } from '../edge/access-token.js';
 import { matchesRule, type PathRule } from '../edge/path-rules.js';
 import type { RateLimits } from '../edge/rate-limit.js';
+import type { ReadYourWrites } from '../consistency/read-your-writes.js';
 
 export const PROXY_NAME = 'strangler-proxy';
 
@@ -36,6 +37,8 @@ export interface ProxyDeps {
   rateLimits?: RateLimits;
   /** Per domain, who served its requests over the last minute (the admin API's status). */
   split?: TrafficSplit;
+  /** Read-your-writes with consistency tokens (ADR-0016). */
+  consistency?: ReadYourWrites;
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -197,12 +200,17 @@ export function createProxyHandler(deps: ProxyDeps) {
     const decision: Decision | undefined = route ? decide(route, method, deps.flags, flagContext) : undefined;
 
     req.url = normalised.path + normalised.search;
+    // Consistency tokens (ADR-0016): the client's token never reaches an upstream; a write's answer gets one.
+    const token = deps.consistency?.takeToken(req);
+    if (deps.consistency && !SAFE_METHODS.has(method)) deps.consistency.issueOnWrite(res);
     upstreamRequestHeaders(req, ctx.requestId, ctx.traceparent);
     const body = te !== undefined ? req.pipe(bodyLimiter(deps.maxBodyBytes)) : undefined;
     // The limiter reports through the forward; this listener only keeps an early error from throwing.
     body?.on('error', () => {});
 
-    const side = decision?.side ?? 'legacy';
+    let side = decision?.side ?? 'legacy';
+    // A read after the client's own write goes to the new service only once its watermark has the write.
+    if (route && side === 'new' && deps.consistency && SAFE_METHODS.has(method)) side = await deps.consistency.sideFor(route.service, token);
     res.once('finish', () => {
       const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
       deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Api, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Router } from 'express';
 import { buildApp } from './app.js';
+import { commitPositionRouter } from './http/commit-position.js';
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
 import { prismaTransactions } from './db/transaction.js';
@@ -42,6 +43,8 @@ export function composeMonolith(config: Config, logger: Logger) {
   const tokens = new AccessTokens({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
   const api = new Api(tokens);
   const routers: Router[] = [];
+  // Where each write landed, for the proxy's consistency tokens (ADR-0016).
+  routers.push(commitPositionRouter(async () => (await prisma.$queryRaw<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`)[0]!.lsn, logger));
 
   // ---- modules (each: store -> service -> router; cross-module calls through *-module.ts) ----
   const users = new UsersService(new PrismaUsersStore(prisma), argon2idHasher, tokens);

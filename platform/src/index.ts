@@ -28,4 +28,4 @@ export { gracefulShutdown, type Cleanup } from './shutdown.js';
 export { Api, ErrorSchema, type Claims, type HandlerInput, type HandlerResult, type RouteDefinition, type TokenVerifier } from './api.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
-export { formatLsn, parseLsn } from './lsn.js';
+export { COMMIT_LSN_HEADER, formatLsn, parseLsn } from './lsn.js';

@@ -4,6 +4,13 @@
  * last write committed) are both LSNs, compared as 64-bit integers.
  */
 
+/**
+ * The response header in which the system that owns written data (the monolith today) reports the
+ * WAL position after a write committed; the proxy turns it into the client's consistency token and
+ * never lets it reach a client (ADR-0016).
+ */
+export const COMMIT_LSN_HEADER = 'strangler-commit-lsn';
+
 const TEXT = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
 
 /** PostgreSQL's notation of an LSN: the high and low 32 bits in hexadecimal, `16/B374D848`. */

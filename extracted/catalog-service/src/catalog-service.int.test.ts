@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@strangler/platform';
+import { createLogger, parseLsn } from '@strangler/platform';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,28 @@ describe('the catalog service', () => {
     const cdc = (await (await fetch(`${service.url}/cdc`)).json()) as { consuming: boolean; partitions: { topic: string; lsn: string | null }[] };
     expect(cdc.consuming).toBe(true);
     expect(cdc.partitions.some((p) => p.topic === `${boot.names.topicPrefix}.public.products` && /^[0-9A-F]+\/[0-9A-F]+$/.test(p.lsn ?? ''))).toBe(true);
+  });
+
+  it('keeps its watermark moving while no captured table changes, and never past what it applied', async () => {
+    type Answer = { watermark: { lsn: string; committedAt: string; lagMs: number } | null; partitions: { lsn: string | null }[] };
+    const read = async () => (await (await fetch(`${service.url}/cdc`)).json()) as Answer;
+    const products = async () => (await sql.query("SELECT md5(string_agg(p::text, ',' ORDER BY p.id)) AS h FROM products p")).rows[0] as unknown;
+    const first = await eventually('a first watermark', async () => (await read()).watermark ?? undefined);
+    const before = await products();
+
+    const later = await eventually('the watermark to move on heartbeats alone', async () => {
+      const w = (await read()).watermark;
+      return w && parseLsn(w.lsn)! > parseLsn(first.lsn)! ? w : undefined;
+    });
+
+    expect(await products()).toEqual(before);
+    expect(new Date(later.committedAt).getTime()).toBeGreaterThan(new Date(first.committedAt).getTime());
+    // Never past the highest change applied on any partition.
+    const highest = (await read()).partitions.reduce((max, p) => (p.lsn && parseLsn(p.lsn)! > max ? parseLsn(p.lsn)! : max), 0n);
+    expect(parseLsn((await read()).watermark!.lsn)! <= highest).toBe(true);
+    const longPoll = (await (await fetch(`${service.url}/cdc/watermark?after=${later.lsn}&waitMs=2000`)).json()) as Answer;
+    expect(parseLsn(longPoll.watermark!.lsn)! >= parseLsn(later.lsn)!).toBe(true);
+    expect((await fetch(`${service.url}/cdc/watermark?after=nonsense`)).status).toBe(400);
   });
 
   it.each([
@@ -294,6 +316,9 @@ routes:
   - { method: GET, path: /api/products }
   - { method: GET, path: /api/products/:id }
   - { method: GET, path: /api/categories }
+capture: { tables: [public.categories, public.products] }
+maxLagMs: 1500
+readYourWrites: { waitMs: 2000 }
 `,
     );
     proxy = await startTestProxy({
@@ -356,4 +381,82 @@ routes:
     expect((await flip({ reason: 'back' }, 'rollback')).status).toBe(200);
     expect((await get(proxy.url, `/api/products/${id}`)).servedBy).toBe('legacy-monolith');
   });
+
+  async function auditRows() {
+    const res = await fetch(`${proxy.adminUrl}/api/audit?domain=catalog`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    return ((await res.json()) as { entries: { toStage: string; reason: string | null; override: string | null }[] }).entries;
+  }
+
+  async function connector(action: 'pause' | 'resume') {
+    const res = await fetch(`${runtime.connectUrl}/connectors/${boot.names.connector}/${action}`, { method: 'PUT' });
+    expect(res.status).toBe(202);
+  }
+
+  it('refuses a flip to canary while the catalog service is behind, and takes it when forced, saying so in the audit row', async () => {
+    await eventually('the flag to be at legacy', async () => ((await flip({ stage: 'legacy', reason: 'start' })).status === 200 ? true : undefined));
+    expect((await flip({ stage: 'shadow', reason: 'compare' })).status).toBe(200);
+    // With the connector paused nothing reaches the service, not even heartbeats: its lag grows past maxLagMs.
+    await connector('pause');
+    try {
+      await eventually('the lag to pass maxLagMs', async () => {
+        const { watermark } = (await (await fetch(`${service.url}/cdc/watermark`)).json()) as { watermark: { lagMs: number } | null };
+        return watermark && watermark.lagMs > 2500 ? true : undefined;
+      });
+
+      const refused = await flip({ stage: 'canary', percentage: 50, adr: 9, reason: 'first users' });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ error: { code: 'lag_too_high', message: expect.stringMatching(/\d+ ms behind.*1500 ms/) } });
+
+      const forced = await flip({ stage: 'canary', percentage: 50, adr: 9, reason: 'known replay, accepted', force: true });
+      expect(forced.status).toBe(200);
+      expect((await auditRows())[0]).toMatchObject({ toStage: 'canary', reason: 'known replay, accepted', override: expect.stringMatching(/^lag \d+ ms over maxLagMs 1500$/) });
+    } finally {
+      await connector('resume');
+    }
+    await eventually('the lag to come back under maxLagMs', async () => {
+      const { watermark } = (await (await fetch(`${service.url}/cdc/watermark`)).json()) as { watermark: { lagMs: number } | null };
+      return watermark && watermark.lagMs < 1000 ? true : undefined;
+    }, 120_000);
+    expect((await flip({ reason: 'back' }, 'rollback')).status).toBe(200);
+  }, 180_000);
+
+  it('returns the new value to every read right after a write through the stable URL, with catalog at new (200 pairs)', async () => {
+    await eventually('the flag to be at legacy', async () => ((await flip({ stage: 'legacy', reason: 'start' })).status === 200 ? true : undefined));
+    for (const stage of ['shadow', 'canary', 'new']) expect((await flip({ stage, ...(stage === 'canary' ? { percentage: 100 } : {}), reason: 'read your writes' })).status).toBe(200);
+    const { body } = await get(monolith.url!, '/api/products?limit=20&sort=name');
+    const ids = (body.items as { id: string }[]).map((p) => p.id);
+    const servedBy = new Map<string, number>();
+    let cookieJar: string | undefined;
+
+    for (let i = 0; i < 200; i++) {
+      const id = ids[i % ids.length]!;
+      const name = `Renamed ${i} ${randomUUID().slice(0, 8)}`;
+      const write = await fetch(`${proxy.url}/api/products/${id}`, {
+        method: 'PATCH',
+        headers: { authorization: monolith.bearer('admin'), 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      expect(write.status).toBe(200);
+      expect(write.headers.get('strangler-commit-lsn')).toBeNull();
+      const token = write.headers.get('strangler-consistency-token');
+      expect(token).toMatch(/^v1\.legacy-monolith\./);
+      // API clients send the header back; browsers the cookie (every other pair here).
+      cookieJar = write.headers.getSetCookie().find((c) => c.startsWith('strangler_ct='))?.split(';')[0];
+      const headers: Record<string, string> = i % 2 === 0 ? { 'strangler-consistency-token': token! } : { cookie: cookieJar! };
+      const read = await fetch(`${proxy.url}/api/products/${id}`, { headers });
+      expect(read.status).toBe(200);
+      expect(((await read.json()) as { name: string }).name).toBe(name);
+      const by = read.headers.get('x-served-by')!;
+      servedBy.set(by, (servedBy.get(by) ?? 0) + 1);
+    }
+
+    // The reads were not all sent to the monolith: the new service served those it had caught up on.
+    expect(servedBy.get('catalog-service') ?? 0).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/strangler_ryw_reads_total\{[^}]*outcome="(waited|served_new)"/);
+    // A forged token is ignored: the read is served without waiting for a position nobody wrote.
+    const forged = await fetch(`${proxy.url}/api/products/${ids[0]}`, { headers: { 'strangler-consistency-token': 'v1.legacy-monolith.ffffffffffff.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+    expect(forged.headers.get('x-served-by')).toBe('catalog-service');
+    expect((await flip({ reason: 'back' }, 'rollback')).status).toBe(200);
+  }, 300_000);
 });

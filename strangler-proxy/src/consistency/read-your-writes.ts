@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseLsn, type Logger } from '@strangler/platform';
+import { COMMIT_LSN_HEADER, parseLsn, type Logger } from '@strangler/platform';
 import onHeaders from 'on-headers';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ConsistencyToken, TokenSigner } from './token.js';
@@ -9,8 +9,7 @@ import type { WatermarkWatch } from './watermark-watch.js';
 export const TOKEN_HEADER = 'strangler-consistency-token';
 /** ...browsers the HttpOnly cookie. */
 export const TOKEN_COOKIE = 'strangler_ct';
-/** Where the monolith reports the WAL position after its write committed (internal: never reaches a client). */
-export const COMMIT_LSN_HEADER = 'strangler-commit-lsn';
+export { COMMIT_LSN_HEADER };
 
 const COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${TOKEN_COOKIE}=([^;]*)`);
 const COOKIE_STRIP = new RegExp(`(^|;\\s*)${TOKEN_COOKIE}=[^;]*(;\\s*)?`, 'g');

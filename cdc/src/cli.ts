@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run cdc -- status`: connector and task states, replication slot lag, CDC topic end offsets.
+// `npm run cdc -- status`: connector and task states, replication slot lag, CDC topic end offsets, each service's watermark.
 // `npm run cdc -- bootstrap`: creates the topics and registers the connector (npm start does it too).
 // `npm run cdc -- connect-topics`: Connect's internal topics (docker-compose.yml runs it before Connect).
 // `npm run cdc -- reset`: deletes the connector, wipes Kafka/Connect state, drops the slot and publication.
@@ -43,12 +43,15 @@ function databaseSettings(url: string): DatabaseSettings {
 
 const program = new Command('cdc').description('Change data capture: Kafka, Kafka Connect and the Debezium PostgreSQL connector');
 
-withCommonOptions(program.command('status').description('connector and task states, replication slot lag, CDC topic end offsets')).action(
+withCommonOptions(program.command('status').description("connector and task states, replication slot lag, CDC topic end offsets, each CDC-fed service's watermark and lag")).action(
   async (options: CommonOptions) => {
     const status = await collectCdcStatus({
       brokers: options.brokers.split(','),
       connectUrl: options.connectUrl,
       database: databaseSettings(options.databaseUrl),
+      services: loadManifests()
+        .filter((m) => m.capture.tables.length > 0)
+        .map((m) => ({ domain: m.domain, service: m.service.name, url: m.service.urls[0]! })),
     });
     console.log(formatCdcStatus(status));
     process.exitCode = isHealthy(status) ? 0 : 1;

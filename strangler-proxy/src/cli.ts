@@ -49,6 +49,11 @@ function splitLine(s: SplitSummary): string {
   return `new ${s.newPercent}% / legacy ${s.legacyPercent}% (${s.requests} req)${shadow}`;
 }
 
+/** The service's watermark lag (ADR-0016): `-` for a domain not fed by CDC. */
+function lagText(lagMs: number | null | undefined): string {
+  return lagMs === undefined ? '-' : lagMs === null ? 'unknown' : `${lagMs} ms`;
+}
+
 function describeFlip(outcome: FlipOutcome): string {
   const a = outcome.audit;
   return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''}${a.override ? `, FORCED past ${a.override}` : ''})`;
@@ -75,9 +80,9 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
     .action(async (options: { json?: boolean }) => {
       const status = await client().status();
       if (options.json) return out(JSON.stringify(status, null, 2));
-      const table = newTable(['domain', 'stage', '%', 'service', 'ADR', 'split (last minute)', 'targets (last minute)'], env);
-      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
-      table.push(['(monolith)', '', '', 'legacy-monolith', '', '', status.monolith.map(targetLine).join('\n')]);
+      const table = newTable(['domain', 'stage', '%', 'service', 'ADR', 'lag', 'split (last minute)', 'targets (last minute)'], env);
+      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), lagText(d.lagMs), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
+      table.push(['(monolith)', '', '', 'legacy-monolith', '', '', '', status.monolith.map(targetLine).join('\n')]);
       out(table.toString());
     });
 

@@ -254,7 +254,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     express.json({ limit: '16kb' }),
     adminRouter({
       status: () => ({
-        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split).map((d) => ({ ...d, lagMs: watches.get(d.service)?.lagMs() ?? null })),
+        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split).map((d) => (watches.has(d.service) ? { ...d, lagMs: watches.get(d.service)!.lagMs() ?? null } : d)),
         monolith: targetsOf(monolith),
       }),
       flips,

@@ -5,6 +5,7 @@ const running: CdcStatus = {
   connectors: [{ name: 'monolith-postgres', state: 'RUNNING', topicPrefix: 'monolith', tasks: [{ id: 0, state: 'RUNNING' }] }],
   slots: [{ slot: 'strangler_monolith', database: 'monolith', active: true, lagBytes: 2048 }],
   topics: [{ topic: 'monolith.public.products', partitions: 3, endOffset: 42 }],
+  watermarks: [{ domain: 'catalog', service: 'catalog-service', url: 'http://127.0.0.1:4101', lsn: '0/1A2B3C', lagMs: 140 }],
   errors: {},
 };
 
@@ -14,6 +15,12 @@ describe('CDC status', () => {
     expect(text).toMatch(/monolith-postgres\s*│\s*RUNNING\s*│\s*0\s*│\s*RUNNING/);
     expect(text).toMatch(/strangler_monolith\s*│\s*monolith\s*│\s*yes\s*│\s*2\.0 KiB/);
     expect(text).toMatch(/monolith\.public\.products\s*│\s*3\s*│\s*42/);
+    expect(text).toMatch(/catalog\s*│\s*catalog-service \(http:\/\/127\.0\.0\.1:4101\)\s*│\s*0\/1A2B3C\s*│\s*140 ms/);
+  });
+
+  it('says why a service’s watermark is unknown', () => {
+    const text = formatCdcStatus({ ...running, watermarks: [{ domain: 'catalog', service: 'catalog-service', url: 'http://127.0.0.1:4101', lsn: null, lagMs: null, error: 'fetch failed' }] });
+    expect(text).toMatch(/unknown: fetch failed\s*│\s*n\/a/);
   });
 
   it('is healthy only when every connector and task runs and every part answered', () => {

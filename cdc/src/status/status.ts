@@ -15,6 +15,8 @@ export interface CdcStatus {
   /** Replication slots this project created (`strangler_*`), with how far behind the WAL they are. */
   slots: Array<{ slot: string; database: string; active: boolean; lagBytes: number | null }>;
   topics: Array<{ topic: string; partitions: number; endOffset: number }>;
+  /** Per domain fed by CDC: its service's watermark (ADR-0016), or why it could not be read. */
+  watermarks: Array<{ domain: string; service: string; url: string; lsn: string | null; lagMs: number | null; error?: string }>;
   /** What could not be reached, by part ("connect", "postgres", "kafka"). */
   errors: Partial<Record<'connect' | 'postgres' | 'kafka', string>>;
 }
@@ -23,13 +25,16 @@ export interface StatusOptions {
   brokers: string[];
   connectUrl: string;
   database: DatabaseSettings;
+  /** The services to ask for their watermark (`GET <url>/cdc/watermark`), one per domain that captures tables. */
+  services?: Array<{ domain: string; service: string; url: string }>;
 }
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Gathers connector and task states, slot lag and CDC topic end offsets; a part that is down is reported, not thrown. */
 export async function collectCdcStatus(options: StatusOptions): Promise<CdcStatus> {
-  const status: CdcStatus = { connectors: [], slots: [], topics: [], errors: {} };
+  const status: CdcStatus = { connectors: [], slots: [], topics: [], watermarks: [], errors: {} };
+  status.watermarks = await Promise.all((options.services ?? []).map(watermarkOf));
 
   try {
     const connectors = await listConnectorStatuses(options.connectUrl);
@@ -83,6 +88,17 @@ export async function collectCdcStatus(options: StatusOptions): Promise<CdcStatu
   return status;
 }
 
+async function watermarkOf(target: { domain: string; service: string; url: string }): Promise<CdcStatus['watermarks'][number]> {
+  try {
+    const res = await fetch(new URL('/cdc/watermark', target.url), { signal: AbortSignal.timeout(3_000) });
+    if (!res.ok) throw new Error(`GET /cdc/watermark answered ${res.status}`);
+    const { watermark } = (await res.json()) as { watermark: { lsn: string; lagMs: number } | null };
+    return { ...target, lsn: watermark?.lsn ?? null, lagMs: watermark?.lagMs ?? null, ...(watermark ? {} : { error: 'no watermark yet' }) };
+  } catch (err) {
+    return { ...target, lsn: null, lagMs: null, error: messageOf(err) };
+  }
+}
+
 /** True when every connector and task is RUNNING and every part answered. */
 export function isHealthy(status: CdcStatus): boolean {
   return (
@@ -129,6 +145,12 @@ export function formatCdcStatus(status: CdcStatus): string {
   else if (status.topics.length === 0) topics.push([{ colSpan: 3, content: 'no CDC topic' }]);
   for (const t of status.topics) topics.push([t.topic, String(t.partitions), String(t.endOffset)]);
   out.push(topics.toString());
+
+  if (status.watermarks.length > 0) {
+    const watermarks = new Table({ head: ['Domain', 'Service', 'Watermark', 'Lag'], style: plain });
+    for (const w of status.watermarks) watermarks.push([w.domain, `${w.service} (${w.url})`, w.lsn ?? `unknown: ${w.error}`, w.lagMs === null ? 'n/a' : `${w.lagMs} ms`]);
+    out.push(watermarks.toString());
+  }
 
   return out.join('\n');
 }

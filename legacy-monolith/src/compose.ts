@@ -44,7 +44,7 @@ export function composeMonolith(config: Config, logger: Logger) {
   const api = new Api(tokens);
   const routers: Router[] = [];
   // Where each write landed, for the proxy's consistency tokens (ADR-0016).
-  routers.push(commitPositionRouter(async () => (await prisma.$queryRaw<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`)[0]!.lsn, logger));
+  routers.push(commitPositionRouter(async () => (await prisma.$queryRaw<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`)[0]!.lsn, logger));
 
   // ---- modules (each: store -> service -> router; cross-module calls through *-module.ts) ----
   const users = new UsersService(new PrismaUsersStore(prisma), argon2idHasher, tokens);

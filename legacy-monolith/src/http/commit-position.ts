@@ -5,8 +5,9 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Reports where a write landed (ADR-0016): every successful unsafe request's answer carries
- * `strangler-commit-lsn`, the WAL position read after the handler's transaction committed (at or
- * past its commit record), which the strangler proxy turns into the client's consistency token.
+ * `strangler-commit-lsn`, the WAL insert position read after the handler's transaction committed
+ * (past its commit record, even with synchronous_commit off, when the record may not be written
+ * out yet), which the strangler proxy turns into the client's consistency token.
  * The answer is held back for that one query; a failed query sends the answer without the header.
  */
 export function commitPositionRouter(currentLsn: () => Promise<string>, logger: Logger): Router {

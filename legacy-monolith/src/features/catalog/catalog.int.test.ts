@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parseLsn } from '@strangler/platform';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expiredBearer, forgedBearer, startTestMonolith, type TestMonolith } from '../../../../test-support/monolith.js';
@@ -176,6 +177,19 @@ describe('catalog over HTTP', () => {
       expect(res.body).toMatchObject({ priceCents: 11900, name: 'Burr Grinder Pro', sku: 'FIX-GRINDER' });
       const publicView = await request(t.app).get(`/api/products/${fixtures[1]!.id}`).expect(200);
       expect(publicView.body.priceCents).toBe(11900);
+    });
+
+    it('reports where a write landed in the WAL (for the proxy’s consistency tokens), and only for a write that succeeded', async () => {
+      const before = (await t.monolith.prisma.$queryRaw<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`)[0]!.lsn;
+      const res = await request(t.app).patch(`/api/products/${fixtures[2]!.id}`).set('authorization', admin).send({ description: 'Stovetop coffee, 6 cups' }).expect(200);
+      const refused = await request(t.app).patch(`/api/products/${fixtures[2]!.id}`).set('authorization', admin).send({ sku: 'FIX-CUP' }).expect(409);
+      const read = await request(t.app).get(`/api/products/${fixtures[2]!.id}`).expect(200);
+
+      const reported = parseLsn(res.headers['strangler-commit-lsn']);
+      expect(reported).toBeDefined();
+      expect(reported! > parseLsn(before)!).toBe(true);
+      expect(refused.headers['strangler-commit-lsn']).toBeUndefined();
+      expect(read.headers['strangler-commit-lsn']).toBeUndefined();
     });
 
     it('refuses a PATCH that takes another product’s sku with 409 sku_taken', async () => {

@@ -172,6 +172,8 @@ export class FlipService {
    */
   private async lagGate(manifest: LoadedManifest, stage: Stage, request: FlipRequest): Promise<string | null> {
     if (!this.deps.lagOf || !SERVING_STAGES.has(stage) || manifest.capture.tables.length === 0) return null;
+    // A service with no healthy instance is refused by the health check, with its own reason.
+    if (!this.deps.targetHealthy(manifest.service.name)) return null;
     if (request.force && !request.reason?.trim()) {
       throw new ValidationError('a forced flip needs a reason for the audit log', [{ field: 'reason', reason: 'is required with force' }]);
     }

@@ -147,10 +147,13 @@ export class WatermarkTracker {
     }, delayMs);
   }
 
+  /** Stops computing; waits at most a second for a computation in flight (Kafka may be going away too). */
   async stop(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.running;
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((done) => (grace = setTimeout(done, 1_000)))]);
+    clearTimeout(grace);
   }
 
   /** One step: promote the newest candidate the positions now prove, then take a new candidate. */

@@ -141,6 +141,12 @@ export function createProxyHandler(deps: ProxyDeps) {
   const authRules = deps.authRules ?? [];
   const blockedPaths = deps.blockedPaths ?? [];
 
+  /**
+   * Connections whose framing could not be trusted: requests already parsed behind the refused one on
+   * the same connection (pipelined) are dropped unanswered, never forwarded.
+   */
+  const distrusted = new WeakSet<object>();
+
   /** Refuses a request at the edge: it reaches no upstream. A request with an unread body loses its connection too. */
   function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
     deps.metrics.refused.inc({ reason: code });
@@ -170,8 +176,13 @@ export function createProxyHandler(deps: ProxyDeps) {
     const ctx = contextFromHeaders(req.headers);
     res.setHeader('x-request-id', ctx.requestId);
     res.setHeader('traceparent', ctx.traceparent);
+    if (distrusted.has(req.socket)) {
+      res.destroy();
+      return;
+    }
     const framing = framingProblem(req);
     if (framing) {
+      distrusted.add(req.socket);
       refuse(req, res, 400, framing.code, framing.message, { connection: 'close' });
       return;
     }

@@ -66,7 +66,7 @@ export const manifestSchema = z
       .default({ tables: [] }),
     /**
      * The largest watermark lag (ms) of the service at which a flip to canary, new or owned is
-     * allowed without --force (ADR-0016). Applies when the domain captures tables.
+     * allowed without --force (ADR-0017). Applies when the domain captures tables.
      */
     maxLagMs: z.number().int().min(0, 'must be 0 or more milliseconds').max(3_600_000, 'must be at most an hour (3600000)').default(2000),
     /** How long a read after the client's own write may wait for the service's watermark before the monolith serves it. */

@@ -49,7 +49,7 @@ function splitLine(s: SplitSummary): string {
   return `new ${s.newPercent}% / legacy ${s.legacyPercent}% (${s.requests} req)${shadow}`;
 }
 
-/** The service's watermark lag (ADR-0016): `-` for a domain not fed by CDC. */
+/** The service's watermark lag (ADR-0017): `-` for a domain not fed by CDC. */
 function lagText(lagMs: number | null | undefined): string {
   return lagMs === undefined ? '-' : lagMs === null ? 'unknown' : `${lagMs} ms`;
 }

@@ -57,7 +57,7 @@ export interface ConnectorTuning {
   pollIntervalMs: number;
   /**
    * Heartbeat period: keeps the slot's confirmed LSN and the services' watermarks moving while captured
-   * tables are quiet; a read that waits for its own write waits for the next heartbeat (ADR-0016).
+   * tables are quiet; a read that waits for its own write waits for the next heartbeat (ADR-0017).
    */
   heartbeatIntervalMs: number;
   maxBatchSize: number;

@@ -15,7 +15,7 @@ export interface CdcStatus {
   /** Replication slots this project created (`strangler_*`), with how far behind the WAL they are. */
   slots: Array<{ slot: string; database: string; active: boolean; lagBytes: number | null }>;
   topics: Array<{ topic: string; partitions: number; endOffset: number }>;
-  /** Per domain fed by CDC: its service's watermark (ADR-0016), or why it could not be read. */
+  /** Per domain fed by CDC: its service's watermark (ADR-0017), or why it could not be read. */
   watermarks: Array<{ domain: string; service: string; url: string; lsn: string | null; lagMs: number | null; error?: string }>;
   /** What could not be reached, by part ("connect", "postgres", "kafka"). */
   errors: Partial<Record<'connect' | 'postgres' | 'kafka', string>>;

@@ -252,7 +252,7 @@ describe('a change made in Unleash outside the admin API', () => {
   });
 });
 
-describe('a flip gated on the watermark lag (ADR-0016)', () => {
+describe('a flip gated on the watermark lag (ADR-0017)', () => {
   const fed = { capture: { tables: ['public.products'] }, maxLagMs: 2000, stage: 'legacy' } as Partial<LoadedManifest>;
 
   it('is refused with lag_too_high naming the lag and the limit while the service is behind, and nothing is recorded', async () => {

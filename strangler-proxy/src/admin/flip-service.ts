@@ -31,7 +31,7 @@ export interface FlipRequest {
   force?: boolean;
 }
 
-/** The watermark lag of a service in ms, asked now; undefined when it cannot say (ADR-0016). */
+/** The watermark lag of a service in ms, asked now; undefined when it cannot say (ADR-0017). */
 export type LagOf = (service: string) => Promise<number | undefined>;
 
 /** Stages that send reads (or writes) to the new service: a flip to them waits for the data. */

@@ -23,7 +23,7 @@ export interface DomainStatus {
   /** Who served the domain's requests over the last minute, on this instance. */
   split: SplitSummary;
   targets: TargetStatus[];
-  /** The service's watermark lag in ms as last reported (ADR-0016); null when not fed by CDC or not known. */
+  /** The service's watermark lag in ms as last reported (ADR-0017); null when not fed by CDC or not known. */
   lagMs?: number | null;
 }
 

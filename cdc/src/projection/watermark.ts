@@ -29,7 +29,7 @@ interface Candidate {
 }
 
 /** The shortest time between two computations (each reads the positions and the log-end offsets). */
-const MIN_GAP_MS = 20;
+const MIN_GAP_MS = 100;
 
 const key = (p: { topic: string; partition: number }) => `${p.topic}/${p.partition}`;
 

@@ -66,14 +66,14 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 
 /** The manifests with each service's URLs for this environment (SERVICE_URLS); a service no manifest names is a mistake. */
 function withServiceUrls(manifests: LoadedManifest[], urls: Map<string, string[]>): LoadedManifest[] {
-  const known = new Set(manifests.map((m) => m.service.name));
+  const known = new Set(manifests.flatMap((m) => (m.service ? [m.service.name] : [])));
   const unknown = [...urls.keys()].filter((name) => !known.has(name));
   if (unknown.length) {
     throw new ConfigError('environment variables', [{ field: 'SERVICE_URLS', reason: `no domain manifest targets ${unknown.join(', ')} (known: ${[...known].join(', ')})` }]);
   }
   return manifests.map((m) => {
-    const override = urls.get(m.service.name);
-    return override ? { ...m, service: { ...m.service, urls: override } } : m;
+    const override = m.service && urls.get(m.service.name);
+    return m.service && override ? { ...m, service: { ...m.service, urls: override } } : m;
   });
 }
 
@@ -163,7 +163,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     rollingCountTimeoutMs: 10_000,
   };
   const monolith = new UpstreamPool(config.MONOLITH_NAME, config.MONOLITH_URLS, config.MONOLITH_HEALTH_PATH, breaker, logger, metrics);
-  const services = new Map(manifests.map((m) => [m.service.name, new UpstreamPool(m.service.name, m.service.urls, m.service.healthPath, breaker, logger, metrics)]));
+  const services = new Map(manifests.flatMap(({ service: s }) => (s ? [[s.name, new UpstreamPool(s.name, s.urls, s.healthPath, breaker, logger, metrics)] as const] : [])));
   for (const pool of [monolith, ...services.values()]) pool.startHealthChecks(config.HEALTH_INTERVAL_MS);
   const forwarder = new Forwarder(metrics, { timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.UPSTREAM_MAX_SOCKETS });
   const split = new TrafficSplit(manifests.map((m) => m.domain));

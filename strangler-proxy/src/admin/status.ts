@@ -1,4 +1,4 @@
-import type { LoadedManifest } from '@strangler/manifests';
+import { positionFromFlag, positionOf, type LoadedManifest } from '@strangler/manifests';
 import { domainFlagName } from '../flags/flag-names.js';
 import type { RouteEntry } from '../routing/route-table.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
@@ -13,7 +13,8 @@ export interface TargetStatus extends WindowSummary {
 
 export interface DomainStatus {
   domain: string;
-  service: string;
+  /** The extracted service; null while the domain has none. */
+  service: string | null;
   adr: number;
   flag: string;
   /** The stage and percentage this proxy routes by now (from its Unleash client). */
@@ -40,19 +41,19 @@ export function domainStatus(
   return manifests.map((m) => {
     const flag = domainFlagName(m.domain);
     const h = held(flag);
-    const stage = h ? (h.enabled ? h.stage : 'legacy') : m.stage;
+    const position = h ? positionFromFlag(h) : positionOf(m.stage, m.percentage);
     return {
       domain: m.domain,
-      service: m.service.name,
+      service: m.service?.name ?? null,
       adr: m.adr,
       flag,
-      stage,
-      percentage: stage === 'canary' ? (h ? h.rollout : m.percentage) : stage === 'new' || stage === 'owned' ? 100 : 0,
+      stage: position.stage,
+      percentage: position.percentage,
       routes: routes
         .filter((r) => r.domain === m.domain)
         .map((r) => ({ method: r.method, path: r.template, override: r.hasOverride ? `${r.manifestStage} ${r.manifestPercentage}%` : null })),
       split: split.summary(m.domain),
-      targets: targetsOf(pools.get(m.service.name)),
+      targets: targetsOf(m.service && pools.get(m.service.name)),
     };
   });
 }

@@ -116,23 +116,26 @@ export function createProxyHandler(deps: ProxyDeps) {
   }
 
   async function serveNew(route: RouteEntry, req: IncomingMessage, res: ServerResponse, body: Transform | undefined): Promise<void> {
-    const pool = deps.services.get(route.service);
+    const service = route.service;
+    // Only a domain with a service can send a request to the new side; a domain without one stays at legacy.
+    if (!service) return serveLegacy(req, res, body);
+    const pool = deps.services.get(service);
     const canFallBack = SAFE_METHODS.has(req.method ?? '') && !hasBody(req);
     const instance = pool?.pick();
     const failure = instance
-      ? await attempt(instance, req, res, route.service, canFallBack, body)
-      : new UpstreamFailure('no_instance', `no healthy instance of ${route.service}`);
+      ? await attempt(instance, req, res, service, canFallBack, body)
+      : new UpstreamFailure('no_instance', `no healthy instance of ${service}`);
     if (finished(failure, res)) return;
     const reason = failure!.reason;
     if (canFallBack) {
-      deps.metrics.fallbacks.inc({ service: route.service, reason });
-      deps.logger.warn('new service failed; the monolith serves the safe request', { requestId: res.getHeader('x-request-id'), upstream: route.service, reason, detail: failure!.message });
+      deps.metrics.fallbacks.inc({ service: service, reason });
+      deps.logger.warn('new service failed; the monolith serves the safe request', { requestId: res.getHeader('x-request-id'), upstream: service, reason, detail: failure!.message });
       await serveLegacy(req, res, undefined);
       return;
     }
-    deps.metrics.rejected.inc({ service: route.service, reason });
-    deps.logger.warn('new service failed; unsafe request not replayed', { requestId: res.getHeader('x-request-id'), upstream: route.service, reason, detail: failure!.message });
-    sendError(res, 503, 'service_unavailable', `${route.service} cannot take this request now; it was not sent anywhere else. Retry later.`, {
+    deps.metrics.rejected.inc({ service: service, reason });
+    deps.logger.warn('new service failed; unsafe request not replayed', { requestId: res.getHeader('x-request-id'), upstream: service, reason, detail: failure!.message });
+    sendError(res, 503, 'service_unavailable', `${service} cannot take this request now; it was not sent anywhere else. Retry later.`, {
       'retry-after': String(deps.retryAfterSeconds),
     });
   }
@@ -213,7 +216,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     });
 
     if (route && decision?.mirror) {
-      const target = deps.services.get(route.service)?.pick();
+      const target = route.service ? deps.services.get(route.service)?.pick() : undefined;
       if (target) {
         deps.forwarder.mirror(req, target.target, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
         deps.split?.mirrored(route.domain);

@@ -123,7 +123,7 @@ describe('a domain manifest', () => {
   });
 
   it('with a service but no route is rejected naming the field', () => {
-    const err = manifestError(() => manifest(catalogYaml.replace(/routes:\n(  - .*\n)+/, '')));
+    const err = manifestError(() => manifest(catalogYaml.replace(/routes:\n( {2}- .*\n)+/, '')));
     expect(err).toMatchObject({ field: 'routes', reason: expect.stringMatching(/needs at least one route/) });
   });
 

@@ -239,6 +239,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       status: () => ({
         domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split),
         monolith: targetsOf(monolith),
+        unclaimed: split.unclaimedRoutes(),
       }),
       flips,
       audit,

@@ -4,7 +4,7 @@ import { ServiceUnavailableError, ValidationError } from '@strangler/platform';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AdminIdentity } from './admin-auth.js';
 import type { FlipService } from './flip-service.js';
-import type { DomainStatus, TargetStatus } from './status.js';
+import type { ProxyStatus } from './status.js';
 
 const flipBody = z
   .object({
@@ -24,7 +24,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, location: string): T {
 }
 
 export interface AdminApiDeps {
-  status(): { domains: DomainStatus[]; monolith: TargetStatus[] };
+  status(): ProxyStatus;
   /** Undefined when the proxy has no database or no Unleash admin token: flips are then refused. */
   flips?: FlipService;
   audit?: AuditLog;

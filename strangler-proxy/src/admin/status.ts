@@ -1,9 +1,9 @@
-import { positionFromFlag, positionOf, type LoadedManifest } from '@strangler/manifests';
+import { newServes, positionFromFlag, positionOf, type LoadedManifest, type Position } from '@strangler/manifests';
 import { domainFlagName } from '../flags/flag-names.js';
 import type { RouteEntry } from '../routing/route-table.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { WindowSummary } from '../upstreams/rolling-window.js';
-import type { SplitSummary, TrafficSplit } from '../upstreams/traffic-split.js';
+import type { HourSummary, SplitSummary, TrafficSplit, UnclaimedRoute } from '../upstreams/traffic-split.js';
 
 export interface TargetStatus extends WindowSummary {
   url: string;
@@ -20,10 +20,27 @@ export interface DomainStatus {
   /** The stage and percentage this proxy routes by now (from its Unleash client). */
   stage: string;
   percentage: number;
-  routes: { method: string; path: string; override: string | null }[];
+  /** Each route with its override (from the manifest) and the share of users (0-100) whose requests of it the new service serves. */
+  routes: { method: string; path: string; override: string | null; newPercent: number }[];
   /** Who served the domain's requests over the last minute, on this instance. */
   split: SplitSummary;
+  /** Who served the domain's requests over the last hour, on this instance. */
+  lastHour: HourSummary;
   targets: TargetStatus[];
+}
+
+/** The admin API's status: every domain, the monolith's instances, and the requests no manifest claims. */
+export interface ProxyStatus {
+  domains: DomainStatus[];
+  monolith: TargetStatus[];
+  unclaimed: UnclaimedRoute[];
+}
+
+/** The share of users whose requests of this route the new service serves at this position. */
+function newPercentOf(route: RouteEntry, position: Position): number {
+  const stage = route.routedStage[position.stage];
+  if (!route.service || !newServes(stage, route.method)) return 0;
+  return positionOf(stage, position.percentage).percentage;
 }
 
 export function targetsOf(pool: UpstreamPool | undefined): TargetStatus[] {
@@ -51,8 +68,14 @@ export function domainStatus(
       percentage: position.percentage,
       routes: routes
         .filter((r) => r.domain === m.domain)
-        .map((r) => ({ method: r.method, path: r.template, override: r.hasOverride ? `${r.manifestStage} ${r.manifestPercentage}%` : null })),
+        .map((r) => ({
+          method: r.method,
+          path: r.template,
+          override: r.hasOverride ? `${r.manifestStage} ${r.manifestPercentage}%` : null,
+          newPercent: newPercentOf(r, r.hasOverride ? positionOf(r.manifestStage, r.manifestPercentage) : position),
+        })),
       split: split.summary(m.domain),
+      lastHour: split.lastHour(m.domain),
       targets: targetsOf(m.service && pools.get(m.service.name)),
     };
   });

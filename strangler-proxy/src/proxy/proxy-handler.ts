@@ -212,7 +212,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (route && deps.split) {
         if (servedBy === route.service) deps.split.served(route.domain, 'new');
         else if (servedBy === monolithName) deps.split.served(route.domain, 'legacy');
-      }
+      } else if (!route) deps.split?.unclaimed(method, normalised.path);
     });
 
     if (route && decision?.mirror) {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { parseAdminTokens, requireAdminToken } from './admin/admin-auth.js';
 import { adminRouter } from './admin/admin-router.js';
+import { dashboardRouter } from './dashboard/dashboard-router.js';
 import { ExternalChangeWatcher } from './admin/external-changes.js';
 import { FlipService } from './admin/flip-service.js';
 import { domainStatus, targetsOf } from './admin/status.js';
@@ -220,6 +221,11 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   }
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
+  const status = () => ({
+    domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split),
+    monolith: targetsOf(monolith),
+    unclaimed: split.unclaimedRoutes(),
+  });
   const admin = express();
   admin.disable('x-powered-by');
   admin.set('etag', false);
@@ -235,16 +241,9 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     (_req, _res, next) => next(adminTokens.size ? undefined : new AppError(503, 'admin_api_disabled', 'The admin API is disabled: start the proxy with ADMIN_TOKEN or ADMIN_TOKENS')),
     requireAdminToken(adminTokens),
     express.json({ limit: '16kb' }),
-    adminRouter({
-      status: () => ({
-        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split),
-        monolith: targetsOf(monolith),
-        unclaimed: split.unclaimedRoutes(),
-      }),
-      flips,
-      audit,
-    }),
+    adminRouter({ status, flips, audit }),
   );
+  admin.use(dashboardRouter({ tokens: adminTokens, manifests, status, flips, audit, unleashUnreachable: () => unleash?.unreachable(), logger }));
   admin.use(notFoundHandler());
   admin.use(errorHandler(logger));
   const adminServer = http.createServer(admin);

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
@@ -55,6 +56,31 @@ async function sessionCookie(): Promise<{ cookie: string; csrf: string }> {
   const page = await (await fetch(`${proxy.adminUrl}/`, { headers: { cookie } })).text();
   return { cookie, csrf: /name="csrf-token" content="([^"]+)"/.exec(page)![1]! };
 }
+
+describe("the map of the repository's manifests", () => {
+  it('sends every route of a domain without a service to the monolith, as before the map', async () => {
+    const claimed = loadManifests().filter((m) => !m.service).flatMap((m) => m.routes);
+    expect(claimed.length).toBeGreaterThan(10);
+    for (const route of claimed) {
+      const res = await fetch(`${proxy.url}${route.path.replace(/:[A-Za-z]+/g, '1')}`, { method: route.method, headers: { 'content-type': 'application/json' }, body: route.method === 'GET' ? undefined : '{}' });
+      await res.arrayBuffer();
+      expect(`${route.method} ${route.path} ${res.headers.get('x-served-by')}`).toBe(`${route.method} ${route.path} legacy-monolith`);
+    }
+  });
+
+  it('is printed by npm run strangler -- map with the unclaimed requests and the progress', async () => {
+    const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+    const { stdout, code } = await new Promise<{ stdout: string; code: number }>((resolve) =>
+      execFile(process.execPath, [cli, 'map'], { env: { PATH: process.env.PATH, STRANGLER_ADMIN_URL: proxy.adminUrl, STRANGLER_ADMIN_TOKEN: TOKEN, NO_COLOR: '1' } }, (err, out) =>
+        resolve({ stdout: out, code: err ? Number(err.code) : 0 }),
+      ),
+    );
+    expect(code).toBe(0);
+    for (const domain of DOMAINS) expect(stdout).toContain(domain);
+    expect(stdout).toMatch(/GET \/healthz: \d+/);
+    expect(stdout).toMatch(/^progress: 0 of \d+ routes served by new services \(0%\); 0 of \d+ requests in the last hour \(0%\)$/m);
+  });
+});
 
 describe('signing in to the dashboard', () => {
   it('shows the sign-in form, with no token in it, to a visitor without a session', async () => {

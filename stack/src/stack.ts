@@ -141,7 +141,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       timeoutMs: 30_000,
     });
     endpoints.unshift({ name: 'stable URL (proxy)', url: `http://127.0.0.1:${config.PORT}`, note: 'every route of the monolith, routed per manifest' });
-    endpoints.push({ name: 'proxy admin', url: adminUrl, note: `/healthz /readyz /metrics; admin API /api/* with adminToken in ${join(config.STACK_STATE_DIR, 'secrets.json')} (npm run strangler -- status)` });
+    endpoints.push({ name: 'proxy admin', url: adminUrl, note: `the migration page at / (sign in with adminToken from ${join(config.STACK_STATE_DIR, 'secrets.json')}); /healthz /readyz /metrics; admin API /api/* with the same token (npm run strangler -- status)` });
 
     signal?.throwIfAborted();
     const cdc = await startCdcRuntime({

@@ -43,7 +43,8 @@ export function positionFromFlag(held: HeldFlag): Position {
   return positionOf(stage, held.rollout);
 }
 
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods that change nothing: copied in shadow, served by the new service from canary on. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Whether the new service serves a request of this method for a user inside the rollout: reads
@@ -51,5 +52,5 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function newServes(stage: Stage, method: string): boolean {
   if (stage === 'owned') return true;
-  return (stage === 'canary' || stage === 'new') && SAFE.has(method);
+  return (stage === 'canary' || stage === 'new') && SAFE_METHODS.has(method);
 }

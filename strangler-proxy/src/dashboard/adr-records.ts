@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { readAdrDir } from '@strangler/adr-tools/adr-dir';
 import { Marked } from 'marked';
+import { escapeHtml } from './pages.js';
 
 /** The repository's decision records (docs/adr), beside this package. */
 export const DEFAULT_ADR_DIR = fileURLToPath(new URL('../../../docs/adr', import.meta.url));
@@ -14,7 +15,6 @@ export interface RenderedAdr {
   html: string;
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const markdown = new Marked({
   gfm: true,

@@ -65,8 +65,8 @@ export function dashboardRouter(deps: DashboardDeps): Router {
   const assets = new Map(Object.entries(ASSETS).map(([name, a]) => [name, { ...a, body: readFileSync(fileURLToPath(new URL(a.file, ASSET_DIR))) }]));
   const stages = new Map(deps.manifests.map((m) => [m.domain, { stages: m.stages, description: m.description ?? null, file: m.file }]));
 
-  router.use(['/', '/sign-in', '/sign-out', '/ui'], (req, res, next) => {
-    if (req.path === '/' || req.path.startsWith('/sign-') || req.baseUrl === '/ui') res.set(SECURITY_HEADERS);
+  router.use((_req, res, next) => {
+    res.set(SECURITY_HEADERS);
     next();
   });
 

@@ -215,6 +215,14 @@ describe('the page in a real Chromium', () => {
     expect(await card('catalog').locator('[data-testid="stage"]').textContent()).toBe('legacy 0%');
   }, 30_000);
 
+  it('goes back to the sign-in form when the session has ended, and signs in again', async () => {
+    await page.context().clearCookies();
+    await expect.poll(() => page.locator('.notice').textContent(), { timeout: 10_000 }).toBe('Your session has ended. Sign in again.');
+    await page.getByLabel('Admin token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForSelector('#domain-catalog [data-testid="stage"]');
+  }, 30_000);
+
   it('signs out back to the sign-in form, and the old session no longer works', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForSelector('form[action="/sign-in"]');

@@ -1,6 +1,8 @@
 import type { RenderedAdr } from './adr-records.js';
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Text for HTML content or a quoted attribute. */
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escape = escapeHtml;
 
 function layout(title: string, body: string, head = ''): string {
   return `<!doctype html>

@@ -1,8 +1,8 @@
-import { newServes, type Stage } from '@strangler/manifests';
+import { newServes, SAFE_METHODS, type Stage } from '@strangler/manifests';
 import type { FlagContext, FlagReader } from '../flags/flag-reader.js';
 import type { RouteEntry } from './route-table.js';
 
-export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export { SAFE_METHODS };
 
 export interface Decision {
   /** `new`: the route's extracted service serves; `legacy`: the monolith does. */

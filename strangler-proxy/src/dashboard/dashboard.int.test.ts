@@ -113,6 +113,16 @@ describe('the data and actions behind the page', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('session_expired');
   });
 
+  it('render the decision record a domain cites, with its status', async () => {
+    const { cookie } = await sessionCookie();
+    const res = await fetch(`${proxy.adminUrl}/ui/adrs/9`, { headers: { cookie, accept: 'text/html' } });
+    const body = await res.text();
+    expect(res.status).toBe(200);
+    expect(body).toContain('<h1>ADR 9: Extract the catalog domain first</h1>');
+    expect(body).toContain('<span class="badge status-accepted">accepted</span>');
+    expect((await fetch(`${proxy.adminUrl}/ui/adrs/9999`, { headers: { cookie, accept: 'application/json' } })).status).toBe(404);
+  });
+
   it('refuse a flip without the CSRF token, or from another site, and change nothing', async () => {
     const { cookie, csrf } = await sessionCookie();
     const flip = (headers: Record<string, string>) =>

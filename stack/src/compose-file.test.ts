@@ -6,10 +6,11 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { COMPONENTS } from './components.js';
 import { REPO_ROOT } from './config.js';
+import { EDGE_AUTH_ROUTES, SIGN_IN_RATE_LIMITS } from './stack.js';
 
 const require = createRequire(import.meta.url);
 const composeText = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
-const compose = parse(composeText, { merge: true }) as { services: Record<string, { build?: { context: string; dockerfile: string } }> };
+const compose = parse(composeText, { merge: true }) as { services: Record<string, { build?: { context: string; dockerfile: string }; environment?: Record<string, string> }> };
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification JSON schema', () => {
@@ -26,6 +27,19 @@ describe('docker-compose.yml', () => {
       .filter(([, c]) => !(c.composeService in compose.services))
       .map(([name]) => name);
     expect(missing).toEqual([]);
+  });
+
+  it('protects the stable URL as npm start does: the same edge-authenticated routes and sign-in limits', () => {
+    const proxy = compose.services['strangler-proxy']!.environment!;
+    expect(proxy.EDGE_AUTH_ROUTES).toBe(EDGE_AUTH_ROUTES);
+    expect(proxy.RATE_LIMITS).toBe(SIGN_IN_RATE_LIMITS);
+  });
+
+  it('gives the token signing key to the monolith only, and requires it rather than falling back to a value in the repository', () => {
+    const holders = Object.entries(compose.services).filter(([, s]) => s.environment && 'JWT_PRIVATE_KEY' in s.environment).map(([name]) => name);
+    expect(holders).toEqual(['legacy-monolith']);
+    expect(composeText).toMatch(/JWT_PRIVATE_KEY: \$\{JWT_PRIVATE_KEY:\?/);
+    expect(composeText).toMatch(/JWT_PUBLIC_KEY: \$\{JWT_PUBLIC_KEY:\?/);
   });
 
   it('builds every image from a Dockerfile that exists', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configFields, loadConfig } from '@strangler/platform';
+import { configFields, generateTokenKeyPair, loadConfig } from '@strangler/platform';
 import { z } from 'zod';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -23,7 +23,6 @@ export const stackConfigSchema = z.object({
   CATALOG_SERVICE_PORT: configFields.port(4101),
   /** An external PostgreSQL for the monolith instead of the embedded one (needs wal_level=logical for CDC). */
   DATABASE_URL: configFields.postgresUrl().optional(),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: configFields.logLevel(),
 });
 
@@ -34,7 +33,9 @@ export function readStackConfig(env: Record<string, string | undefined> = proces
 }
 
 export interface StackSecrets {
-  jwtSecret: string;
+  /** The access tokens' ES256 key pair (PEM): the monolith signs with the private key; the proxy and services get only the public one. */
+  jwtPrivateKey: string;
+  jwtPublicKey: string;
   /** Unleash API tokens: created by Unleash on its first start, so they must stay the same afterwards. */
   unleashAdminToken: string;
   unleashClientToken: string;
@@ -46,8 +47,10 @@ export interface StackSecrets {
 
 function generateSecrets(): StackSecrets {
   const secret = () => randomBytes(24).toString('hex');
+  const tokenKeys = generateTokenKeyPair();
   return {
-    jwtSecret: randomBytes(32).toString('base64url'),
+    jwtPrivateKey: tokenKeys.privateKey,
+    jwtPublicKey: tokenKeys.publicKey,
     unleashAdminToken: `*:*.${secret()}`,
     unleashClientToken: `default:development.${secret()}`,
     unleashAdminPassword: secret(),
@@ -57,14 +60,14 @@ function generateSecrets(): StackSecrets {
 
 /**
  * Secrets generated on first start and kept in the state folder, so that tokens stay valid across
- * restarts without a secret in the repository. JWT_SECRET overrides.
+ * restarts without a secret in the repository.
  */
 export function loadSecrets(config: StackConfig): StackSecrets {
   mkdirSync(config.STACK_STATE_DIR, { recursive: true });
   const file = join(config.STACK_STATE_DIR, 'secrets.json');
-  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<StackSecrets>) : {};
-  // Keep what exists; add what a newer version of the stack needs.
+  const { jwtSecret: _retired, ...stored } = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<StackSecrets> & { jwtSecret?: string }) : {};
+  // Keep what exists; add what a newer version of the stack needs (and drop the retired HS256 secret).
   const secrets: StackSecrets = { ...generateSecrets(), ...stored };
-  if (Object.keys(stored).length !== Object.keys(secrets).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  return { ...secrets, jwtSecret: config.JWT_SECRET ?? secrets.jwtSecret };
+  if (_retired !== undefined || Object.keys(stored).length !== Object.keys(secrets).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
 }

@@ -77,7 +77,7 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
       const status = await client().status();
       if (options.json) return out(JSON.stringify(status, null, 2));
       const table = newTable(['domain', 'stage', '%', 'service', 'ADR', 'split (last minute)', 'targets (last minute)'], env);
-      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
+      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service ?? '(none yet)', String(d.adr), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
       table.push(['(monolith)', '', '', 'legacy-monolith', '', '', status.monolith.map(targetLine).join('\n')]);
       out(table.toString());
     });

@@ -9,7 +9,24 @@ import { REPO_ROOT } from './config.js';
 
 const require = createRequire(import.meta.url);
 const composeText = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
-const compose = parse(composeText, { merge: true }) as { services: Record<string, { build?: { context: string; dockerfile: string } }> };
+const compose = parse(composeText, { merge: true }) as {
+  services: Record<string, { build?: { context: string; dockerfile: string }; environment?: Record<string, string> | string[]; command?: string | string[] }>;
+};
+const envExample = readFileSync(join(REPO_ROOT, '.env.example'), 'utf8');
+
+/** `${NAME:?message}`: compose stops with the message when NAME is unset or empty. */
+const REQUIRED = /^\$\{([A-Z0-9_]+):\?[^}]*\}$/;
+const SECRET_NAME = /PASSWORD|TOKEN|SECRET|PRIVATE_KEY/;
+
+/** Every string a service hands its process: environment values (map or list form) and command words. */
+function serviceStrings(service: (typeof compose.services)[string]): Array<{ name?: string; value: string }> {
+  const env = service.environment ?? {};
+  const pairs = Array.isArray(env)
+    ? env.map((entry) => ({ name: entry.split('=')[0], value: entry.slice(entry.indexOf('=') + 1) }))
+    : Object.entries(env).map(([name, value]) => ({ name, value: String(value) }));
+  const command = service.command === undefined ? [] : Array.isArray(service.command) ? service.command : [service.command];
+  return [...pairs, ...command.map((value) => ({ value }))];
+}
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification JSON schema', () => {
@@ -26,6 +43,35 @@ describe('docker-compose.yml', () => {
       .filter(([, c]) => !(c.composeService in compose.services))
       .map(([name]) => name);
     expect(missing).toEqual([]);
+  });
+
+  it('takes every secret from a required variable, never from a value written in the file', () => {
+    const literal: string[] = [];
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const { name: key, value } of serviceStrings(service)) {
+        if (key && SECRET_NAME.test(key) && !REQUIRED.test(value)) literal.push(`${name}: ${key}=${value}`);
+        // user:password@ in a connection URL
+        for (const match of value.matchAll(/[a-z]+:\/\/[^:/@\s]+:([^@\s]+)@/g)) {
+          if (!REQUIRED.test(match[1] ?? '')) literal.push(`${name}: ${match[0]}`);
+        }
+      }
+    }
+    expect(literal).toEqual([]);
+  });
+
+  it('has no default for any secret variable', () => {
+    const defaults = [...composeText.matchAll(/\$\{([A-Z0-9_]+)(:?[-=+])[^}]*\}/g)].map((m) => m[1]).filter((v) => SECRET_NAME.test(v ?? '') || v === 'CONNECT_USER');
+    expect(defaults).toEqual([]);
+  });
+
+  it('lists every required variable in .env.example, each without a value to copy', () => {
+    const required = new Set([...composeText.matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]));
+    const entries = envExample
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'))
+      .map((l) => l.split('='));
+    expect(entries.map(([name]) => name).sort()).toEqual([...required].sort());
+    expect(entries.filter(([, value]) => value !== '')).toEqual([]);
   });
 
   it('builds every image from a Dockerfile that exists', () => {

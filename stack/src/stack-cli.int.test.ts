@@ -62,7 +62,7 @@ describe('npm start (stack up), as a user runs it', () => {
     const secretsFile = join(stateDir, 'secrets.json');
     const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>;
     expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
-    expect(output()).not.toContain('password: postgres');
+    expect(output()).not.toContain('(password: postgres)');
     for (const key of ['postgresPassword', 'debeziumPassword', 'connectPassword']) expect(output()).not.toContain(secrets[key]);
     // Connect wants credentials; `npm run cdc -- status` takes them, and the database password, from secrets.json.
     expect((await fetch(`http://127.0.0.1:${ports.CONNECT_PORT}/connectors`)).status).toBe(401);

@@ -263,10 +263,16 @@ async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifac
   const connectUrl = connectApi.url;
   const pid = runningPid(paths.connectPid, CONNECT_MAIN);
   if (pid) {
-    o.progress(`reusing the Kafka Connect worker already running (pid ${pid}) on ${connectUrl}`);
     const adopted = adoptJvm('connect', pid, paths.connectLog, paths.connectPid);
-    await waitUntil('Kafka Connect', o.readyTimeoutMs, adopted, () => connectListsPostgresPlugin(connectApi));
-    return adopted;
+    if (await answersWithoutCredentials(connectUrl)) {
+      // Left running by an older version, before its REST API required credentials: not reused.
+      o.progress(`the Kafka Connect worker already running (pid ${pid}) answers without credentials: stopping it`);
+      await adopted.stop(30_000);
+    } else {
+      o.progress(`reusing the Kafka Connect worker already running (pid ${pid}) on ${connectUrl}`);
+      await waitUntil('Kafka Connect', o.readyTimeoutMs, adopted, () => connectListsPostgresPlugin(connectApi));
+      return adopted;
+    }
   }
   await assertPortFree(o.connectPort, 'Kafka Connect REST API');
   writeFileSync(paths.connectConfig, connectProperties(o, artifacts.pluginDir, paths.secretsDir));
@@ -392,6 +398,17 @@ export async function brokerAnswersMetadata(brokers: string[]): Promise<boolean>
     return false;
   } finally {
     await admin.disconnect().catch(() => {});
+  }
+}
+
+/** True when Connect's REST API answers a call that carries no credentials (a worker without basic auth). */
+async function answersWithoutCredentials(connectUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${connectUrl}/connector-plugins`, { signal: AbortSignal.timeout(3_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
   }
 }
 

@@ -39,7 +39,7 @@ import { PrismaUsersStore } from './features/users/users-store.js';
 export function composeMonolith(config: Config, logger: Logger) {
   const prisma = createPrismaClient(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   const transactions = prismaTransactions(prisma);
-  const tokens = new AccessTokens({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+  const tokens = new AccessTokens({ privateKey: config.JWT_PRIVATE_KEY, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
   const api = new Api(tokens);
   const routers: Router[] = [];
 
@@ -73,8 +73,8 @@ export function composeMonolith(config: Config, logger: Logger) {
     inventory,
     payments,
     notifications,
-    // Keyed hash of checkout requests, derived from the token secret so that no extra setting is needed.
-    requestHashKey: createHmac('sha256', config.JWT_SECRET).update('legacy-monolith idempotency request hash').digest(),
+    // Keyed hash of checkout requests, derived from the token signing key so that no extra setting is needed.
+    requestHashKey: createHmac('sha256', config.JWT_PRIVATE_KEY.export({ type: 'pkcs8', format: 'der' })).update('legacy-monolith idempotency request hash').digest(),
   });
   routers.push(ordersRouter(api, orders));
 

@@ -1,4 +1,4 @@
-import { configFields, loadConfig } from '@strangler/platform';
+import { configFields, loadConfig, tokenConfigFields } from '@strangler/platform';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -6,9 +6,10 @@ export const configSchema = z.object({
   HOST: configFields.host(),
   DATABASE_URL: configFields.postgresUrl(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  /** HS256 secret shared with the proxy's edge authentication. */
-  JWT_SECRET: z.string({ message: 'is required (at least 32 characters)' }).min(32, 'must be at least 32 characters'),
-  JWT_ISSUER: z.string().min(1).default('legacy-monolith'),
+  /** The access tokens' ES256 private key (PEM); the proxy and the services hold only its public key. */
+  JWT_PRIVATE_KEY: tokenConfigFields.privateKey(),
+  JWT_ISSUER: tokenConfigFields.issuer(),
+  JWT_AUDIENCE: tokenConfigFields.audience(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb').default('100kb'),
   LOG_LEVEL: configFields.logLevel(),

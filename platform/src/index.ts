@@ -29,3 +29,16 @@ export { ensurePrivateDir, writePrivateFile } from './private-files.js';
 export { Api, ErrorSchema, type Claims, type HandlerInput, type HandlerResult, type RouteDefinition, type TokenVerifier } from './api.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
+export {
+  ACCESS_TOKEN_ALGORITHM,
+  AccessTokenSigner,
+  AccessTokenVerifier,
+  generateTokenKeyPair,
+  tokenConfigFields,
+  tokenProblemMessage,
+  type AccessClaims,
+  type Role,
+  type TokenCheck,
+  type TokenProblem,
+  type TokenSettings,
+} from './access-tokens.js';

@@ -6,11 +6,12 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { COMPONENTS } from './components.js';
 import { REPO_ROOT } from './config.js';
+import { EDGE_AUTH_ROUTES, SIGN_IN_RATE_LIMITS } from './stack.js';
 
 const require = createRequire(import.meta.url);
 const composeText = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
 const compose = parse(composeText, { merge: true }) as {
-  services: Record<string, { build?: { context: string; dockerfile: string }; environment?: Record<string, string> | string[]; command?: string | string[] }>;
+  services: Record<string, { build?: { context: string; dockerfile: string }; environment?: Record<string, string>; command?: string | string[] }>;
 };
 const envExample = readFileSync(join(REPO_ROOT, '.env.example'), 'utf8');
 
@@ -18,12 +19,9 @@ const envExample = readFileSync(join(REPO_ROOT, '.env.example'), 'utf8');
 const REQUIRED = /^\$\{([A-Z0-9_]+):\?[^}]*\}$/;
 const SECRET_NAME = /PASSWORD|TOKEN|SECRET|PRIVATE_KEY/;
 
-/** Every string a service hands its process: environment values (map or list form) and command words. */
+/** Every string a service hands its process: environment values and command words. */
 function serviceStrings(service: (typeof compose.services)[string]): Array<{ name?: string; value: string }> {
-  const env = service.environment ?? {};
-  const pairs = Array.isArray(env)
-    ? env.map((entry) => ({ name: entry.split('=')[0], value: entry.slice(entry.indexOf('=') + 1) }))
-    : Object.entries(env).map(([name, value]) => ({ name, value: String(value) }));
+  const pairs = Object.entries(service.environment ?? {}).map(([name, value]) => ({ name, value: String(value) }));
   const command = service.command === undefined ? [] : Array.isArray(service.command) ? service.command : [service.command];
   return [...pairs, ...command.map((value) => ({ value }))];
 }
@@ -72,6 +70,19 @@ describe('docker-compose.yml', () => {
       .map((l) => l.split('='));
     expect(entries.map(([name]) => name).sort()).toEqual([...required].sort());
     expect(entries.filter(([, value]) => value !== '')).toEqual([]);
+  });
+
+  it('protects the stable URL as npm start does: the same edge-authenticated routes and sign-in limits', () => {
+    const proxy = compose.services['strangler-proxy']!.environment!;
+    expect(proxy.EDGE_AUTH_ROUTES).toBe(EDGE_AUTH_ROUTES);
+    expect(proxy.RATE_LIMITS).toBe(SIGN_IN_RATE_LIMITS);
+  });
+
+  it('gives the token signing key to the monolith only, and requires it rather than falling back to a value in the repository', () => {
+    const holders = Object.entries(compose.services).filter(([, s]) => s.environment && 'JWT_PRIVATE_KEY' in s.environment).map(([name]) => name);
+    expect(holders).toEqual(['legacy-monolith']);
+    expect(composeText).toMatch(/JWT_PRIVATE_KEY: \$\{JWT_PRIVATE_KEY:\?/);
+    expect(composeText).toMatch(/JWT_PUBLIC_KEY: \$\{JWT_PUBLIC_KEY:\?/);
   });
 
   it('builds every image from a Dockerfile that exists', () => {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configFields, ensurePrivateDir, loadConfig, writePrivateFile } from '@strangler/platform';
+import { configFields, ensurePrivateDir, generateTokenKeyPair, loadConfig, writePrivateFile } from '@strangler/platform';
 import { z } from 'zod';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -24,7 +24,6 @@ export const stackConfigSchema = z.object({
   CATALOG_SERVICE_PORT: configFields.port(4101),
   /** An external PostgreSQL for the monolith instead of the embedded one (needs wal_level=logical for CDC). */
   DATABASE_URL: configFields.postgresUrl().optional(),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: configFields.logLevel(),
 });
 
@@ -35,7 +34,9 @@ export function readStackConfig(env: Record<string, string | undefined> = proces
 }
 
 export interface StackSecrets {
-  jwtSecret: string;
+  /** The access tokens' ES256 key pair (PEM): the monolith signs with the private key; the proxy and services get only the public one. */
+  jwtPrivateKey: string;
+  jwtPublicKey: string;
   /** Unleash API tokens: created by Unleash on its first start, so they must stay the same afterwards. */
   unleashAdminToken: string;
   unleashClientToken: string;
@@ -54,8 +55,10 @@ export interface StackSecrets {
 
 function generateSecrets(): StackSecrets {
   const secret = () => randomBytes(24).toString('hex');
+  const tokenKeys = generateTokenKeyPair();
   return {
-    jwtSecret: randomBytes(32).toString('base64url'),
+    jwtPrivateKey: tokenKeys.privateKey,
+    jwtPublicKey: tokenKeys.publicKey,
     unleashAdminToken: `*:*.${secret()}`,
     unleashClientToken: `default:development.${secret()}`,
     unleashAdminPassword: secret(),
@@ -79,15 +82,15 @@ export function ensureStateDir(stateDir: string): void {
 
 /**
  * Secrets generated on first start and kept in the state folder, so that tokens stay valid across
- * restarts without a secret in the repository. JWT_SECRET overrides.
+ * restarts without a secret in the repository.
  */
 export function loadSecrets(config: StackConfig): StackSecrets {
   ensureStateDir(config.STACK_STATE_DIR);
   const file = join(config.STACK_STATE_DIR, 'secrets.json');
-  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<StackSecrets>) : {};
-  // Keep what exists; add what a newer version of the stack needs.
+  const { jwtSecret: _retired, ...stored } = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<StackSecrets> & { jwtSecret?: string }) : {};
+  // Keep what exists; add what a newer version of the stack needs (and drop the retired HS256 secret).
   const secrets: StackSecrets = { ...generateSecrets(), ...stored };
-  if (Object.keys(stored).length !== Object.keys(secrets).length) writePrivateFile(file, JSON.stringify(secrets, null, 2));
+  if (_retired !== undefined || Object.keys(stored).length !== Object.keys(secrets).length) writePrivateFile(file, JSON.stringify(secrets, null, 2));
   else chmodSync(file, 0o600);
-  return { ...secrets, jwtSecret: config.JWT_SECRET ?? secrets.jwtSecret };
+  return secrets;
 }

@@ -10,6 +10,15 @@ import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.j
 import type { ComponentName } from './components.js';
 import { httpOk, startProcess, waitUntil, type ManagedProcess } from './processes.js';
 
+/** The monolith's routes that need an access token at the edge (docker-compose.yml says the same). */
+export const EDGE_AUTH_ROUTES = '/api/cart,/api/orders,/api/users/me,/api/notifications,POST /api/products,PATCH /api/products,DELETE /api/products,POST /api/inventory';
+
+/**
+ * Sign-in and registration are throttled by default, per client address and, for sign-in, per
+ * account too (password guessing from many addresses); docker-compose.yml ships the same.
+ */
+export const SIGN_IN_RATE_LIMITS = 'POST /api/auth/login=20/60 per ip,POST /api/auth/login=10/300 per account,POST /api/auth/register=5/60 per ip';
+
 export interface Endpoint {
   name: string;
   url: string;
@@ -88,7 +97,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     await startNodeService({
       name: 'legacy-monolith',
       entry: 'legacy-monolith/dist/server.js',
-      env: { DATABASE_URL: databaseUrl, PORT: String(config.MONOLITH_PORT), JWT_SECRET: secrets.jwtSecret, LOG_LEVEL: config.LOG_LEVEL },
+      env: { DATABASE_URL: databaseUrl, PORT: String(config.MONOLITH_PORT), JWT_PRIVATE_KEY: secrets.jwtPrivateKey, LOG_LEVEL: config.LOG_LEVEL },
       readyUrl: `${monolithUrl}/readyz`,
       timeoutMs: 30_000,
     });
@@ -135,10 +144,11 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         UNLEASH_CLIENT_TOKEN: secrets.unleashClientToken,
         UNLEASH_ADMIN_TOKEN: secrets.unleashAdminToken,
         UNLEASH_BACKUP_DIR: join(config.STACK_STATE_DIR, 'proxy/unleash-backup'),
-        JWT_SECRET: secrets.jwtSecret,
+        JWT_PUBLIC_KEY: secrets.jwtPublicKey,
         PROXY_DATABASE_URL: withDatabase(databaseUrl, 'strangler_proxy'),
         // The monolith's routes that need an access token: refused at the edge, authorised again by the monolith.
-        EDGE_AUTH_ROUTES: '/api/cart,/api/orders,/api/users/me,/api/notifications,POST /api/products,PATCH /api/products,DELETE /api/products,POST /api/inventory',
+        EDGE_AUTH_ROUTES: EDGE_AUTH_ROUTES,
+        RATE_LIMITS: SIGN_IN_RATE_LIMITS,
         ADMIN_TOKEN: secrets.adminToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
@@ -186,6 +196,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         PORT: String(config.CATALOG_SERVICE_PORT),
         DATABASE_URL: withDatabase(databaseUrl, 'catalog_service'),
         KAFKA_BROKERS: cdc.brokers.join(','),
+        JWT_PUBLIC_KEY: secrets.jwtPublicKey,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${catalogUrl}/readyz`,

@@ -1,5 +1,19 @@
-import { configFields, loadConfig } from '@strangler/platform';
+import { configFields, loadConfig, tokenConfigFields } from '@strangler/platform';
 import { z } from 'zod';
+import { parsePathRules } from './edge/path-rules.js';
+import { parseRateRules } from './edge/rate-limit.js';
+
+/** A list setting parsed by `parse`, whose error (naming the wrong item) becomes the setting's. */
+function ruleList<T>(parse: (text: string) => T[]) {
+  return (text: string, ctx: z.RefinementCtx): T[] => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  };
+}
 
 const urlList = z
   .string()
@@ -44,8 +58,11 @@ export const proxyConfigSchema = z.object({
   UNLEASH_ADMIN_TOKEN: z.string().min(1).optional(),
   UNLEASH_REFRESH_MS: z.coerce.number().int().min(100).default(1000),
   UNLEASH_BACKUP_DIR: z.string().default('.stack/proxy/unleash-backup'),
-  /** HS256 secret of the monolith's access tokens: the JWT subject is trusted for stickiness only when it verifies. */
-  JWT_SECRET: z.string().min(1).optional(),
+  /**
+   * The public key (PEM) of the monolith's ES256 access tokens: the edge checks tokens with it, and a
+   * JWT subject is used for stickiness only when its token verifies. The proxy never holds a signing key.
+   */
+  JWT_PUBLIC_KEY: tokenConfigFields.publicKey().optional(),
   /** The admin API's token (audit actor `admin`); the admin API answers 503 without any token. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Named admin tokens, `ana=<token>,bo=<token>`: the name is the actor in the audit log. */
@@ -55,12 +72,21 @@ export const proxyConfigSchema = z.object({
     .optional(),
   /** The proxy's own database (audit log); flips are refused without it. */
   PROXY_DATABASE_URL: configFields.postgresUrl().optional(),
-  /** Issuer of the monolith's access tokens (checked at the edge). */
-  JWT_ISSUER: z.string().min(1).default('legacy-monolith'),
-  /** Routes that need a valid access token at the edge, e.g. `/api/cart,/api/orders,POST /api/products` (needs JWT_SECRET). */
-  EDGE_AUTH_ROUTES: z.string().default(''),
-  /** Per-client limits per route, e.g. `/api=300/60,POST /api/orders/checkout=10/60` (requests/seconds). */
-  RATE_LIMITS: z.string().default(''),
+  /** Issuer and audience of the monolith's access tokens (both checked at the edge, as `exp` is). */
+  JWT_ISSUER: tokenConfigFields.issuer(),
+  JWT_AUDIENCE: tokenConfigFields.audience(),
+  /** Routes that need a valid access token at the edge, e.g. `/api/cart,/api/orders,POST /api/products` (needs JWT_PUBLIC_KEY). */
+  EDGE_AUTH_ROUTES: z.string().default('').transform(ruleList(parsePathRules)),
+  /**
+   * Per-client limits per route, e.g. `/api=300/60,POST /api/auth/login=5/60 per account`
+   * (requests/seconds, counted per client address unless `per user` or `per account` says otherwise).
+   */
+  RATE_LIMITS: z.string().default('').transform(ruleList(parseRateRules)),
+  /**
+   * Paths of the upstreams that are never reachable through the stable URL (operational endpoints;
+   * they stay on the services' own ports and the admin port). Answered 404 at the edge.
+   */
+  BLOCKED_PATHS: z.string().default('/metrics,/readyz,/healthz,/livez,/cdc').transform(ruleList(parsePathRules)),
   /** Shared rate-limit counters for several proxy instances; in memory per instance when unset. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   RATE_LIMIT_PREFIX: z.string().min(1).default('strangler-proxy:rl'),
@@ -72,7 +98,17 @@ export const proxyConfigSchema = z.object({
   BREAKER_VOLUME: z.coerce.number().int().min(1).default(5),
   RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(5),
   MAX_HEADER_BYTES: z.coerce.number().int().min(1024).default(16 * 1024),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1).default(1024 * 1024),
+  /** Request bodies are read whole (up to this size) before an upstream connection is taken. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** How long a client may take to send its request body; 408 past it. */
+  BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How long a request may wait for a free upstream connection (UPSTREAM_MAX_SOCKETS in use); 503 past it. */
+  UPSTREAM_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(1).default(1000),
+  /** Open connections allowed from one client address; further ones are answered 503 and closed. */
+  MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).default(64),
+  /** Shadow copies: their own connections to each service and a cap on copies in flight (excess copies are dropped and counted). */
+  SHADOW_MAX_SOCKETS: z.coerce.number().int().min(1).default(16),
+  SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(64),
 });
 
 export type ProxyConfig = z.output<typeof proxyConfigSchema>;

@@ -3,7 +3,7 @@ import http, { STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { loadManifests, type LoadedManifest } from '@strangler/manifests';
-import { AppError, ConfigError, createLogger, createMetricsRegistry, errorHandler, healthRouter, notFoundHandler, requestContext, type Logger } from '@strangler/platform';
+import { AccessTokenVerifier, AppError, ConfigError, createLogger, createMetricsRegistry, errorHandler, healthRouter, notFoundHandler, requestContext, type Logger } from '@strangler/platform';
 import express from 'express';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -15,9 +15,8 @@ import { domainStatus, targetsOf } from './admin/status.js';
 import { PgAuditLog, type AuditLog } from './audit/audit-log.js';
 import { migrate } from './audit/migrate.js';
 import { Redis } from 'ioredis';
-import { AccessTokenVerifier } from './edge/access-token.js';
-import { parsePathRule, type PathRule } from './edge/path-rules.js';
-import { parseRateRules, RateLimits } from './edge/rate-limit.js';
+import { EdgeTokens } from './edge/access-token.js';
+import { RateLimits } from './edge/rate-limit.js';
 import { createApp } from './app.js';
 import type { ProxyConfig } from './config.js';
 import type { FlagReader } from './flags/flag-reader.js';
@@ -26,7 +25,7 @@ import { UnleashFlagReader } from './flags/unleash-flag-reader.js';
 import { Forwarder } from './proxy/forwarder.js';
 import { PROXY_NAME } from './proxy/proxy-handler.js';
 import { RouteTable } from './routing/route-table.js';
-import { createProxyMetrics } from './upstreams/metrics.js';
+import { createProxyMetrics, type ProxyMetrics } from './upstreams/metrics.js';
 import { TrafficSplit } from './upstreams/traffic-split.js';
 import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js';
 
@@ -62,6 +61,35 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `x-served-by: ${PROXY_NAME}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * At most `max` open connections per client address: one client opening connections without end
+ * (each trickling a request) cannot take every file descriptor or every slot from the others. A
+ * connection over the cap gets a 503 and is closed before anything of it is read.
+ */
+function capConnectionsPerClient(server: Server, max: number, metrics: ProxyMetrics, retryAfterSeconds: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      metrics.refused.inc({ reason: 'too_many_connections' });
+      const body = JSON.stringify({ error: { code: 'too_many_connections', message: `More than ${max} open connections from one address`, correlationId: 'none' } });
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `retry-after: ${retryAfterSeconds}\r\nx-served-by: ${PROXY_NAME}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      socket.destroySoon();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
 }
 
 /** The manifests with each service's URLs for this environment (SERVICE_URLS); a service no manifest names is a mistake. */
@@ -122,14 +150,11 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     flags = unleash;
   }
 
-  const authRules: PathRule[] = config.EDGE_AUTH_ROUTES.split(',').map((s) => s.trim()).filter(Boolean).map((text) => {
-    const rule = parsePathRule(text);
-    if (!rule) throw new Error(`EDGE_AUTH_ROUTES: "${text}" is not a route such as /api/cart or "POST /api/products"`);
-    return rule;
-  });
-  if (authRules.length && !config.JWT_SECRET) throw new Error('EDGE_AUTH_ROUTES needs JWT_SECRET to verify access tokens');
-  const verifier = config.JWT_SECRET ? new AccessTokenVerifier(config.JWT_SECRET, config.JWT_ISSUER) : undefined;
-  const rateRules = parseRateRules(config.RATE_LIMITS);
+  if (config.EDGE_AUTH_ROUTES.length && !config.JWT_PUBLIC_KEY) {
+    throw new ConfigError('environment variables', [{ field: 'EDGE_AUTH_ROUTES', reason: 'needs JWT_PUBLIC_KEY to verify access tokens' }]);
+  }
+  const tokens = config.JWT_PUBLIC_KEY ? new EdgeTokens(new AccessTokenVerifier(config.JWT_PUBLIC_KEY, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })) : undefined;
+  const rateRules = config.RATE_LIMITS;
   const redis = rateRules.length && config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
   redis?.on('error', (err: Error) => logger.warn('redis unreachable; rate limits count in memory meanwhile', { detail: err.message }));
   if (redis) {
@@ -165,7 +190,13 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   const monolith = new UpstreamPool(config.MONOLITH_NAME, config.MONOLITH_URLS, config.MONOLITH_HEALTH_PATH, breaker, logger, metrics);
   const services = new Map(manifests.map((m) => [m.service.name, new UpstreamPool(m.service.name, m.service.urls, m.service.healthPath, breaker, logger, metrics)]));
   for (const pool of [monolith, ...services.values()]) pool.startHealthChecks(config.HEALTH_INTERVAL_MS);
-  const forwarder = new Forwarder(metrics, { timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.UPSTREAM_MAX_SOCKETS });
+  const forwarder = new Forwarder(metrics, {
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    maxSockets: config.UPSTREAM_MAX_SOCKETS,
+    queueTimeoutMs: config.UPSTREAM_QUEUE_TIMEOUT_MS,
+    shadowMaxSockets: config.SHADOW_MAX_SOCKETS,
+    shadowMaxInFlight: config.SHADOW_MAX_IN_FLIGHT,
+  });
   const split = new TrafficSplit(manifests.map((m) => m.domain));
 
   const app = createApp({
@@ -177,15 +208,17 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     metrics,
     logger,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    bodyTimeoutMs: config.BODY_TIMEOUT_MS,
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,
-    jwtSecret: config.JWT_SECRET,
-    verifier,
-    authRules,
+    tokens,
+    authRules: config.EDGE_AUTH_ROUTES,
+    blockedPaths: config.BLOCKED_PATHS,
     rateLimits,
     split,
   });
   const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
   server.on('clientError', onClientError);
+  capConnectionsPerClient(server, config.MAX_CONNECTIONS_PER_CLIENT, metrics, config.RETRY_AFTER_SECONDS);
 
   const flips =
     audit && config.UNLEASH_ADMIN_TOKEN

@@ -8,6 +8,11 @@ export interface StandIn {
   name: string;
   url: string;
   port: number;
+  /**
+   * Every byte the stand-in received on its connections, except those of the proxy's health checks:
+   * what the upstream actually got, framing included, so a smuggled request cannot hide in a body.
+   */
+  raw(): string;
   /** Requests received, newest last: method, url and headers. */
   received: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[];
   /** Make every answer a 500 (true) or normal again (false). */
@@ -24,7 +29,22 @@ export const ONE_KB_JSON = JSON.stringify({ items: Array.from({ length: 14 }, (_
 
 export async function startStandIn(name: string, port = 0): Promise<StandIn> {
   const app = express();
-  const state: StandIn = { name, url: '', port: 0, received: [], failing: false, delayMs: 0, close: async () => {}, kill: async () => {} };
+  const rawBySocket = new Map<Socket, Buffer[]>();
+  const state: StandIn = {
+    name,
+    url: '',
+    port: 0,
+    raw: () =>
+      [...rawBySocket.values()]
+        .map((chunks) => Buffer.concat(chunks).toString('latin1'))
+        .filter((text) => !text.startsWith('GET /healthz ') && !text.startsWith('GET /readyz '))
+        .join(''),
+    received: [],
+    failing: false,
+    delayMs: 0,
+    close: async () => {},
+    kill: async () => {},
+  };
   app.use(express.raw({ type: () => true, limit: '20mb' }));
   app.use(async (req, res, next) => {
     if (state.delayMs > 0 && req.path !== '/healthz') await new Promise((r) => setTimeout(r, state.delayMs));
@@ -54,6 +74,9 @@ export async function startStandIn(name: string, port = 0): Promise<StandIn> {
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
+    const chunks: Buffer[] = [];
+    rawBySocket.set(s, chunks);
+    s.on('data', (chunk: Buffer) => chunks.push(chunk));
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

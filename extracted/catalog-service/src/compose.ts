@@ -1,5 +1,5 @@
 import { cdcNames, ProjectionConsumer, tableTopic } from '@strangler/cdc/projection';
-import { Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
+import { AccessTokenVerifier, Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Config } from './config.js';
 import { openDatabase } from './db/prisma.js';
 import { catalogRouter } from './features/catalog/catalog-router.js';
@@ -22,7 +22,7 @@ export const PROJECTED_TABLES = ['public.categories', 'public.products'] as cons
 export function composeCatalogService(config: Config, logger: Logger) {
   const database = openDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   const registry = createMetricsRegistry(SERVICE_NAME);
-  const api = new Api();
+  const api = new Api(config.JWT_PUBLIC_KEY ? new AccessTokenVerifier(config.JWT_PUBLIC_KEY, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }) : undefined);
   const catalog = new CatalogService(new PrismaCatalogStore(database.prisma));
 
   const names = cdcNames(config.CDC_TOPIC_PREFIX);

@@ -1,4 +1,4 @@
-import { configFields, loadConfig } from '@strangler/platform';
+import { configFields, loadConfig, tokenConfigFields } from '@strangler/platform';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -21,6 +21,13 @@ export const configSchema = z.object({
   CDC_DEAD_LETTER_TOPIC: z.string().min(1).default('catalog-service.dead-letters'),
   /** How long a Kafka fetch waits for new changes; low keeps the lag low at low traffic. */
   CDC_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(100),
+  /**
+   * The monolith's access-token public key (PEM): routes that declare `auth` verify the caller's token
+   * themselves, whatever the proxy checked. Without it such routes answer 401.
+   */
+  JWT_PUBLIC_KEY: tokenConfigFields.publicKey().optional(),
+  JWT_ISSUER: tokenConfigFields.issuer(),
+  JWT_AUDIENCE: tokenConfigFields.audience(),
   LOG_LEVEL: configFields.logLevel(),
 });
 

@@ -1,4 +1,5 @@
-import { Api, createLogger, currentContext, errorHandler, requestContext } from '@strangler/platform';
+import { createPrivateKey } from 'node:crypto';
+import { Api, createLogger, currentContext, errorHandler, generateTokenKeyPair, requestContext } from '@strangler/platform';
 import express, { Router } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { AccessTokens } from './access-tokens.js';
 
 describe('Api.route (over HTTP, without a database)', () => {
   it('puts the caller’s user id into the request context, so log lines of the request carry it', async () => {
-    const tokens = new AccessTokens({ secret: 'a-test-secret-of-at-least-32-characters', issuer: 'test', ttlSeconds: 60 });
+    const tokens = new AccessTokens({ privateKey: createPrivateKey(generateTokenKeyPair().privateKey), issuer: 'test', audience: 'test-api', ttlSeconds: 60 });
     const api = new Api(tokens);
     const router = Router();
     api.route(router, { method: 'get', path: '/whoami', summary: 'test', tags: ['test'], auth: 'user', responses: { 200: { description: 'ok' } } }, () => ({

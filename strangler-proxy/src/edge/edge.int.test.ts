@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expiredBearer, forgedBearer, startTestMonolith, TEST_JWT_SECRET, type TestMonolith } from '../../../test-support/monolith.js';
+import { algorithmConfusionBearer, expiredBearer, forgedBearer, neverExpiringBearer, otherAudienceBearer, startTestMonolith, TEST_JWT_KEYS, type TestMonolith } from '../../../test-support/monolith.js';
 import { startTestProxy, startTestUnleash, type UnleashFixture } from '../../test-support/proxy-fixture.js';
 import type { RunningProxy } from '../runtime.js';
 
@@ -9,14 +9,15 @@ let unleash: UnleashFixture;
 let first: RunningProxy;
 let second: RunningProxy;
 
-async function get(proxy: RunningProxy, path: string, authorization?: string, method = 'GET') {
+async function get(proxy: RunningProxy, path: string, authorization?: string, method = 'GET', body: object = { name: 'x', priceCents: 100, categoryId: 1 }) {
   const res = await fetch(`${proxy.url}${path}`, {
     method,
     headers: { ...(authorization ? { authorization } : {}), ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-    body: method === 'POST' ? JSON.stringify({ name: 'x', priceCents: 100, categoryId: 1 }) : undefined,
+    body: method === 'POST' ? JSON.stringify(body) : undefined,
   });
-  const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, servedBy: res.headers.get('x-served-by'), headers: res.headers, code: body.error?.code };
+  const text = await res.text();
+  const answer = (text ? JSON.parse(text) : {}) as { error?: { code: string } };
+  return { status: res.status, servedBy: res.headers.get('x-served-by'), headers: res.headers, code: answer.error?.code };
 }
 
 beforeAll(async () => {
@@ -26,9 +27,9 @@ beforeAll(async () => {
     UNLEASH_URL: unleash.unleash.url,
     UNLEASH_CLIENT_TOKEN: unleash.clientToken,
     UNLEASH_ADMIN_TOKEN: unleash.adminToken,
-    JWT_SECRET: TEST_JWT_SECRET,
-    EDGE_AUTH_ROUTES: '/api/cart,/api/orders,/api/users/me,POST /api/products',
-    RATE_LIMITS: '/api/categories=3/2',
+    JWT_PUBLIC_KEY: TEST_JWT_KEYS.publicKey,
+    EDGE_AUTH_ROUTES: '/api/cart,GET /api/orders,/api/users/me,POST /api/products',
+    RATE_LIMITS: '/api/categories=3/2,POST /api/auth/login=50/60,POST /api/auth/login=3/60 per account',
     // Redis on this machine, shared by both instances; a prefix of its own keeps runs apart.
     REDIS_URL: 'redis://127.0.0.1:6379',
     RATE_LIMIT_PREFIX: `test-rl-${randomBytes(6).toString('hex')}`,
@@ -49,6 +50,9 @@ describe('authentication at the edge', () => {
     ['malformed', 'Bearer not-a-jwt', 'token_malformed'],
     ['expired', expiredBearer('customer'), 'token_expired'],
     ['wrongly signed', forgedBearer('customer'), 'token_invalid'],
+    ['other-audience', otherAudienceBearer('customer'), 'token_invalid'],
+    ['never-expiring', neverExpiringBearer('customer'), 'token_invalid'],
+    ['HS256-with-the-public-key', algorithmConfusionBearer('customer'), 'token_invalid'],
   ])('answers 401 at the proxy for a %s token on a route that needs one', async (_case, authorization, code) => {
     const res = await get(first, '/api/cart', authorization);
 
@@ -66,6 +70,13 @@ describe('authentication at the edge', () => {
     const res = await get(first, '/api/products', monolith.bearer('customer'), 'POST');
 
     expect(res).toMatchObject({ status: 403, servedBy: 'legacy-monolith', code: 'forbidden' });
+  });
+
+  it('applies a GET rule to HEAD too: HEAD cannot read around the edge authentication', async () => {
+    const res = await fetch(`${first.url}/api/orders`, { method: 'HEAD' });
+
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-served-by')).toBe('strangler-proxy');
   });
 
   it('leaves public routes open', async () => {
@@ -88,8 +99,8 @@ describe('rate limiting per client, shared by two proxy instances through Redis'
     expect(limited.headers.get('ratelimit-limit')).toBe('3');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
 
-    // Another client (a verified token subject rather than the address) has its own allowance.
-    expect(await get(second, '/api/categories', monolith.bearer('customer'))).toMatchObject({ status: 200 });
+    // Counted per address: a token (even a valid one) buys no fresh allowance.
+    expect(await get(second, '/api/categories', monolith.bearer('customer'))).toMatchObject({ status: 429 });
 
     await new Promise((r) => setTimeout(r, Number(limited.headers.get('retry-after')) * 1000 + 100));
     expect(await get(first, '/api/categories')).toMatchObject({ status: 200, servedBy: 'legacy-monolith' });
@@ -97,6 +108,19 @@ describe('rate limiting per client, shared by two proxy instances through Redis'
 
   it('does not limit routes without a rule', async () => {
     for (let i = 0; i < 5; i++) expect((await get(second, '/api/products')).status).toBe(200);
+  });
+});
+
+describe('throttled sign-in', () => {
+  it('limits attempts on one account across client addresses, whatever the case of its e-mail, while other accounts still sign in', async () => {
+    const attempt = (email: string) => get(first, '/api/auth/login', undefined, 'POST', { email, password: 'wrong-password-1' });
+    const statuses = [];
+    for (const email of ['victim@example.com', 'VICTIM@example.com', ' victim@example.com', 'Victim@Example.com']) statuses.push((await attempt(email)).status);
+    const other = await attempt('someone-else@example.com');
+
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(other.status).toBe(401);
+    expect(other.servedBy).toBe('legacy-monolith');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Rules such as `/api/cart`, `POST /api/products` or `GET /api/products=100/60` matched against a
  * normalised path: a rule's path is a prefix on segment boundaries (`/api/cart` matches
- * `/api/cart/items/1`, not `/api/cartoons`), its method (optional) must equal the request's.
+ * `/api/cart/items/1`, not `/api/cartoons`), its method (optional) must equal the request's, and a
+ * `GET` rule also covers `HEAD` (a HEAD is a GET without the body: it must not slip past a GET rule).
  */
 export interface PathRule {
   method: string | undefined;
@@ -17,9 +18,22 @@ export function parsePathRule(text: string): PathRule | undefined {
   return { method: match[1], prefix };
 }
 
-export function matchesRule(rule: PathRule, method: string, path: string): boolean {
-  if (rule.method && rule.method !== method) return false;
+/** A comma-separated list of rules; throws naming the item that is not a rule. */
+export function parsePathRules(text: string): PathRule[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const rule = parsePathRule(item);
+      if (!rule) throw new Error(`"${item}" is not a route such as /api/cart or "POST /api/products"`);
+      return rule;
+    });
+}
+
+/** `lowerPath` is the normalised path in lower case (the caller lower-cases it once per request). */
+export function matchesRule(rule: PathRule, method: string, lowerPath: string): boolean {
+  if (rule.method && rule.method !== method && !(rule.method === 'GET' && method === 'HEAD')) return false;
   if (rule.prefix === '/') return true;
-  const lower = path.toLowerCase();
-  return lower === rule.prefix || lower.startsWith(`${rule.prefix}/`);
+  return lowerPath === rule.prefix || lowerPath.startsWith(`${rule.prefix}/`);
 }

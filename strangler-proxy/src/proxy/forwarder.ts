@@ -1,13 +1,14 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
 import type { ProxyMetrics } from '../upstreams/metrics.js';
+import { Slots } from '../upstreams/slots.js';
 import { UpstreamFailure } from '../upstreams/upstream-pool.js';
 import { downstreamResponseHeaders } from './headers.js';
 
 interface Attempt {
   target: URL;
-  body: Readable | undefined;
+  body: Buffer | undefined;
   onProxyReq(proxyReq: ClientRequest): void;
   onResponse(proxyRes: IncomingMessage): void;
   onError(err: Error): void;
@@ -18,8 +19,20 @@ export interface ForwardOptions {
   servedBy: string;
   /** Swallow a 5xx answer and report it as a failure (the caller will serve the request elsewhere). */
   failOnServerError: boolean;
-  /** Replaces `req` as the body source (the chunked-body size limiter). */
-  body?: Readable;
+  /** The request body, read whole by the proxy (the request's own stream is already consumed). */
+  body?: Buffer;
+}
+
+export interface ForwarderOptions {
+  /** Upstream response headers must arrive within this. */
+  timeoutMs: number;
+  /** Connections per upstream instance; as many exchanges run at once. */
+  maxSockets: number;
+  /** How long a request may wait for one of those; an UpstreamFailure `queue_timeout` after it. */
+  queueTimeoutMs: number;
+  /** Shadow copies: their own connections per service, and the most copies in flight (more are dropped). */
+  shadowMaxSockets: number;
+  shadowMaxInFlight: number;
 }
 
 /**
@@ -32,11 +45,17 @@ export class Forwarder {
   private readonly attempts = new WeakMap<IncomingMessage, Attempt>();
   private readonly middleware: RequestHandler;
 
+  private readonly slots = new Map<string, Slots>();
+  /** Shadow copies never take the users' connections, and never queue: see `mirror`. */
+  private readonly shadowAgent: http.Agent;
+  private shadowInFlight = 0;
+
   constructor(
     private readonly metrics: ProxyMetrics,
-    options: { timeoutMs: number; maxSockets: number },
+    private readonly options: ForwarderOptions,
   ) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' });
+    this.shadowAgent = new http.Agent({ keepAlive: true, maxSockets: options.shadowMaxSockets, maxFreeSockets: options.shadowMaxSockets, scheduling: 'lifo' });
     const createConnection = this.agent.createConnection.bind(this.agent);
     this.agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
       metrics.connectionsOpened.inc();
@@ -47,7 +66,8 @@ export class Forwarder {
     this.middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({
       router: (req, _res, options) => {
         const attempt = attempts.get(req)!;
-        if (attempt.body) options.buffer = attempt.body;
+        // A fresh stream of the body for each attempt; without a body, httpxy pipes the (ended) request.
+        if (attempt.body) options.buffer = Readable.from([attempt.body]);
         return attempt.target;
       },
       agent: this.agent,
@@ -68,7 +88,24 @@ export class Forwarder {
     });
   }
 
-  forward(req: IncomingMessage, res: ServerResponse, target: URL, options: ForwardOptions): Promise<void> {
+  /** The admission of one upstream instance (keyed by origin, as the agent pools its sockets). */
+  private slotsOf(target: URL): Slots {
+    let slots = this.slots.get(target.origin);
+    if (!slots) this.slots.set(target.origin, (slots = new Slots(this.options.maxSockets)));
+    return slots;
+  }
+
+  async forward(req: IncomingMessage, res: ServerResponse, target: URL, options: ForwardOptions): Promise<void> {
+    const slots = this.slotsOf(target);
+    if (!slots.tryAcquire() && !(await slots.wait(this.options.queueTimeoutMs))) {
+      throw new UpstreamFailure('queue_timeout', `${options.servedBy}: no free connection within ${this.options.queueTimeoutMs} ms`);
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      slots.release();
+    };
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let timedOut = false;
@@ -83,19 +120,18 @@ export class Forwarder {
       };
       const onClientClose = () => {
         proxyReq?.destroy();
+        if (!proxyReq) release();
         settle(new UpstreamFailure('client_aborted', 'the client closed the connection'));
       };
       res.once('close', onClientClose);
-      options.body?.once('error', (err) => {
-        proxyReq?.destroy();
-        settle(new UpstreamFailure('body_too_large', err.message));
-      });
 
       this.attempts.set(req, {
         target,
         body: options.body,
         onProxyReq: (p) => {
           proxyReq = p;
+          // The exchange holds its slot until the upstream connection is free again (response read or connection gone).
+          p.once('close', release);
           p.once('timeout', () => {
             timedOut = true;
           });
@@ -125,29 +161,49 @@ export class Forwarder {
           settle(status >= 500 ? new UpstreamFailure('server_error', `${options.servedBy} answered ${status}`, true) : undefined);
         },
         onError: (err) => {
+          release();
           const code = (err as NodeJS.ErrnoException).code;
           settle(new UpstreamFailure(timedOut ? 'timeout' : 'connect_error', `${options.servedBy}: ${code ?? err.message}`));
         },
       });
       void this.middleware(req, res, (err?: unknown) => {
+        if (err) release();
         if (err) settle(new UpstreamFailure('connect_error', `${options.servedBy}: ${err instanceof Error ? err.message : String(err)}`));
       });
     });
   }
 
-  /** Fire-and-forget copy of a safe request (shadow stage); the answer is read and dropped. */
-  mirror(req: IncomingMessage, target: URL, onOutcome: (outcome: 'ok' | 'error') => void): void {
-    const copy = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers }, agent: this.agent, timeout: 5000 }, (answer) => {
+  /**
+   * Fire-and-forget copy of a safe request (shadow stage); the answer is read and dropped. Copies use
+   * their own small pool, and past `shadowMaxInFlight` copies in flight a copy is dropped rather than
+   * queued: the shadow can lose comparisons under load, never slow down or starve the users.
+   */
+  mirror(req: IncomingMessage, target: URL, body: Buffer | undefined, onOutcome: (outcome: 'ok' | 'error' | 'dropped') => void): void {
+    if (this.shadowInFlight >= this.options.shadowMaxInFlight) {
+      onOutcome('dropped');
+      return;
+    }
+    this.shadowInFlight++;
+    let done = false;
+    const finish = (outcome: 'ok' | 'error') => {
+      if (done) return;
+      done = true;
+      this.shadowInFlight--;
+      onOutcome(outcome);
+    };
+    const copy = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers }, agent: this.shadowAgent, timeout: 5000 }, (answer) => {
       answer.resume();
-      onOutcome((answer.statusCode ?? 500) < 500 ? 'ok' : 'error');
+      answer.once('end', () => finish((answer.statusCode ?? 500) < 500 ? 'ok' : 'error'));
+      answer.once('error', () => finish('error'));
     });
     copy.on('timeout', () => copy.destroy(new Error('timeout')));
-    copy.on('error', () => onOutcome('error'));
-    copy.end();
+    copy.on('error', () => finish('error'));
+    copy.end(body);
   }
 
   close(): void {
     this.agent.destroy();
+    this.shadowAgent.destroy();
   }
 }
 

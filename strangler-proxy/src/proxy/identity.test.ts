@@ -1,30 +1,34 @@
-import { createHmac } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { jwtSubject } from './identity.js';
+import { identify, SESSION_COOKIE } from './identity.js';
 
-function token(claims: object, secret: string): string {
-  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
-  return `Bearer ${header}.${payload}.${signature}`;
+function request(headers: Record<string, string>): { req: IncomingMessage; res: ServerResponse; cookies: string[] } {
+  const cookies: string[] = [];
+  const res = { setHeader: (_name: string, value: string) => cookies.push(value) } as unknown as ServerResponse;
+  return { req: { headers } as IncomingMessage, res, cookies };
 }
 
-describe('the JWT subject used for stickiness', () => {
-  it('is read from a token signed with the shared secret', () => {
-    expect(jwtSubject(token({ sub: '42' }, 's3cret'), 's3cret')).toBe('42');
+describe('the identity used for stickiness', () => {
+  it('is the verified subject when the edge verified a token', () => {
+    const { req, res } = request({});
+    expect(identify(req, res, 'user-1')).toEqual({ userId: 'user-1' });
   });
 
-  it('is ignored when the signature does not verify', () => {
-    expect(jwtSubject(token({ sub: '42' }, 'other'), 's3cret')).toBeUndefined();
+  it('never comes from an unverified token: without a verified subject the session cookie decides', () => {
+    const { req, res } = request({ authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.', cookie: `${SESSION_COOKIE}=abcdefghijklmnop1234` });
+    expect(identify(req, res, undefined)).toEqual({ userId: undefined, sessionId: 'abcdefghijklmnop1234' });
   });
 
-  it('is read without verification when no secret is configured', () => {
-    expect(jwtSubject(token({ sub: 7 }, 'any'))).toBe('7');
+  it('creates a session cookie for a client with neither', () => {
+    const { req, res, cookies } = request({});
+    const context = identify(req, res, undefined);
+    expect(context.sessionId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(cookies[0]).toBe(`${SESSION_COOKIE}=${context.sessionId}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000`);
   });
 
-  it('is absent for malformed or non-Bearer credentials', () => {
-    expect(jwtSubject('Basic abc')).toBeUndefined();
-    expect(jwtSubject('Bearer not-a-jwt')).toBeUndefined();
-    expect(jwtSubject('Bearer a.%%%.c')).toBeUndefined();
+  it('ignores a session cookie of the wrong form and issues a new one', () => {
+    const { req, res, cookies } = request({ cookie: `${SESSION_COOKIE}=short` });
+    expect(identify(req, res, undefined).sessionId).not.toBe('short');
+    expect(cookies).toHaveLength(1);
   });
 });

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform } from 'node:stream';
-import { contextFromHeaders, type Logger } from '@strangler/platform';
+import { contextFromHeaders, tokenProblemMessage, type Logger, type TokenCheck } from '@strangler/platform';
 import type { FlagReader } from '../flags/flag-reader.js';
 import { decide, SAFE_METHODS, type Decision } from '../routing/decide.js';
 import { normalisePath } from '../routing/normalise-path.js';
@@ -9,11 +8,12 @@ import type { ProxyMetrics } from '../upstreams/metrics.js';
 import type { TrafficSplit } from '../upstreams/traffic-split.js';
 import { UpstreamFailure, type UpstreamInstance, type UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { Forwarder } from './forwarder.js';
-import { upstreamRequestHeaders } from './headers.js';
+import { declaresBody, framingProblem, upstreamRequestHeaders } from './headers.js';
 import { identify } from './identity.js';
-import { tokenProblemMessage, type AccessTokenVerifier } from '../edge/access-token.js';
+import { readBody } from './read-body.js';
+import type { EdgeTokens } from '../edge/access-token.js';
 import { matchesRule, type PathRule } from '../edge/path-rules.js';
-import type { RateLimits } from '../edge/rate-limit.js';
+import { accountKey, type RateLimits } from '../edge/rate-limit.js';
 
 export const PROXY_NAME = 'strangler-proxy';
 
@@ -27,20 +27,22 @@ export interface ProxyDeps {
   metrics: ProxyMetrics;
   logger: Logger;
   maxBodyBytes: number;
+  /** How long a client may take to send its body. */
+  bodyTimeoutMs: number;
   retryAfterSeconds: number;
-  jwtSecret?: string;
-  /** Verifies access tokens at the edge (with JWT_SECRET). */
-  verifier?: AccessTokenVerifier;
+  /** Verifies access tokens at the edge (with JWT_PUBLIC_KEY). */
+  tokens?: EdgeTokens;
   /** Routes that need a valid access token. */
   authRules?: PathRule[];
+  /** Upstream paths never served through the stable URL (operational endpoints). */
+  blockedPaths?: PathRule[];
   rateLimits?: RateLimits;
   /** Per domain, who served its requests over the last minute (the admin API's status). */
   split?: TrafficSplit;
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-}
+/** Methods whose forwarded request always states its length, even when empty (so Node does not pick chunked framing). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -57,16 +59,15 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   res.end(body);
 }
 
-/** Counts a chunked body's bytes on its way to the upstream and fails past the limit. */
-function bodyLimiter(limit: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen > limit) callback(new Error(`the request body exceeds ${limit} bytes`));
-      else callback(null, chunk);
-    },
-  });
+/** The account a sign-in names (the `email` of its JSON body), for limits counted per account. */
+function accountOf(body: Buffer | undefined): string | undefined {
+  if (!body?.length || body.length > 4096) return undefined;
+  try {
+    const email: unknown = (JSON.parse(body.toString('utf8')) as { email?: unknown } | null)?.email;
+    return typeof email === 'string' && email.length > 0 && email.length <= 320 ? accountKey(email) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -77,7 +78,7 @@ function bodyLimiter(limit: number): Transform {
 export function createProxyHandler(deps: ProxyDeps) {
   const monolithName = deps.monolith.service;
 
-  async function attempt(instance: UpstreamInstance, req: IncomingMessage, res: ServerResponse, servedBy: string, failOnServerError: boolean, body: Transform | undefined): Promise<UpstreamFailure | undefined> {
+  async function attempt(instance: UpstreamInstance, req: IncomingMessage, res: ServerResponse, servedBy: string, failOnServerError: boolean, body: Buffer | undefined): Promise<UpstreamFailure | undefined> {
     const started = performance.now();
     let failure: UpstreamFailure | undefined;
     try {
@@ -87,42 +88,42 @@ export function createProxyHandler(deps: ProxyDeps) {
       else if ((err as { code?: string }).code === 'EOPENBREAKER') failure = new UpstreamFailure('breaker_open', `the breaker of ${instance.target.host} is open`);
       else failure = new UpstreamFailure('connect_error', err instanceof Error ? err.message : String(err));
     }
-    if (failure?.reason !== 'breaker_open' && failure?.reason !== 'client_aborted') {
-      instance.window.record(performance.now() - started, failure !== undefined && failure.reason !== 'body_too_large');
+    if (failure?.reason !== 'breaker_open' && failure?.reason !== 'client_aborted' && failure?.reason !== 'queue_timeout') {
+      instance.window.record(performance.now() - started, failure !== undefined);
     }
     return failure;
   }
 
-  /** Ends the request when a failure needs no further attempt; returns true when it did. */
-  function finished(failure: UpstreamFailure | undefined, res: ServerResponse): boolean {
-    if (!failure || failure.delivered || failure.reason === 'client_aborted') return true;
-    if (failure.reason === 'body_too_large') {
-      sendError(res, 413, 'payload_too_large', `The request body exceeds the limit of ${deps.maxBodyBytes} bytes`, { connection: 'close' });
-      return true;
-    }
-    return false;
+  /** Whether the request is over: answered, or its client gone. */
+  function finished(failure: UpstreamFailure | undefined): boolean {
+    return !failure || failure.delivered || failure.reason === 'client_aborted';
   }
 
-  async function serveLegacy(req: IncomingMessage, res: ServerResponse, body: Transform | undefined): Promise<void> {
+  async function serveLegacy(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
     const first = await attempt(deps.monolith.pickAny(), req, res, monolithName, false, body);
-    if (finished(first, res)) return;
+    if (finished(first)) return;
     // A safe request without a body can be retried once (a stale keep-alive socket, another instance).
-    const retry = SAFE_METHODS.has(req.method ?? '') && !hasBody(req) && first!.reason !== 'breaker_open';
+    const retry = SAFE_METHODS.has(req.method ?? '') && !body && first!.reason !== 'breaker_open' && first!.reason !== 'queue_timeout';
     const failure = retry ? await attempt(deps.monolith.pickAny(), req, res, monolithName, false, undefined) : first;
-    if (finished(failure, res)) return;
+    if (finished(failure)) return;
     deps.logger.error('the monolith could not serve the request', { requestId: res.getHeader('x-request-id'), reason: failure!.reason, detail: failure!.message });
-    const status = failure!.reason === 'timeout' ? 504 : failure!.reason === 'breaker_open' ? 503 : 502;
-    sendError(res, status, failure!.reason === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable', `${monolithName} did not answer`, status === 503 ? { 'retry-after': String(deps.retryAfterSeconds) } : {});
+    const reason = failure!.reason;
+    if (reason === 'queue_timeout') {
+      sendError(res, 503, 'upstream_busy', `${monolithName} has no free connection now; retry later`, { 'retry-after': String(deps.retryAfterSeconds) });
+      return;
+    }
+    const status = reason === 'timeout' ? 504 : reason === 'breaker_open' ? 503 : 502;
+    sendError(res, status, reason === 'timeout' ? 'upstream_timeout' : 'upstream_unavailable', `${monolithName} did not answer`, status === 503 ? { 'retry-after': String(deps.retryAfterSeconds) } : {});
   }
 
-  async function serveNew(route: RouteEntry, req: IncomingMessage, res: ServerResponse, body: Transform | undefined): Promise<void> {
+  async function serveNew(route: RouteEntry, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
     const pool = deps.services.get(route.service);
-    const canFallBack = SAFE_METHODS.has(req.method ?? '') && !hasBody(req);
+    const canFallBack = SAFE_METHODS.has(req.method ?? '') && !body;
     const instance = pool?.pick();
     const failure = instance
       ? await attempt(instance, req, res, route.service, canFallBack, body)
       : new UpstreamFailure('no_instance', `no healthy instance of ${route.service}`);
-    if (finished(failure, res)) return;
+    if (finished(failure)) return;
     const reason = failure!.reason;
     if (canFallBack) {
       deps.metrics.fallbacks.inc({ service: route.service, reason });
@@ -138,12 +139,25 @@ export function createProxyHandler(deps: ProxyDeps) {
   }
 
   const authRules = deps.authRules ?? [];
+  const blockedPaths = deps.blockedPaths ?? [];
+
+  /**
+   * Connections whose framing could not be trusted: requests already parsed behind the refused one on
+   * the same connection (pipelined) are dropped unanswered, never forwarded.
+   */
+  const distrusted = new WeakSet<object>();
+
+  /** Refuses a request at the edge: it reaches no upstream. A request with an unread body loses its connection too. */
+  function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+    deps.metrics.refused.inc({ reason: code });
+    sendError(res, status, code, message, declaresBody(req) ? { ...headers, connection: 'close' } : headers);
+  }
 
   /** Sets the rate-limit headers; answers 429 and returns false when the client is over its limit. */
-  async function withinRateLimit(method: string, path: string, client: string, res: ServerResponse): Promise<boolean> {
+  async function withinRateLimit(method: string, lowerPath: string, keys: Parameters<RateLimits['check']>[2], req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     let decision;
     try {
-      decision = await deps.rateLimits!.check(method, path, client);
+      decision = await deps.rateLimits!.check(method, lowerPath, keys);
     } catch (err) {
       // A limiter that cannot count lets traffic through: the services must stay reachable.
       deps.logger.warn('rate limiter unavailable; request let through', { detail: err instanceof Error ? err.message : String(err) });
@@ -152,7 +166,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (!decision) return true;
     for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
     if (decision.allowed) return true;
-    sendError(res, 429, 'rate_limited', `Too many requests; retry in ${decision.headers['retry-after']} s`);
+    refuse(req, res, 429, 'rate_limited', `Too many requests; retry in ${decision.headers['retry-after']} s`);
     return false;
   }
 
@@ -162,45 +176,70 @@ export function createProxyHandler(deps: ProxyDeps) {
     const ctx = contextFromHeaders(req.headers);
     res.setHeader('x-request-id', ctx.requestId);
     res.setHeader('traceparent', ctx.traceparent);
-    const te = req.headers['transfer-encoding'];
-    if (te !== undefined && te.trim().toLowerCase() !== 'chunked') {
-      sendError(res, 400, 'bad_request', 'Only Transfer-Encoding: chunked is accepted', { connection: 'close' });
+    if (distrusted.has(req.socket)) {
+      res.destroy();
+      return;
+    }
+    const framing = framingProblem(req);
+    if (framing) {
+      distrusted.add(req.socket);
+      refuse(req, res, 400, framing.code, framing.message, { connection: 'close' });
       return;
     }
     const normalised = normalisePath(req.url ?? '');
     if (!normalised.ok) {
-      sendError(res, 400, 'invalid_path', normalised.reason);
+      refuse(req, res, 400, 'invalid_path', normalised.reason);
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const lowerPath = normalised.path.toLowerCase();
+    if (blockedPaths.some((rule) => matchesRule(rule, method, lowerPath))) {
+      refuse(req, res, 404, 'not_found', `No route for ${method} ${normalised.path}`);
       return;
     }
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > deps.maxBodyBytes) {
-      sendError(res, 413, 'payload_too_large', `The request body exceeds the limit of ${deps.maxBodyBytes} bytes`, { connection: 'close' });
+      refuse(req, res, 413, 'payload_too_large', `The request body exceeds the limit of ${deps.maxBodyBytes} bytes`);
       return;
     }
 
-    const method = req.method ?? 'GET';
     const route = deps.routes.match(method, normalised.path);
-    if (deps.rateLimits || authRules.length) {
-      const authorization = req.headers.authorization;
-      const verified = deps.verifier && authorization ? deps.verifier.verify(authorization) : undefined;
-      // Limits count before authentication, so a flood of bad tokens is limited by address.
-      if (deps.rateLimits && !(await withinRateLimit(method, normalised.path, verified?.ok ? `sub:${verified.token.sub}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`, res))) return;
-      if (authRules.some((rule) => matchesRule(rule, method, normalised.path))) {
-        const result = verified ?? (deps.verifier ? deps.verifier.verify(authorization) : ({ ok: false, problem: 'token_invalid' } as const));
-        if (!result.ok) {
-          sendError(res, 401, result.problem, tokenProblemMessage(result.problem), { 'www-authenticate': 'Bearer' });
-          return;
-        }
+    const authorization = req.headers.authorization;
+    const verified: TokenCheck | undefined = deps.tokens && authorization ? deps.tokens.check(authorization) : undefined;
+    const userId = verified?.ok ? verified.claims.sub : undefined;
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    // Limits count before authentication, so a flood of bad tokens is limited by address.
+    if (deps.rateLimits && !(await withinRateLimit(method, lowerPath, { ip, user: userId ?? `ip:${ip}` }, req, res))) return;
+    if (authRules.length && authRules.some((rule) => matchesRule(rule, method, lowerPath))) {
+      const result: TokenCheck = verified ?? { ok: false, problem: deps.tokens ? 'token_missing' : 'token_invalid' };
+      if (!result.ok) {
+        refuse(req, res, 401, result.problem, tokenProblemMessage(result.problem), { 'www-authenticate': 'Bearer' });
+        return;
       }
     }
-    const flagContext = identify(req, res, deps.jwtSecret);
-    const decision: Decision | undefined = route ? decide(route, method, deps.flags, flagContext) : undefined;
+
+    // The body is read whole before an upstream connection is taken (ADR-0016).
+    let body: Buffer | undefined;
+    if (declaresBody(req)) {
+      const outcome = await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs);
+      if (!outcome.ok) {
+        if (outcome.reason === 'too_large') refuse(req, res, 413, 'payload_too_large', `The request body exceeds the limit of ${deps.maxBodyBytes} bytes`);
+        else if (outcome.reason === 'timeout') refuse(req, res, 408, 'body_timeout', `The request body did not arrive within ${deps.bodyTimeoutMs} ms`);
+        else refuse(req, res, 400, 'body_incomplete', 'The request body ended before its declared length');
+        return;
+      }
+      body = outcome.body;
+      if (deps.rateLimits?.covers('account', method, lowerPath)) {
+        const account = accountOf(body);
+        if (account && !(await withinRateLimit(method, lowerPath, { account }, req, res))) return;
+      }
+    }
+
+    const flagContext = route ? identify(req, res, userId) : undefined;
+    const decision: Decision | undefined = route ? decide(route, method, deps.flags, flagContext!) : undefined;
 
     req.url = normalised.path + normalised.search;
-    upstreamRequestHeaders(req, ctx.requestId, ctx.traceparent);
-    const body = te !== undefined ? req.pipe(bodyLimiter(deps.maxBodyBytes)) : undefined;
-    // The limiter reports through the forward; this listener only keeps an early error from throwing.
-    body?.on('error', () => {});
+    upstreamRequestHeaders(req, ctx.requestId, ctx.traceparent, body ? body.length : BODY_METHODS.has(method) ? 0 : undefined);
 
     const side = decision?.side ?? 'legacy';
     res.once('finish', () => {
@@ -215,7 +254,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (route && decision?.mirror) {
       const target = deps.services.get(route.service)?.pick();
       if (target) {
-        deps.forwarder.mirror(req, target.target, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
+        deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
         deps.split?.mirrored(route.domain);
       }
     }

@@ -21,9 +21,15 @@ export function createProxyMetrics(registry: Registry) {
       labelNames: ['service', 'reason'] as const,
       registers: [registry],
     }),
+    refused: new Counter({
+      name: 'proxy_refused_requests_total',
+      help: 'Requests refused at the edge before reaching any upstream, by reason (framing, blocked path, body, connection cap)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     mirrors: new Counter({
       name: 'proxy_shadow_requests_total',
-      help: 'Copies of safe requests sent to the new service in shadow stage, by outcome',
+      help: 'Copies of safe requests sent to the new service in shadow stage, by outcome (dropped: over the shadow cap)',
       labelNames: ['service', 'outcome'] as const,
       registers: [registry],
     }),

@@ -38,8 +38,8 @@ export class UpstreamInstance {
       resetTimeout: settings.resetTimeoutMs,
       volumeThreshold: settings.volumeThreshold,
       rollingCountTimeout: settings.rollingCountTimeoutMs,
-      // A client that goes away is not the upstream's fault.
-      errorFilter: (err: unknown) => err instanceof UpstreamFailure && (err.reason === 'client_aborted' || err.reason === 'body_too_large'),
+      // A client that goes away is not the upstream's fault, nor is a full pool of our own connections.
+      errorFilter: (err: unknown) => err instanceof UpstreamFailure && (err.reason === 'client_aborted' || err.reason === 'queue_timeout'),
       name: `${service} ${this.target.origin}`,
     });
     const labels = { service, instance: this.target.host };
@@ -71,7 +71,7 @@ export class UpstreamInstance {
   }
 }
 
-export type FailureReason = 'connect_error' | 'timeout' | 'server_error' | 'breaker_open' | 'no_instance' | 'client_aborted' | 'body_too_large';
+export type FailureReason = 'connect_error' | 'timeout' | 'server_error' | 'breaker_open' | 'no_instance' | 'client_aborted' | 'queue_timeout';
 
 /** Why a forward did not deliver a response; `delivered` when the upstream's answer was already passed on. */
 export class UpstreamFailure extends Error {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expiredBearer, forgedBearer, startTestMonolith, type TestMonolith } from '../../../../test-support/monolith.js';
+import { algorithmConfusionBearer, expiredBearer, forgedBearer, neverExpiringBearer, otherAudienceBearer, startTestMonolith, type TestMonolith } from '../../../../test-support/monolith.js';
 
 const GOOD_CARD = { number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' };
 const WAREHOUSES = ['it-wh-a', 'it-wh-b'];
@@ -394,9 +394,18 @@ describe('cart, checkout and orders over HTTP', () => {
       expect(res.body.error.code).toBe('token_missing');
     });
 
-    it('answers 401 token_invalid for a token signed with another secret and 401 token_expired for an expired one', async () => {
+    it('answers 401 token_invalid for a token signed with another key and 401 token_expired for an expired one', async () => {
       expect((await request(t.app).get('/api/cart').set('authorization', forgedBearer('customer')).expect(401)).body.error.code).toBe('token_invalid');
       expect((await request(t.app).get('/api/orders').set('authorization', expiredBearer('customer')).expect(401)).body.error.code).toBe('token_expired');
+    });
+
+    it.each([
+      ['meant for another audience', otherAudienceBearer],
+      ['without an expiry', neverExpiringBearer],
+      ['signed HS256 with the public key as the secret', algorithmConfusionBearer],
+    ])('answers 401 token_invalid for a token %s', async (_case, bearer) => {
+      const res = await request(t.app).get('/api/cart').set('authorization', bearer('customer')).expect(401);
+      expect(res.body.error.code).toBe('token_invalid');
     });
   });
 });

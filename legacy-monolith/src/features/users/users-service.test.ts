@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessClaims } from '../../http/access-tokens.js';
+import type { AccessTokenClaims as AccessClaims } from '../../http/access-tokens.js';
 import { fakePasswordHasher } from './fake-password-hasher.js';
 import { FakeUsersStore } from './fake-users-store.js';
 import { UsersService } from './users-service.js';

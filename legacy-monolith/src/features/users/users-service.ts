@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, UnauthorizedError } from '@strangler/platform';
-import type { AccessClaims, Role } from '../../http/access-tokens.js';
+import type { AccessTokenClaims as AccessClaims, Role } from '../../http/access-tokens.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { UserRecord, UsersStore } from './users-store-type.js';
 

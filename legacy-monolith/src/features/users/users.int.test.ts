@@ -42,7 +42,11 @@ describe('users and auth over HTTP', () => {
     await request(t.app).post('/api/auth/register').send({ email: 'ivy@example.com', password: 'ivy-password-1', name: 'Ivy' }).expect(201);
     const res = await request(t.app).post('/api/auth/login').send({ email: 'IVY@example.com', password: 'ivy-password-1' }).expect(200);
     expect(res.body).toMatchObject({ user: { email: 'ivy@example.com' }, tokenType: 'Bearer' });
-    expect(t.monolith.tokens.verify(`Bearer ${res.body.accessToken}`)).toEqual({ sub: res.body.user.id, role: 'customer', email: 'ivy@example.com' });
+    expect(t.monolith.tokens.verify(`Bearer ${res.body.accessToken}`)).toEqual({ sub: res.body.user.id, role: 'customer', email: 'ivy@example.com', exp: expect.any(Number) });
+    const [header, payload] = (res.body.accessToken as string).split('.').map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
+    expect(header).toMatchObject({ alg: 'ES256' });
+    expect(payload).toMatchObject({ iss: 'legacy-monolith', aud: 'shop-api', sub: res.body.user.id });
+    expect(payload.exp - payload.iat).toBe(900);
   });
 
   it('answers a wrong password and an unknown email with the same 401 invalid_credentials', async () => {

@@ -31,7 +31,7 @@ describe('npm start (stack up), as a user runs it', () => {
     return { child, ports, monolithPort, proxyPort: ports.PORT!, adminPort: ports.ADMIN_PORT!, catalogPort: ports.CATALOG_SERVICE_PORT!, output: () => output, exited };
   }
 
-  it('starts every process, serves the API through the stable URL, follows the README walk-through, and Ctrl-C leaves no process behind', { timeout: 240_000 }, async () => {
+  it('starts every process, serves the API through the stable URL, follows the README walk-through, and Ctrl-C leaves no process behind', { timeout: 360_000 }, async () => {
     const { child, ports, monolithPort, proxyPort, adminPort, catalogPort, output, exited } = await stackUp();
 
     await new Promise<void>((resolve, reject) => {
@@ -130,7 +130,7 @@ describe('npm start (stack up), as a user runs it', () => {
     chmodSync(stateDir, 0o755);
   });
 
-  it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', async () => {
+  it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', { timeout: 90_000 }, async () => {
     const { child, output, exited } = await stackUp();
 
     // The monolith process exists but is not ready yet: start-up is still waiting for it.

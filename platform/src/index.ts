@@ -42,3 +42,4 @@ export {
   type TokenProblem,
   type TokenSettings,
 } from './access-tokens.js';
+export { ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';

@@ -104,8 +104,11 @@ export const proxyConfigSchema = z.object({
   BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** How long a request may wait for a free upstream connection (UPSTREAM_MAX_SOCKETS in use); 503 past it. */
   UPSTREAM_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(1).default(1000),
-  /** Open connections allowed from one client address; further ones are answered 503 and closed. */
-  MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).default(64),
+  /**
+   * Open connections allowed from one client address; further ones are answered 503 and closed.
+   * Generous by default: many users can share one address (NAT, a corporate proxy).
+   */
+  MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(1).default(512),
   /** Shadow copies: their own connections to each service and a cap on copies in flight (excess copies are dropped and counted). */
   SHADOW_MAX_SOCKETS: z.coerce.number().int().min(1).default(16),
   SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(64),

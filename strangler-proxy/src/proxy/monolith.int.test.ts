@@ -27,12 +27,15 @@ afterAll(async () => {
 });
 
 describe('the real monolith through the proxy', () => {
-  it('answers its health check through the stable URL, served by legacy-monolith', async () => {
-    const res = await fetch(`${proxy.url}/healthz`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-served-by')).toBe('legacy-monolith');
-    expect(res.headers.get('x-request-id')).toMatch(/.+/);
-    expect(await res.json()).toEqual({ status: 'ok' });
+  it.each(['/healthz', '/readyz', '/metrics'])('keeps the monolith\'s %s off the stable URL (404 from the proxy) while the monolith answers it on its own port', async (path) => {
+    const direct = await fetch(`${monolith.url}${path}`);
+    const proxied = await fetch(`${proxy.url}${path}`);
+
+    expect(direct.status).toBe(200);
+    expect(proxied.status).toBe(404);
+    expect(proxied.headers.get('x-served-by')).toBe('strangler-proxy');
+    expect(proxied.headers.get('x-request-id')).toMatch(/.+/);
+    expect(await proxied.text()).not.toMatch(/# HELP|database/);
   });
 
   it('carries the request id into the monolith and back in its error body', async () => {
@@ -69,7 +72,7 @@ describe('the real monolith through the proxy', () => {
     const paths = Object.entries(doc.paths ?? {})
       .filter(([, ops]) => 'get' in ops)
       .map(([path]) => path.replace(/\{[^}]+\}|:[A-Za-z]\w*/g, '1'));
-    for (const path of ['/openapi.json', '/readyz', ...paths]) {
+    for (const path of ['/openapi.json', ...paths]) {
       const direct = await fetch(`${monolith.url}${path}`);
       const proxied = await fetch(`${proxy.url}${path}`);
       expect({ path, status: proxied.status, servedBy: proxied.headers.get('x-served-by') }).toEqual({ path, status: direct.status, servedBy: 'legacy-monolith' });

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_JWT_KEYS } from '../../../test-support/monolith.js';
 import type { StandIn } from '../../test-support/stand-in.js';
 import { startProxyWorld, type ProxyWorld, type UnleashFixture } from '../../test-support/proxy-fixture.js';
 import { bootstrapFlags, type UnleashAdmin } from '../flags/unleash-admin.js';
@@ -23,14 +26,15 @@ async function get(path: string, headers: Record<string, string> = {}) {
   return { status: res.status, servedBy: res.headers.get('x-served-by'), headers: res.headers, body };
 }
 
+/** A valid access token of user `sub` (stickiness trusts only verified subjects). */
 function jwtFor(sub: string): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `Bearer ${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, role: 'customer' })}.c2lnbmF0dXJl`;
+  return `Bearer ${jwt.sign({ role: 'customer' }, TEST_JWT_KEYS.privateKey, { algorithm: 'ES256', subject: sub, issuer: 'legacy-monolith', audience: 'shop-api', expiresIn: 600 })}`;
 }
 
 let world: ProxyWorld;
 beforeAll(async () => {
-  world = await startProxyWorld();
+  // A generous upstream timeout: on two busy cores a slow answer must not turn into a fallback and skew the split.
+  world = await startProxyWorld({ JWT_PUBLIC_KEY: TEST_JWT_KEYS.publicKey, UPSTREAM_TIMEOUT_MS: '10000' });
   ({ catalog, unleash, proxy, admin } = world);
 });
 
@@ -103,13 +107,14 @@ describe('routing through the proxy with real Unleash flags', () => {
   // 2,050 requests through the proxy: on two cores shared with other test files this can take over 30 s.
   it('at canary 30 %, each user always gets the same side and about 30 % of users get the new service', { timeout: 90_000 }, async () => {
     await flip('strangler.catalog', 'canary', 30);
-    for (const user of ['u-1', 'u-2', 'u-3', 'u-4', 'u-5']) {
+    for (const user of Array.from({ length: 5 }, () => randomUUID())) {
       const sides = new Set<string | null>();
       for (let i = 0; i < 10; i++) sides.add((await get('/api/products', { authorization: jwtFor(user) })).servedBy);
       expect(sides.size).toBe(1);
     }
     let onNew = 0;
-    const users = Array.from({ length: 2000 }, (_, i) => `user-${i}`);
+    // Random ids: sequential ones share long prefixes, and their hashes cluster.
+    const users = Array.from({ length: 2000 }, () => randomUUID());
     for (let i = 0; i < users.length; i += 50) {
       const batch = await Promise.all(users.slice(i, i + 50).map((u) => get('/api/products', { authorization: jwtFor(u) })));
       onNew += batch.filter((r) => r.servedBy === 'catalog-service').length;

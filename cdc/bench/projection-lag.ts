@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     await consumer.stop().catch(() => undefined);
     await database.close();
     await monolith.end();
-    await resetCdc({ stateDir: STATE, database: stack.database, topicPrefix: TOPIC_PREFIX, connectUrl: stack.runtime.connectUrl }).catch(() => undefined);
+    await resetCdc({ stateDir: STATE, database: stack.database, topicPrefix: TOPIC_PREFIX, connect: stack.runtime.connectApi }).catch(() => undefined);
     await stack.stop();
     rmSync(STATE, { recursive: true, force: true });
   }

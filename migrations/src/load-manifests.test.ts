@@ -103,22 +103,22 @@ describe('a domain manifest', () => {
   });
 
   it('without a service is accepted at legacy, with every route claimed and only legacy allowed', () => {
-    const m = manifest('domain: users\nadr: 17\nroutes:\n  - { method: POST, path: /api/auth/login }\n', 'migrations/users.yaml');
+    const m = manifest('domain: users\nadr: 18\nroutes:\n  - { method: POST, path: /api/auth/login }\n', 'migrations/users.yaml');
     expect(m).toMatchObject({ domain: 'users', stage: 'legacy', stages: ['legacy'] });
     expect(m.service).toBeUndefined();
   });
 
   it('without a service and without routes is accepted (a domain called in-process only)', () => {
-    expect(manifest('domain: payments\nadr: 17\n', 'migrations/payments.yaml').routes).toEqual([]);
+    expect(manifest('domain: payments\nadr: 18\n', 'migrations/payments.yaml').routes).toEqual([]);
   });
 
   it('without a service but with a stage beyond legacy is rejected naming the field', () => {
-    const err = manifestError(() => manifest('domain: users\nadr: 17\nstages: [legacy, shadow]\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml'));
+    const err = manifestError(() => manifest('domain: users\nadr: 18\nstages: [legacy, shadow]\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml'));
     expect(err).toMatchObject({ file: 'migrations/users.yaml', field: 'stages', reason: 'shadow needs a service: a domain without service.name can only be at legacy' });
   });
 
   it('without a service whose stage is not legacy is rejected naming the field', () => {
-    const err = manifestError(() => manifest('domain: users\nadr: 17\nstage: canary\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml'));
+    const err = manifestError(() => manifest('domain: users\nadr: 18\nstage: canary\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml'));
     expect(err).toMatchObject({ field: 'stage', reason: 'canary is not in stages (legacy)' });
   });
 
@@ -158,14 +158,14 @@ describe('the set of manifests', () => {
   });
 
   it('stops on a route claimed by a domain without a service, naming both files', () => {
-    const users = manifest('domain: users\nadr: 17\nroutes:\n  - { method: GET, path: /api/products }\n', 'migrations/users.yaml');
+    const users = manifest('domain: users\nadr: 18\nroutes:\n  - { method: GET, path: /api/products }\n', 'migrations/users.yaml');
     const err = manifestError(() => validateManifestSet([manifest(catalogYaml), users], registry));
     expect(err.message).toMatch(/^migrations\/users\.yaml: routes\.0: GET \/api\/products is already claimed by domain "catalog" in migrations\/catalog\.yaml/);
   });
 
   it('accepts domains without a service beside those with one', () => {
-    const users = manifest('domain: users\nadr: 17\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml');
-    const payments = manifest('domain: payments\nadr: 17\n', 'migrations/payments.yaml');
+    const users = manifest('domain: users\nadr: 18\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml');
+    const payments = manifest('domain: payments\nadr: 18\n', 'migrations/payments.yaml');
     expect(validateManifestSet([manifest(catalogYaml), users, payments], registry)).toHaveLength(3);
   });
 

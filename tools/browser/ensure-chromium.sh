@@ -1,5 +1,5 @@
 #!/bin/sh
-# The browser test drives Debian's chromium with playwright-core (ADR 19). This finds it, and installs
+# The browser test drives Debian's chromium with playwright-core (ADR 20). This finds it, and installs
 # it when it is missing and this runs as root on a Debian-like system, so that `npm install && npm test`
 # sets everything up on a fresh machine. CHROMIUM_PATH points at another Chromium.
 set -eu

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import pg from 'pg';
-import { getConnectorConfig, listConnectorStatuses } from '../bootstrap/connect-client.js';
+import { getConnectorConfig, listConnectorStatuses, type ConnectApi } from '../bootstrap/connect-client.js';
 import { connectionConfig } from '../bootstrap/postgres-setup.js';
 import type { DatabaseSettings } from '../bootstrap/connector-config.js';
 import { Kafka, logLevel } from '../kafka.js';
@@ -21,7 +21,7 @@ export interface CdcStatus {
 
 export interface StatusOptions {
   brokers: string[];
-  connectUrl: string;
+  connect: ConnectApi;
   database: DatabaseSettings;
 }
 
@@ -32,9 +32,9 @@ export async function collectCdcStatus(options: StatusOptions): Promise<CdcStatu
   const status: CdcStatus = { connectors: [], slots: [], topics: [], errors: {} };
 
   try {
-    const connectors = await listConnectorStatuses(options.connectUrl);
+    const connectors = await listConnectorStatuses(options.connect);
     for (const c of connectors.sort((a, b) => a.name.localeCompare(b.name))) {
-      const config = await getConnectorConfig(options.connectUrl, c.name).catch(() => undefined);
+      const config = await getConnectorConfig(options.connect, c.name).catch(() => undefined);
       status.connectors.push({
         name: c.name,
         state: c.connector.state,

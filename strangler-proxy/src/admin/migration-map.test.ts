@@ -7,7 +7,7 @@ function domain(name: string, stage: string, routes: [string, string, number][],
   return {
     domain: name,
     service: stage === 'legacy' ? null : `${name}-service`,
-    adr: 17,
+    adr: 18,
     flag: `strangler.${name}`,
     stage,
     percentage: stage === 'canary' ? 50 : 0,

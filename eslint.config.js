@@ -33,6 +33,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's script runs in the browser.
+    files: ['strangler-proxy/src/dashboard/assets/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'script' },
+  },
+  {
     // Command-line entry points, scripts, benchmarks and tests may print.
     files: ['**/*-cli.ts', '**/cli.ts', '**/scripts/**', 'tools/prisma-offline/bin/**', '**/bench/**', '**/*.test.ts', '.ci/**'],
     rules: { 'no-console': 'off' },

@@ -29,6 +29,8 @@ export async function setup(project: TestProject): Promise<void> {
     dataDir: resolve(stateDir, 'postgres'),
     port: await freePort(),
     logFile: resolve(stateDir, 'logs/postgres.log'),
+    // The test cluster (loopback only, thrown-away data) keeps the password it has always had.
+    password: 'postgres',
     ephemeral: true,
   });
   project.provide('pgAdminUrl', postgres.url('postgres'));

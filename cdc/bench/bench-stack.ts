@@ -1,9 +1,10 @@
 // What the CDC benchmarks share: the data path started as `npm start` starts it, on free ports in a
 // state folder of their own, and the statistics they report.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { bootstrapCdc, startCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
+import { bootstrapCdc, CAPTURE_PASSWORD_KEY, startCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { ensureDatabase, startPostgres, type PostgresHandle } from '@strangler/stack';
@@ -29,6 +30,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** One pair per benchmark process, so a restart on the same state folder logs in again. */
+const PASSWORDS = { postgres: randomBytes(18).toString('hex'), capture: randomBytes(18).toString('hex') };
+
 /** The same sequence as `npm start` for the data path: PostgreSQL, migrations, Kafka, Connect, connector RUNNING. */
 export async function startBenchStack(
   stateDir: string,
@@ -39,7 +43,8 @@ export async function startBenchStack(
   mkdirSync(join(stateDir, 'logs'), { recursive: true });
   const t0 = performance.now();
   const phase = (line: string) => log(`  +${((performance.now() - t0) / 1000).toFixed(1)} s ${line}`);
-  const postgres = await startPostgres({ dataDir: join(stateDir, 'postgres'), port: ports.pg, logFile: join(stateDir, 'logs', 'postgres.log') });
+  const postgres = await startPostgres({ dataDir: join(stateDir, 'postgres'), port: ports.pg, logFile: join(stateDir, 'logs', 'postgres.log'), password: PASSWORDS.postgres });
+  const capturePassword = PASSWORDS.capture;
   try {
     await ensureDatabase(postgres.url('postgres'), 'monolith');
     phase('PostgreSQL ready');
@@ -50,10 +55,19 @@ export async function startBenchStack(
       brokerPort: ports.broker,
       controllerPort: ports.controller,
       connectPort: ports.connect,
+      connectorSecrets: { [CAPTURE_PASSWORD_KEY]: capturePassword },
       onProgress: phase,
     });
     const database = { host: '127.0.0.1', port: ports.pg, user: postgres.user, password: postgres.password, dbname: 'monolith' };
-    await bootstrapCdc({ brokers: runtime.brokers, connectUrl: runtime.connectUrl, database, manifests: loadManifests(), topicPrefix, onProgress: phase });
+    await bootstrapCdc({
+      brokers: runtime.brokers,
+      connect: runtime.connectApi,
+      database,
+      capture: { password: capturePassword, passwordRef: { path: runtime.connectorSecretsFile, key: CAPTURE_PASSWORD_KEY } },
+      manifests: loadManifests(),
+      topicPrefix,
+      onProgress: phase,
+    });
     return {
       postgres,
       runtime,

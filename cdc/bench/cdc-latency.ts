@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       if (!result.lagFlat || !result.writerKeptUp) break;
     }
   } finally {
-    await resetCdc({ stateDir: STATE, database: stack.database, topicPrefix: TOPIC_PREFIX, connectUrl: stack.runtime.connectUrl }).catch(() => undefined);
+    await resetCdc({ stateDir: STATE, database: stack.database, topicPrefix: TOPIC_PREFIX, connect: stack.runtime.connectApi }).catch(() => undefined);
     await stack.stop();
     rmSync(STATE, { recursive: true, force: true });
   }

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       const commitAt = new Map<string, number>();
       log(`${rate} writes/s for ${seconds} s ...`);
       let committed = 0;
-      // The service watermark's lag (ADR-0017), sampled every 50 ms while the writer runs.
+      // The service watermark's lag (ADR-0021), sampled every 50 ms while the writer runs.
       const watermarkLags: number[] = [];
       const sampler = setInterval(() => {
         const lag = consumer.watermark()?.lagMs;
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     await consumer.stop().catch(() => undefined);
     await database.close();
     await monolith.end();
-    await resetCdc({ stateDir: STATE, database: stack.database, topicPrefix: TOPIC_PREFIX, connectUrl: stack.runtime.connectUrl }).catch(() => undefined);
+    await resetCdc({ stateDir: STATE, database: stack.database, topicPrefix: TOPIC_PREFIX, connect: stack.runtime.connectApi }).catch(() => undefined);
     await stack.stop();
     rmSync(STATE, { recursive: true, force: true });
   }
@@ -142,7 +142,7 @@ function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string;
     '',
     "Lag is flat when every committed write was applied and the median lag of the run's last third stayed within max(2 x, +100 ms)",
     'of its first third. The writer kept up when it reached at least 95 % of the target rate.',
-    'Watermark lag (ADR-0017): the service watermark\'s lag (now minus the commit time of the newest change below it, every',
+    'Watermark lag (ADR-0021): the service watermark\'s lag (now minus the commit time of the newest change below it, every',
     'earlier transaction applied), sampled every 50 ms while the writer ran; with heartbeats every 100 ms it never reads 0.',
     '',
   ].join('\n');

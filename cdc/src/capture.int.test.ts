@@ -17,9 +17,17 @@ import {
   type TestCdcRuntime,
 } from '../test/cdc-test-kit.js';
 import { bootstrapCdc, type BootstrapResult } from './bootstrap/bootstrap.js';
-import { deleteConnector, getConnectorStatus, putConnectorConfig, waitForConnectorRunning } from './bootstrap/connect-client.js';
+import {
+  connectAuthHeader,
+  deleteConnector,
+  getConnectorConfig,
+  getConnectorStatus,
+  listConnectorStatuses,
+  putConnectorConfig,
+  waitForConnectorRunning,
+} from './bootstrap/connect-client.js';
 import { buildConnectorConfig, cdcNames } from './bootstrap/connector-config.js';
-import { dropSlotAndPublication } from './bootstrap/postgres-setup.js';
+import { dropSlotAndPublication, preparePostgres } from './bootstrap/postgres-setup.js';
 import { collectCdcStatus, formatCdcStatus, isHealthy } from './status/status.js';
 
 let runtime: TestCdcRuntime;
@@ -59,7 +67,7 @@ afterAll(async () => {
 describe('change data capture of the catalog tables', () => {
   it('captures the tables named in the domain manifests, with the connector and its task RUNNING', async () => {
     expect(boot.tables).toEqual(['public.categories', 'public.products']);
-    const status = await getConnectorStatus(runtime.connectUrl, boot.names.connector);
+    const status = await getConnectorStatus(runtime.connectApi, boot.names.connector);
     expect(status?.connector.state).toBe('RUNNING');
     expect(status?.tasks.map((t) => t.state)).toEqual(['RUNNING']);
   });
@@ -127,8 +135,9 @@ describe('change data capture of the catalog tables', () => {
     const before = products.events.filter((e) => e.value?.op === 'r').length;
     const again = await bootstrapCdc({
       brokers: runtime.brokers,
-      connectUrl: runtime.connectUrl,
+      connect: runtime.connectApi,
       database: monolith.settings,
+      capture: runtime.capture,
       manifests: loadManifests(),
       topicPrefix: boot.names.topicPrefix,
     });
@@ -143,7 +152,7 @@ describe('change data capture of the catalog tables', () => {
   });
 
   it('reports the connector RUNNING, the slot with its lag, and the end offset of each CDC topic', async () => {
-    const status = await collectCdcStatus({ brokers: runtime.brokers, connectUrl: runtime.connectUrl, database: monolith.settings });
+    const status = await collectCdcStatus({ brokers: runtime.brokers, connect: runtime.connectApi, database: monolith.settings });
     expect(isHealthy(status)).toBe(true);
     expect(status.connectors.find((c) => c.name === boot.names.connector)).toMatchObject({
       state: 'RUNNING',
@@ -163,17 +172,63 @@ describe('change data capture of the catalog tables', () => {
 
   it("reports a failed task with its error trace: a connector registered without the bootstrap's publication", async () => {
     const intruder = cdcNames(`${boot.names.topicPrefix}x`);
-    const config = buildConnectorConfig(intruder, monolith.settings, boot.tables);
+    // Logs in as the bootstrap's capture role, which exists; only the publication is missing.
+    const config = buildConnectorConfig(intruder, { ...monolith.settings, user: boot.names.captureRole, passwordRef: runtime.capture.passwordRef }, boot.tables);
     try {
-      await putConnectorConfig(runtime.connectUrl, intruder.connector, config);
-      await expect(waitForConnectorRunning(runtime.connectUrl, intruder.connector, 60_000)).rejects.toThrow(
+      await putConnectorConfig(runtime.connectApi, intruder.connector, config);
+      await expect(waitForConnectorRunning(runtime.connectApi, intruder.connector, 60_000)).rejects.toThrow(
         new RegExp(`task 0 of connector ${intruder.connector} FAILED:\\n.*Publication autocreation is disabled`),
       );
     } finally {
-      await deleteConnector(runtime.connectUrl, intruder.connector);
+      await deleteConnector(runtime.connectApi, intruder.connector);
       await dropSlotAndPublication(monolith.settings, intruder);
     }
-    const status = await getConnectorStatus(runtime.connectUrl, boot.names.connector);
+    const status = await getConnectorStatus(runtime.connectApi, boot.names.connector);
     expect(status?.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+  });
+});
+
+describe('the CDC plane is locked down', () => {
+  it("refuses every call to Connect's REST API without the right credentials (401), and answers with them", async () => {
+    const anonymous = await fetch(`${runtime.connectUrl}/connectors`);
+    expect(anonymous.status).toBe(401);
+    const wrong = await fetch(`${runtime.connectUrl}/connector-plugins`, {
+      headers: { authorization: connectAuthHeader({ username: runtime.connectApi.username, password: 'not-the-password' }) },
+    });
+    expect(wrong.status).toBe(401);
+    await expect(listConnectorStatuses({ ...runtime.connectApi, password: 'not-the-password' })).rejects.toThrow(/refused the credentials .*HTTP 401/);
+    expect((await listConnectorStatuses(runtime.connectApi)).map((c) => c.name)).toContain(boot.names.connector);
+  });
+
+  it("never shows the database password in the connector's configuration, only the file it is read from", async () => {
+    const config = await getConnectorConfig(runtime.connectApi, boot.names.connector);
+    expect(config?.['database.user']).toBe(boot.names.captureRole);
+    expect(config?.['database.password']).toBe(`\${file:${runtime.connectorSecretsFile}:debezium.password}`);
+    const everything = await fetch(`${runtime.connectUrl}/connectors?expand=info&expand=status`, { headers: { authorization: connectAuthHeader(runtime.connectApi) } });
+    const text = await everything.text();
+    expect(text).toContain(boot.names.connector);
+    expect(text).not.toContain(runtime.capture.password);
+  });
+
+  it('lets the capture role replicate and read the captured tables, and nothing else', async () => {
+    const { rows } = await sql.query<{ rolsuper: boolean; rolreplication: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
+      'SELECT rolsuper, rolreplication, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1',
+      [boot.names.captureRole],
+    );
+    expect(rows).toEqual([{ rolsuper: false, rolreplication: true, rolcreaterole: false, rolcreatedb: false }]);
+    // A grant made by hand is taken back by the next bootstrap: the role reads exactly the captured tables.
+    await sql.query(`GRANT SELECT ON users TO ${boot.names.captureRole}`);
+    await preparePostgres(monolith.settings, boot.names, boot.tables, runtime.capture.password);
+
+    const debezium = new pg.Client({ ...monolith.settings, database: monolith.settings.dbname, user: boot.names.captureRole, password: runtime.capture.password });
+    await debezium.connect();
+    try {
+      await expect(debezium.query('SELECT count(*) FROM products')).resolves.toBeDefined();
+      await expect(debezium.query('SELECT count(*) FROM users')).rejects.toMatchObject({ code: '42501' });
+      await expect(debezium.query("UPDATE products SET name = 'x' WHERE false")).rejects.toMatchObject({ code: '42501' });
+      await expect(debezium.query('CREATE TABLE public.intruder (id int)')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await debezium.end();
+    }
   });
 });

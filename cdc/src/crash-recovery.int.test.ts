@@ -14,7 +14,7 @@ import {
   type TestCdcRuntime,
 } from '../test/cdc-test-kit.js';
 import type { BootstrapResult } from './bootstrap/bootstrap.js';
-import { waitForConnectorRunning } from './bootstrap/connect-client.js';
+import { connectAuthHeader, waitForConnectorRunning, type ConnectApi } from './bootstrap/connect-client.js';
 
 let runtime: TestCdcRuntime;
 let monolith: MonolithDatabase;
@@ -67,10 +67,10 @@ function countByOp(): Record<string, number> {
 }
 
 /** Waits until Connect has committed a streaming offset (`lsn_proc`) for the connector: `GET /connectors/<name>/offsets`. */
-async function waitForStreamingOffset(connectUrl: string, connector: string): Promise<void> {
+async function waitForStreamingOffset(connect: ConnectApi, connector: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const response = await fetch(`${connectUrl}/connectors/${connector}/offsets`);
+    const response = await fetch(`${connect.url}/connectors/${connector}/offsets`, { headers: { authorization: connectAuthHeader(connect) } });
     const body = (await response.json()) as { offsets?: Array<{ offset: Record<string, unknown> }> };
     if (body.offsets?.some((o) => 'lsn_proc' in o.offset)) return;
     await wait(200);
@@ -103,7 +103,7 @@ describe('when the Connect worker and then the broker are killed during continuo
       categoryId,
     ]);
     await products.waitFor((es) => es.some((e) => e.value?.op === 'c' && e.value.after?.sku === 'WARM-UP'), 60_000, 'the warm-up insert');
-    await waitForStreamingOffset(runtime.connectUrl, boot.names.connector);
+    await waitForStreamingOffset(runtime.connectApi, boot.names.connector);
 
     const writer = startWriter(client);
     try {
@@ -112,13 +112,13 @@ describe('when the Connect worker and then the broker are killed during continuo
       runtime.connect.kill('SIGKILL');
       await wait(2_000);
       await runtime.restartConnect();
-      await waitForConnectorRunning(runtime.connectUrl, boot.names.connector, 120_000);
+      await waitForConnectorRunning(runtime.connectApi, boot.names.connector, 120_000);
       await wait(2_000);
 
       runtime.broker.kill('SIGKILL');
       await wait(2_000);
       await runtime.restartBroker();
-      await waitForConnectorRunning(runtime.connectUrl, boot.names.connector, 120_000);
+      await waitForConnectorRunning(runtime.connectApi, boot.names.connector, 120_000);
       await wait(2_000);
     } finally {
       await writer.stop();

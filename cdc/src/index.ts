@@ -8,9 +8,10 @@ export {
   type RuntimeArtifacts,
 } from './runtime/fetch.js';
 export { startCdcRuntime, stopCdcRuntime, ensureConnectInternalTopics, runtimePaths, type CdcRuntime, type CdcRuntimeOptions } from './runtime/launcher.js';
+export { CAPTURE_PASSWORD_KEY, type BasicCredentials, type FileSecretRef } from './runtime/connect-security.js';
 export { bootstrapCdc, resetCdc, cdcTopicSpecs, type BootstrapOptions, type BootstrapResult, type ResetOptions } from './bootstrap/bootstrap.js';
-export { buildConnectorConfig, capturedTables, cdcNames, tableTopic, DEFAULT_TUNING, type CdcNames, type ConnectorTuning, type DatabaseSettings } from './bootstrap/connector-config.js';
-export { dropSlotAndPublication, preparePostgres } from './bootstrap/postgres-setup.js';
+export { buildConnectorConfig, capturedTables, cdcNames, tableTopic, DEFAULT_TUNING, type CdcNames, type ConnectorDatabase, type ConnectorTuning, type DatabaseSettings } from './bootstrap/connector-config.js';
+export { dropSlotAndPublication, preparePostgres, scramSha256Verifier, setRolePassword } from './bootstrap/postgres-setup.js';
 export {
   getConnectorStatus,
   listConnectorStatuses,
@@ -18,6 +19,8 @@ export {
   waitForConnectorRunning,
   deleteConnector,
   ConnectError,
+  connectAuthHeader,
+  type ConnectApi,
   type ConnectorStatus,
 } from './bootstrap/connect-client.js';
 export { collectCdcStatus, formatCdcStatus, isHealthy, type CdcStatus } from './status/status.js';

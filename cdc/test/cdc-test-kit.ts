@@ -8,19 +8,24 @@ import kafkajs from 'kafkajs';
 import { freePort, ROOT } from '../../test-support/global-setup.js';
 import { createTestDatabase, MONOLITH_TEMPLATE, type TestDatabase } from '../../test-support/database.js';
 import { loadManifests } from '@strangler/manifests';
-import { bootstrapCdc, resetCdc, type BootstrapResult } from '../src/bootstrap/bootstrap.js';
+import { bootstrapCdc, resetCdc, type BootstrapOptions, type BootstrapResult } from '../src/bootstrap/bootstrap.js';
 import { startCdcRuntime, type CdcRuntime } from '../src/runtime/launcher.js';
+import { CAPTURE_PASSWORD_KEY } from '../src/runtime/connect-security.js';
 import type { DatabaseSettings } from '../src/bootstrap/connector-config.js';
 
 export interface TestCdcRuntime extends CdcRuntime {
   stateDir: string;
+  /** What the bootstrap gives every capture role of this runtime: one password, read by Connect from its secrets file. */
+  capture: BootstrapOptions['capture'];
   /** Stops both JVMs and deletes the state folder. */
   destroy(): Promise<void>;
 }
 
 export async function startTestCdcRuntime(name: string): Promise<TestCdcRuntime> {
   const stateDir = resolve(ROOT, '.stack/test', `cdc-${name}-${randomBytes(3).toString('hex')}`);
+  const capturePassword = randomBytes(18).toString('hex');
   const runtime = await startCdcRuntime({
+    connectorSecrets: { [CAPTURE_PASSWORD_KEY]: capturePassword },
     stateDir,
     brokerPort: await freePort(),
     controllerPort: await freePort(),
@@ -30,6 +35,7 @@ export async function startTestCdcRuntime(name: string): Promise<TestCdcRuntime>
   });
   return Object.assign(runtime, {
     stateDir,
+    capture: { password: capturePassword, passwordRef: { path: runtime.connectorSecretsFile, key: CAPTURE_PASSWORD_KEY } },
     destroy: async () => {
       await runtime.stop();
       if (!process.env.KEEP_CDC_TEST_STATE) rmSync(stateDir, { recursive: true, force: true });
@@ -129,8 +135,9 @@ export interface Capture {
 export async function captureProducts(runtime: TestCdcRuntime, monolith: MonolithDatabase, name: string): Promise<Capture> {
   const boot = await bootstrapCdc({
     brokers: runtime.brokers,
-    connectUrl: runtime.connectUrl,
+    connect: runtime.connectApi,
     database: monolith.settings,
+    capture: runtime.capture,
     manifests: loadManifests(),
     topicPrefix: uniquePrefix(name),
   });
@@ -143,7 +150,7 @@ export async function tearDownCapture(parts: { runtime?: TestCdcRuntime; monolit
   const { runtime, monolith, capture } = parts;
   await capture?.products?.stop();
   if (runtime && monolith) {
-    await resetCdc({ stateDir: runtime.stateDir, database: monolith.settings, topicPrefix: capture?.boot?.names.topicPrefix, connectUrl: runtime.connectUrl });
+    await resetCdc({ stateDir: runtime.stateDir, database: monolith.settings, topicPrefix: capture?.boot?.names.topicPrefix, connect: runtime.connectApi });
   }
   await runtime?.destroy();
   await monolith?.db.drop();

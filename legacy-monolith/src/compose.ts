@@ -43,7 +43,7 @@ export function composeMonolith(config: Config, logger: Logger) {
   const tokens = new AccessTokens({ privateKey: config.JWT_PRIVATE_KEY, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
   const api = new Api(tokens);
   const routers: Router[] = [];
-  // Where each write landed, for the proxy's consistency tokens (ADR-0017).
+  // Where each write landed, for the proxy's consistency tokens (ADR-0021).
   routers.push(commitPositionRouter(async () => (await prisma.$queryRaw<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`)[0]!.lsn, logger));
 
   // ---- modules (each: store -> service -> router; cross-module calls through *-module.ts) ----

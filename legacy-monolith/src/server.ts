@@ -1,5 +1,5 @@
 // The monolith's process: configuration, migrations check, HTTP server, graceful shutdown.
-import { createLogger, gracefulShutdown } from '@strangler/platform';
+import { createLogger, gracefulShutdown, serve } from '@strangler/platform';
 import { composeMonolith } from './compose.js';
 import { readConfig } from './config.js';
 
@@ -12,9 +12,12 @@ try {
   process.exit(2);
 }
 const monolith = composeMonolith(config, logger);
-const server = monolith.app.listen(config.PORT, config.HOST, () => {
-  logger.info('legacy-monolith listening', { url: `http://${config.HOST}:${config.PORT}` });
-});
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
-gracefulShutdown({ server, logger, cleanups: [monolith.close] });
+try {
+  const { server, url } = await serve(monolith.app, { port: config.PORT, host: config.HOST });
+  logger.info('legacy-monolith listening', { url });
+  gracefulShutdown({ server, logger, cleanups: [monolith.close] });
+} catch (err) {
+  logger.error(`cannot listen, not starting: ${err instanceof Error ? err.message : String(err)}`);
+  await monolith.close();
+  process.exit(1);
+}

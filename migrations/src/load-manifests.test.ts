@@ -116,6 +116,31 @@ describe('a domain manifest', () => {
     expect(err).toMatchObject({ file: 'migrations/catalog.yaml', field: 'routes.1.stage', reason: 'owned is not in stages (legacy, shadow, canary, new)' });
   });
 
+  it('without a service is accepted at legacy, with every route claimed and only legacy allowed', () => {
+    const m = manifest('domain: users\nadr: 18\nroutes:\n  - { method: POST, path: /api/auth/login }\n', 'migrations/users.yaml');
+    expect(m).toMatchObject({ domain: 'users', stage: 'legacy', stages: ['legacy'] });
+    expect(m.service).toBeUndefined();
+  });
+
+  it('without a service and without routes is accepted (a domain called in-process only)', () => {
+    expect(manifest('domain: payments\nadr: 18\n', 'migrations/payments.yaml').routes).toEqual([]);
+  });
+
+  it('without a service but with a stage beyond legacy is rejected naming the field', () => {
+    const err = manifestError(() => manifest('domain: users\nadr: 18\nstages: [legacy, shadow]\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml'));
+    expect(err).toMatchObject({ file: 'migrations/users.yaml', field: 'stages', reason: 'shadow needs a service: a domain without service.name can only be at legacy' });
+  });
+
+  it('without a service whose stage is not legacy is rejected naming the field', () => {
+    const err = manifestError(() => manifest('domain: users\nadr: 18\nstage: canary\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml'));
+    expect(err).toMatchObject({ field: 'stage', reason: 'canary is not in stages (legacy)' });
+  });
+
+  it('with a service but no route is rejected naming the field', () => {
+    const err = manifestError(() => manifest(catalogYaml.replace(/routes:\n( {2}- .*\n)+/, '')));
+    expect(err).toMatchObject({ field: 'routes', reason: expect.stringMatching(/needs at least one route/) });
+  });
+
   it('whose domain does not match its file name is rejected', () => {
     const err = manifestError(() => manifest(catalogYaml, 'migrations/products.yaml'));
     expect(err.field).toBe('domain');
@@ -143,7 +168,19 @@ describe('the set of manifests', () => {
     );
     const err = manifestError(() => validateManifestSet([manifest(catalogYaml), orders], registry));
     expect(err).toMatchObject({ file: 'migrations/orders.yaml', field: 'routes.1' });
-    expect(err.reason).toMatch(/already claimed by domain "catalog"/);
+    expect(err.reason).toBe('GET /api/products/:sku is already claimed by domain "catalog" in migrations/catalog.yaml (routes.1); a route belongs to one domain');
+  });
+
+  it('stops on a route claimed by a domain without a service, naming both files', () => {
+    const users = manifest('domain: users\nadr: 18\nroutes:\n  - { method: GET, path: /api/products }\n', 'migrations/users.yaml');
+    const err = manifestError(() => validateManifestSet([manifest(catalogYaml), users], registry));
+    expect(err.message).toMatch(/^migrations\/users\.yaml: routes\.0: GET \/api\/products is already claimed by domain "catalog" in migrations\/catalog\.yaml/);
+  });
+
+  it('accepts domains without a service beside those with one', () => {
+    const users = manifest('domain: users\nadr: 18\nroutes:\n  - { method: GET, path: /api/users/me }\n', 'migrations/users.yaml');
+    const payments = manifest('domain: payments\nadr: 18\n', 'migrations/payments.yaml');
+    expect(validateManifestSet([manifest(catalogYaml), users, payments], registry)).toHaveLength(3);
   });
 
   it('stops on two domains that target the same service', () => {

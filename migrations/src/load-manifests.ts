@@ -94,31 +94,37 @@ export function validateManifestSet(manifests: LoadedManifest[], registry?: Serv
     const other = domains.get(manifest.domain);
     if (other) throw new ManifestError(manifest.file, 'domain', `"${manifest.domain}" is already declared in ${other}`);
     domains.set(manifest.domain, manifest.file);
-    if (registry && !registry.services.includes(manifest.service.name)) {
+    const service = manifest.service;
+    if (!service) continue;
+    if (registry && !registry.services.includes(service.name)) {
       throw new ManifestError(
         manifest.file,
         'service.name',
-        `unknown service "${manifest.service.name}"; declare it in ${SERVICES_FILE} (known: ${registry.services.join(', ')})`,
+        `unknown service "${service.name}"; declare it in ${SERVICES_FILE} (known: ${registry.services.join(', ')})`,
       );
     }
-    const owner = serviceOwner.get(manifest.service.name);
-    if (owner) throw new ManifestError(manifest.file, 'service.name', `"${manifest.service.name}" is already the target of domain "${owner}"`);
-    serviceOwner.set(manifest.service.name, manifest.domain);
+    const owner = serviceOwner.get(service.name);
+    if (owner) throw new ManifestError(manifest.file, 'service.name', `"${service.name}" is already the target of domain "${owner}"`);
+    serviceOwner.set(service.name, manifest.domain);
   }
 
-  const claimedBy = new Map<string, string>();
+  const claimedBy = new Map<string, { manifest: LoadedManifest; index: number }>();
   for (const manifest of manifests) {
     manifest.routes.forEach((route, index) => {
       // Parameter names do not change what a template matches: /a/:id and /a/:sku are the same route.
       const key = `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`;
-      const owner = claimedBy.get(key);
-      if (owner && owner !== manifest.domain) {
-        throw new ManifestError(manifest.file, `routes.${index}`, `${route.method} ${route.path} is already claimed by domain "${owner}"`);
+      const first = claimedBy.get(key);
+      if (first && first.manifest.domain !== manifest.domain) {
+        throw new ManifestError(
+          manifest.file,
+          `routes.${index}`,
+          `${route.method} ${route.path} is already claimed by domain "${first.manifest.domain}" in ${first.manifest.file} (routes.${first.index}); a route belongs to one domain`,
+        );
       }
-      if (owner === manifest.domain) {
-        throw new ManifestError(manifest.file, `routes.${index}`, `${route.method} ${route.path} is listed twice`);
+      if (first) {
+        throw new ManifestError(manifest.file, `routes.${index}`, `${route.method} ${route.path} is listed twice (also routes.${first.index})`);
       }
-      claimedBy.set(key, manifest.domain);
+      claimedBy.set(key, { manifest, index });
     });
   }
   return manifests;

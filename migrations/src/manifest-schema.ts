@@ -47,26 +47,32 @@ export const manifestSchema = z
     description: z.string().optional(),
     /** Number of the ADR that justifies this domain's extraction (docs/adr/NNNN-*.md). */
     adr: z.number().int().positive(),
+    /**
+     * The extracted service that takes the domain over. A domain not extracted yet has none: it
+     * stays at `legacy` (its manifest still claims its routes, so the map knows what is left).
+     */
     service: z
       .object({
         name: z.string().regex(kebab, 'must be kebab-case, e.g. catalog-service'),
         urls: z.array(z.url({ protocol: /^https?$/ })).min(1, 'needs at least one base URL'),
         healthPath: z.string().startsWith('/').default('/healthz'),
       })
-      .strict(),
-    /** The stages this domain may be flipped to; all of them by default. */
-    stages: stagesSchema.default([...STAGES]),
+      .strict()
+      .optional(),
+    /** The stages this domain may be flipped to; all of them by default, only legacy without a service. */
+    stages: stagesSchema.optional(),
     stage: stageSchema.default('legacy'),
     /** Share of users (sticky) served by the new service when the stage is `canary`. */
     percentage: z.number().int().min(0).max(100).default(0),
-    routes: z.array(routeSchema).min(1, 'needs at least one route'),
+    /** The monolith routes this domain claims (method + path template); each route is claimed by one domain. */
+    routes: z.array(routeSchema).default([]),
     capture: z
       .object({ tables: z.array(z.string().regex(TABLE, 'must be schema.table, e.g. public.products')).default([]) })
       .strict()
       .default({ tables: [] }),
     /**
      * The largest watermark lag (ms) of the service at which a flip to canary, new or owned is
-     * allowed without --force (ADR-0017). Applies when the domain captures tables.
+     * allowed without --force (ADR-0021). Applies when the domain captures tables.
      */
     maxLagMs: z.number().int().min(0, 'must be 0 or more milliseconds').max(3_600_000, 'must be at most an hour (3600000)').default(2000),
     /** How long a read after the client's own write may wait for the service's watermark before the monolith serves it. */
@@ -76,7 +82,15 @@ export const manifestSchema = z
       .default({ waitMs: 500 }),
   })
   .strict()
+  .transform((manifest) => ({ ...manifest, stages: manifest.stages ?? (manifest.service ? [...STAGES] : (['legacy'] as Stage[])) }))
   .superRefine((manifest, ctx) => {
+    if (!manifest.service) {
+      const beyond = manifest.stages.find((stage) => stage !== 'legacy');
+      if (beyond) ctx.addIssue({ code: 'custom', path: ['stages'], message: `${beyond} needs a service: a domain without service.name can only be at legacy` });
+    } else if (manifest.routes.length === 0) {
+      // A domain without a service may have no HTTP route of its own (payments is called in-process by checkout).
+      ctx.addIssue({ code: 'custom', path: ['routes'], message: `needs at least one route: ${manifest.service.name} must take some route over` });
+    }
     const notAllowed = (stage: Stage) => `${stage} is not in stages (${manifest.stages.join(', ')})`;
     if (!manifest.stages.includes(manifest.stage)) ctx.addIssue({ code: 'custom', path: ['stage'], message: notAllowed(manifest.stage) });
     manifest.routes.forEach((route, i) => {

@@ -25,6 +25,7 @@ export {
 export { createMetricsRegistry, healthRouter, httpMetrics, type ReadinessCheck } from './health.js';
 export { createLogger, redact, type Logger } from './logger.js';
 export { gracefulShutdown, type Cleanup } from './shutdown.js';
+export { ensurePrivateDir, writePrivateFile } from './private-files.js';
 export { Api, ErrorSchema, type Claims, type HandlerInput, type HandlerResult, type RouteDefinition, type TokenVerifier } from './api.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
@@ -42,3 +43,4 @@ export {
   type TokenProblem,
   type TokenSettings,
 } from './access-tokens.js';
+export { ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';

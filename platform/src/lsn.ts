@@ -7,7 +7,7 @@
 /**
  * The response header in which the system that owns written data (the monolith today) reports the
  * WAL position after a write committed; the proxy turns it into the client's consistency token and
- * never lets it reach a client (ADR-0017).
+ * never lets it reach a client (ADR-0021).
  */
 export const COMMIT_LSN_HEADER = 'strangler-commit-lsn';
 

@@ -66,7 +66,7 @@ program
 
 program
   .command('reset')
-  .description('delete all local state: databases, Kafka and Connect data, logs; drop the replication slot and publication (the stack must be stopped)')
+  .description('delete all local state: databases, Kafka and Connect data, logs, secrets; drop the replication slot, publication and capture role (the stack must be stopped)')
   .action(async () => {
     const config = readStackConfig();
     if (postgresRunning(config.STACK_STATE_DIR)) {
@@ -75,7 +75,9 @@ program
     if (config.DATABASE_URL) {
       // An external server outlives our state folder: drop the slot there, or it holds WAL forever.
       const dropped = await resetCdc({ stateDir: config.STACK_STATE_DIR, database: databaseSettings(config.DATABASE_URL) });
-      console.log(`[stack] replication slot ${dropped.slotDropped ? 'dropped' : 'was not there'}, publication ${dropped.publicationDropped ? 'dropped' : 'was not there'}`);
+      console.log(
+        `[stack] replication slot ${dropped.slotDropped ? 'dropped' : 'was not there'}, publication ${dropped.publicationDropped ? 'dropped' : 'was not there'}, capture role ${dropped.roleDropped ? 'dropped' : 'was not there or is used elsewhere'}`,
+      );
     } else {
       // Embedded: the slot and publication live in the cluster's files, removed below.
       await stopCdcRuntime({ stateDir: config.STACK_STATE_DIR });

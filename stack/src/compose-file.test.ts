@@ -10,7 +10,21 @@ import { EDGE_AUTH_ROUTES, SIGN_IN_RATE_LIMITS } from './stack.js';
 
 const require = createRequire(import.meta.url);
 const composeText = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
-const compose = parse(composeText, { merge: true }) as { services: Record<string, { build?: { context: string; dockerfile: string }; environment?: Record<string, string> }> };
+const compose = parse(composeText, { merge: true }) as {
+  services: Record<string, { build?: { context: string; dockerfile: string }; environment?: Record<string, string>; command?: string | string[] }>;
+};
+const envExample = readFileSync(join(REPO_ROOT, '.env.example'), 'utf8');
+
+/** `${NAME:?message}`: compose stops with the message when NAME is unset or empty. */
+const REQUIRED = /^\$\{([A-Z0-9_]+):\?[^}]*\}$/;
+const SECRET_NAME = /PASSWORD|TOKEN|SECRET|PRIVATE_KEY/;
+
+/** Every string a service hands its process: environment values and command words. */
+function serviceStrings(service: (typeof compose.services)[string]): Array<{ name?: string; value: string }> {
+  const pairs = Object.entries(service.environment ?? {}).map(([name, value]) => ({ name, value: String(value) }));
+  const command = service.command === undefined ? [] : Array.isArray(service.command) ? service.command : [service.command];
+  return [...pairs, ...command.map((value) => ({ value }))];
+}
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification JSON schema', () => {
@@ -27,6 +41,35 @@ describe('docker-compose.yml', () => {
       .filter(([, c]) => !(c.composeService in compose.services))
       .map(([name]) => name);
     expect(missing).toEqual([]);
+  });
+
+  it('takes every secret from a required variable, never from a value written in the file', () => {
+    const literal: string[] = [];
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const { name: key, value } of serviceStrings(service)) {
+        if (key && SECRET_NAME.test(key) && !REQUIRED.test(value)) literal.push(`${name}: ${key}=${value}`);
+        // user:password@ in a connection URL
+        for (const match of value.matchAll(/[a-z]+:\/\/[^:/@\s]+:([^@\s]+)@/g)) {
+          if (!REQUIRED.test(match[1] ?? '')) literal.push(`${name}: ${match[0]}`);
+        }
+      }
+    }
+    expect(literal).toEqual([]);
+  });
+
+  it('has no default for any secret variable', () => {
+    const defaults = [...composeText.matchAll(/\$\{([A-Z0-9_]+)(:?[-=+])[^}]*\}/g)].map((m) => m[1]).filter((v) => SECRET_NAME.test(v ?? '') || v === 'CONNECT_USER');
+    expect(defaults).toEqual([]);
+  });
+
+  it('lists every required variable in .env.example, each without a value to copy', () => {
+    const required = new Set([...composeText.matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]));
+    const entries = envExample
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'))
+      .map((l) => l.split('='));
+    expect(entries.map(([name]) => name).sort()).toEqual([...required].sort());
+    expect(entries.filter(([, value]) => value !== '')).toEqual([]);
   });
 
   it('protects the stable URL as npm start does: the same edge-authenticated routes and sign-in limits', () => {

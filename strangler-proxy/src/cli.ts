@@ -8,6 +8,7 @@ import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AdminApiError, AdminClient } from './admin/admin-client.js';
 import type { FlipOutcome } from './admin/flip-service.js';
+import { migrationMap } from './admin/migration-map.js';
 import type { TargetStatus } from './admin/status.js';
 import type { SplitSummary } from './upstreams/traffic-split.js';
 
@@ -49,7 +50,7 @@ function splitLine(s: SplitSummary): string {
   return `new ${s.newPercent}% / legacy ${s.legacyPercent}% (${s.requests} req)${shadow}`;
 }
 
-/** The service's watermark lag (ADR-0017): `-` for a domain not fed by CDC. */
+/** The service's watermark lag (ADR-0021): `-` for a domain not fed by CDC. */
 function lagText(lagMs: number | null | undefined): string {
   return lagMs === undefined ? '-' : lagMs === null ? 'unknown' : `${lagMs} ms`;
 }
@@ -81,9 +82,29 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
       const status = await client().status();
       if (options.json) return out(JSON.stringify(status, null, 2));
       const table = newTable(['domain', 'stage', '%', 'service', 'ADR', 'lag', 'split (last minute)', 'targets (last minute)'], env);
-      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service, String(d.adr), lagText(d.lagMs), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
+      for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service ?? '(none yet)', String(d.adr), lagText(d.lagMs), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
       table.push(['(monolith)', '', '', 'legacy-monolith', '', '', '', status.monolith.map(targetLine).join('\n')]);
       out(table.toString());
+    });
+
+  program
+    .command('map')
+    .description("every domain's routes, stage and share of the last hour's requests, the requests no manifest claims, and the migration's progress")
+    .option('--json', 'print the raw JSON')
+    .action(async (options: { json?: boolean }) => {
+      const map = migrationMap(await client().status());
+      if (options.json) return out(JSON.stringify(map, null, 2));
+      const table = newTable(['domain', 'stage', 'service', 'routes (share served by the new service)', 'last hour'], env);
+      for (const d of map.domains) {
+        const routes = d.routes.map((r) => `${r.method} ${r.path}${r.newPercent ? ` (${r.newPercent}% new)` : ''}`).join('\n') || '(none: called in-process)';
+        table.push([d.domain, `${d.stage} ${d.percentage}%`, d.service ?? '(none yet)', routes, `${d.lastHour.requests} req, ${d.lastHour.sharePercent}% of all\n${d.lastHour.new} by the new service`]);
+      }
+      if (map.unclaimed.length) {
+        table.push(['(unclaimed)', '', 'legacy-monolith', map.unclaimed.map((u) => `${u.method} ${u.path}: ${u.lastHour}`).join('\n'), `${map.unclaimed.reduce((n, u) => n + u.lastHour, 0)} req`]);
+      }
+      out(table.toString());
+      const { routes, requests } = map.progress;
+      out(`progress: ${routes.new} of ${routes.total} routes served by new services (${routes.percent}%); ${requests.new} of ${requests.total} requests in the last hour (${requests.percent}%)`);
     });
 
   program

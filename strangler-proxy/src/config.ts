@@ -91,7 +91,7 @@ export const proxyConfigSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   RATE_LIMIT_PREFIX: z.string().min(1).default('strangler-proxy:rl'),
   /**
-   * Signs the consistency tokens (ADR-0017). Every proxy instance behind one URL needs the same
+   * Signs the consistency tokens (ADR-0021). Every proxy instance behind one URL needs the same
    * value; when unset each process draws its own, so a token holds only on the instance that issued it.
    */
   CONSISTENCY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { parseAdminTokens, requireAdminToken } from './admin/admin-auth.js';
 import { adminRouter } from './admin/admin-router.js';
+import { dashboardRouter } from './dashboard/dashboard-router.js';
 import { ExternalChangeWatcher } from './admin/external-changes.js';
 import { FlipService } from './admin/flip-service.js';
 import { domainStatus, targetsOf } from './admin/status.js';
@@ -97,14 +98,14 @@ function capConnectionsPerClient(server: Server, max: number, metrics: ProxyMetr
 
 /** The manifests with each service's URLs for this environment (SERVICE_URLS); a service no manifest names is a mistake. */
 function withServiceUrls(manifests: LoadedManifest[], urls: Map<string, string[]>): LoadedManifest[] {
-  const known = new Set(manifests.map((m) => m.service.name));
+  const known = new Set(manifests.flatMap((m) => (m.service ? [m.service.name] : [])));
   const unknown = [...urls.keys()].filter((name) => !known.has(name));
   if (unknown.length) {
     throw new ConfigError('environment variables', [{ field: 'SERVICE_URLS', reason: `no domain manifest targets ${unknown.join(', ')} (known: ${[...known].join(', ')})` }]);
   }
   return manifests.map((m) => {
-    const override = urls.get(m.service.name);
-    return override ? { ...m, service: { ...m.service, urls: override } } : m;
+    const override = m.service && urls.get(m.service.name);
+    return m.service && override ? { ...m, service: { ...m.service, urls: override } } : m;
   });
 }
 
@@ -191,7 +192,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     rollingCountTimeoutMs: 10_000,
   };
   const monolith = new UpstreamPool(config.MONOLITH_NAME, config.MONOLITH_URLS, config.MONOLITH_HEALTH_PATH, breaker, logger, metrics);
-  const services = new Map(manifests.map((m) => [m.service.name, new UpstreamPool(m.service.name, m.service.urls, m.service.healthPath, breaker, logger, metrics)]));
+  const services = new Map(manifests.flatMap(({ service: s }) => (s ? [[s.name, new UpstreamPool(s.name, s.urls, s.healthPath, breaker, logger, metrics)] as const] : [])));
   for (const pool of [monolith, ...services.values()]) pool.startHealthChecks(config.HEALTH_INTERVAL_MS);
   const forwarder = new Forwarder(metrics, {
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
@@ -201,15 +202,14 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     shadowMaxInFlight: config.SHADOW_MAX_IN_FLIGHT,
   });
   const split = new TrafficSplit(manifests.map((m) => m.domain));
-  // Services fed by CDC: the proxy follows their watermarks for read-your-writes and the lag gate (ADR-0017).
-  const watches = new Map(
-    manifests.filter((m) => m.capture.tables.length > 0).map((m) => [m.service.name, new WatermarkWatch(m.service.name, () => services.get(m.service.name)?.pick()?.target, logger)]),
-  );
+  // Services fed by CDC: the proxy follows their watermarks for read-your-writes and the lag gate (ADR-0021).
+  const fed = manifests.flatMap((m) => (m.service && m.capture.tables.length > 0 ? [{ service: m.service.name, waitMs: m.readYourWrites.waitMs }] : []));
+  const watches = new Map(fed.map(({ service }) => [service, new WatermarkWatch(service, () => services.get(service)?.pick()?.target, logger)]));
   for (const watch of watches.values()) watch.startPolling(1000);
   const consistency = new ReadYourWrites({
     signer: new TokenSigner(config.CONSISTENCY_TOKEN_SECRET ?? randomBytes(32).toString('base64url')),
     monolith: config.MONOLITH_NAME,
-    services: new Map(manifests.filter((m) => watches.has(m.service.name)).map((m) => [m.service.name, { watch: watches.get(m.service.name)!, waitMs: m.readYourWrites.waitMs }])),
+    services: new Map(fed.map(({ service, waitMs }) => [service, { watch: watches.get(service)!, waitMs }])),
     registry,
     logger,
   });
@@ -270,6 +270,11 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   }
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
+  const status = () => ({
+    domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split).map((d) => (d.service && watches.has(d.service) ? { ...d, lagMs: watches.get(d.service)!.lagMs() ?? null } : d)),
+    monolith: targetsOf(monolith),
+    unclaimed: split.unclaimedRoutes(),
+  });
   const admin = express();
   admin.disable('x-powered-by');
   admin.set('etag', false);
@@ -285,15 +290,9 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     (_req, _res, next) => next(adminTokens.size ? undefined : new AppError(503, 'admin_api_disabled', 'The admin API is disabled: start the proxy with ADMIN_TOKEN or ADMIN_TOKENS')),
     requireAdminToken(adminTokens),
     express.json({ limit: '16kb' }),
-    adminRouter({
-      status: () => ({
-        domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split).map((d) => (watches.has(d.service) ? { ...d, lagMs: watches.get(d.service)!.lagMs() ?? null } : d)),
-        monolith: targetsOf(monolith),
-      }),
-      flips,
-      audit,
-    }),
+    adminRouter({ status, flips, audit }),
   );
+  admin.use(dashboardRouter({ tokens: adminTokens, manifests, status, flips, audit, unleashUnreachable: () => unleash?.unreachable(), logger }));
   admin.use(notFoundHandler());
   admin.use(errorHandler(logger));
   const adminServer = http.createServer(admin);

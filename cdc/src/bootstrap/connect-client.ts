@@ -1,5 +1,17 @@
 /** The few calls of Kafka Connect's REST API the project uses. */
 
+/** Kafka Connect's REST API and the basic-auth credentials it requires (`BasicAuthSecurityRestExtension`). */
+export interface ConnectApi {
+  url: string;
+  username: string;
+  password: string;
+}
+
+/** The `Authorization` header for Connect's REST API. */
+export function connectAuthHeader(api: Pick<ConnectApi, 'username' | 'password'>): string {
+  return `Basic ${Buffer.from(`${api.username}:${api.password}`, 'utf8').toString('base64')}`;
+}
+
 export interface ConnectorStatus {
   name: string;
   connector: { state: string; worker_id: string; trace?: string };
@@ -17,17 +29,24 @@ export class ConnectError extends Error {
   }
 }
 
-async function call(connectUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+async function call(api: ConnectApi, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   let response: Response;
   try {
-    response = await fetch(`${connectUrl}${path}`, {
+    response = await fetch(`${api.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { authorization: connectAuthHeader(api), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new ConnectError(`Kafka Connect at ${connectUrl} is not reachable (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConnectError(`Kafka Connect at ${api.url} is not reachable (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (response.status === 401) {
+    await response.body?.cancel();
+    throw new ConnectError(
+      `Kafka Connect at ${api.url} refused the credentials of user ${api.username} (HTTP 401): use the user and password of its REST realm (connectUser and connectPassword in .stack/secrets.json, or CONNECT_USER and CONNECT_PASSWORD)`,
+      401,
+    );
   }
   const text = await response.text();
   let parsed: unknown = text;
@@ -49,10 +68,10 @@ function messageOf(body: unknown): string {
  * worker is rebalancing (409) or starting up (5xx); a 400 (invalid config) fails at once with
  * Connect's own validation message.
  */
-export async function putConnectorConfig(connectUrl: string, name: string, config: Record<string, string>, timeoutMs = 60_000): Promise<void> {
+export async function putConnectorConfig(connect: ConnectApi, name: string, config: Record<string, string>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { status, body } = await call(connectUrl, 'PUT', `/connectors/${encodeURIComponent(name)}/config`, config);
+    const { status, body } = await call(connect, 'PUT', `/connectors/${encodeURIComponent(name)}/config`, config);
     if (status === 200 || status === 201) return;
     const retriable = status === 409 || status >= 500;
     if (!retriable || Date.now() > deadline) {
@@ -62,49 +81,53 @@ export async function putConnectorConfig(connectUrl: string, name: string, confi
   }
 }
 
-export async function getConnectorStatus(connectUrl: string, name: string): Promise<ConnectorStatus | undefined> {
-  const { status, body } = await call(connectUrl, 'GET', `/connectors/${encodeURIComponent(name)}/status`);
+export async function getConnectorStatus(connect: ConnectApi, name: string): Promise<ConnectorStatus | undefined> {
+  const { status, body } = await call(connect, 'GET', `/connectors/${encodeURIComponent(name)}/status`);
   if (status === 404) return undefined;
   if (status !== 200) throw new ConnectError(`status of connector ${name}: HTTP ${status}: ${messageOf(body)}`, status);
   return body as ConnectorStatus;
 }
 
-export async function getConnectorConfig(connectUrl: string, name: string): Promise<Record<string, string> | undefined> {
-  const { status, body } = await call(connectUrl, 'GET', `/connectors/${encodeURIComponent(name)}/config`);
+export async function getConnectorConfig(connect: ConnectApi, name: string): Promise<Record<string, string> | undefined> {
+  const { status, body } = await call(connect, 'GET', `/connectors/${encodeURIComponent(name)}/config`);
   if (status === 404) return undefined;
   if (status !== 200) throw new ConnectError(`config of connector ${name}: HTTP ${status}: ${messageOf(body)}`, status);
   return body as Record<string, string>;
 }
 
 /** All connectors with their status (`GET /connectors?expand=status`). */
-export async function listConnectorStatuses(connectUrl: string): Promise<ConnectorStatus[]> {
-  const { status, body } = await call(connectUrl, 'GET', '/connectors?expand=status');
+export async function listConnectorStatuses(connect: ConnectApi): Promise<ConnectorStatus[]> {
+  const { status, body } = await call(connect, 'GET', '/connectors?expand=status');
   if (status !== 200) throw new ConnectError(`listing connectors: HTTP ${status}: ${messageOf(body)}`, status);
   return Object.values(body as Record<string, { status: ConnectorStatus }>).map((c) => c.status);
 }
 
-export async function deleteConnector(connectUrl: string, name: string): Promise<boolean> {
-  const { status, body } = await call(connectUrl, 'DELETE', `/connectors/${encodeURIComponent(name)}`);
+export async function deleteConnector(connect: ConnectApi, name: string): Promise<boolean> {
+  const { status, body } = await call(connect, 'DELETE', `/connectors/${encodeURIComponent(name)}`);
   if (status === 404) return false;
   if (status !== 204 && status !== 200) throw new ConnectError(`deleting connector ${name}: HTTP ${status}: ${messageOf(body)}`, status);
   return true;
 }
 
 /** Restarts a connector and its failed tasks (`POST /connectors/<name>/restart?includeTasks=true&onlyFailed=true`). */
-export async function restartConnector(connectUrl: string, name: string): Promise<void> {
-  await call(connectUrl, 'POST', `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
+export async function restartConnector(connect: ConnectApi, name: string): Promise<void> {
+  await call(connect, 'POST', `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
 }
 
 /**
  * Waits until the connector and every task are RUNNING (at least one task), steadily for a second. A FAILED
  * connector or task stops the wait with its error trace.
  */
-export async function waitForConnectorRunning(connectUrl: string, name: string, timeoutMs = 120_000): Promise<ConnectorStatus> {
+export async function waitForConnectorRunning(connect: ConnectApi, name: string, timeoutMs = 120_000): Promise<ConnectorStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: ConnectorStatus | undefined;
   let runningSince: number | undefined;
   while (Date.now() < deadline) {
-    last = await getConnectorStatus(connectUrl, name).catch(() => undefined);
+    last = await getConnectorStatus(connect, name).catch((err: unknown) => {
+      // Wrong credentials do not heal by waiting; a worker that is still starting does.
+      if (err instanceof ConnectError && err.status === 401) throw err;
+      return undefined;
+    });
     if (last) {
       if (last.connector.state === 'FAILED') {
         throw new ConnectError(`connector ${name} FAILED:\n${last.connector.trace ?? '(no trace)'}`);

@@ -1,4 +1,5 @@
 import type { Manifest } from '@strangler/manifests';
+import { fileSecretPlaceholder, type FileSecretRef } from '../runtime/connect-security.js';
 
 /** Connection settings of the monolith's database. */
 export interface DatabaseSettings {
@@ -9,6 +10,14 @@ export interface DatabaseSettings {
   dbname: string;
 }
 
+/**
+ * How the connector reaches the database: as the capture role, with its password read by the Connect
+ * worker from a file (FileConfigProvider), so the connector's stored config holds only a reference.
+ */
+export interface ConnectorDatabase extends Omit<DatabaseSettings, 'password'> {
+  passwordRef: FileSecretRef;
+}
+
 /** Everything the project names for one capture pipeline, derived from one topic prefix. */
 export interface CdcNames {
   topicPrefix: string;
@@ -17,6 +26,8 @@ export interface CdcNames {
   publication: string;
   heartbeatTable: string;
   heartbeatTopic: string;
+  /** The role Debezium logs in as: LOGIN REPLICATION, SELECT on the captured tables only. */
+  captureRole: string;
 }
 
 /** The schema that holds the project's own bookkeeping table in the monolith's database. */
@@ -39,6 +50,7 @@ export function cdcNames(topicPrefix = 'monolith'): CdcNames {
     publication: pgName,
     heartbeatTable: `${CDC_SCHEMA}.heartbeat`,
     heartbeatTopic: `__debezium-heartbeat.${topicPrefix}`,
+    captureRole: `debezium_${topicPrefix.replace(/-/g, '_')}`,
   };
 }
 
@@ -57,7 +69,7 @@ export interface ConnectorTuning {
   pollIntervalMs: number;
   /**
    * Heartbeat period: keeps the slot's confirmed LSN and the services' watermarks moving while captured
-   * tables are quiet; a read that waits for its own write waits for the next heartbeat (ADR-0017).
+   * tables are quiet; a read that waits for its own write waits for the next heartbeat (ADR-0021).
    */
   heartbeatIntervalMs: number;
   maxBatchSize: number;
@@ -79,7 +91,7 @@ export const DEFAULT_TUNING: ConnectorTuning = {
  */
 export function buildConnectorConfig(
   names: CdcNames,
-  database: DatabaseSettings,
+  database: ConnectorDatabase,
   tables: string[],
   tuning: ConnectorTuning = DEFAULT_TUNING,
 ): Record<string, string> {
@@ -93,7 +105,7 @@ export function buildConnectorConfig(
     'database.hostname': database.host,
     'database.port': String(database.port),
     'database.user': database.user,
-    'database.password': database.password,
+    'database.password': fileSecretPlaceholder(database.passwordRef),
     'database.dbname': database.dbname,
     'topic.prefix': names.topicPrefix,
     'plugin.name': 'pgoutput',

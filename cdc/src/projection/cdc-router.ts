@@ -21,7 +21,7 @@ function watermarkBody(source: CdcStatusSource) {
 
 /**
  * `GET /cdc`: how far this service has applied the monolith's changes. The service watermark
- * (ADR-0017: every transaction the monolith committed before it is applied; its commit time; the
+ * (ADR-0021: every transaction the monolith committed before it is applied; its commit time; the
  * lag behind the monolith in ms), and per partition the last offset and source LSN applied and the
  * commit time of the newest change applied; plus whether this instance consumes now.
  *

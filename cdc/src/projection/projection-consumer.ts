@@ -172,7 +172,7 @@ export class ProjectionConsumer<C> {
     this.tracker.start();
   }
 
-  /** The service watermark (ADR-0017), undefined until first computed. */
+  /** The service watermark (ADR-0021), undefined until first computed. */
   watermark(): (Watermark & { lagMs: number }) | undefined {
     const w = this.tracker.current();
     return w && { ...w, lagMs: this.tracker.lagMs() ?? 0 };

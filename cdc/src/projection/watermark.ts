@@ -3,7 +3,7 @@ import type { Logger } from '@strangler/platform';
 import type { PartitionPosition } from './projection.js';
 
 /**
- * A service's watermark (ADR-0017): every transaction that committed in the monolith before `lsn`
+ * A service's watermark (ADR-0021): every transaction that committed in the monolith before `lsn`
  * has been applied by the service (or dead-lettered), across all its topics and partitions.
  */
 export interface Watermark {

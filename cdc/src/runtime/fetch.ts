@@ -96,6 +96,8 @@ export function isRuntimeFetched(artifacts: RuntimeArtifacts): boolean {
   return (
     existsSync(join(artifacts.libDir, `kafka_2.13-${artifacts.kafkaVersion}.jar`)) &&
     existsSync(join(artifacts.libDir, `connect-runtime-${artifacts.kafkaVersion}.jar`)) &&
+    // Added later than the rest: a runtime fetched before it is fetched again.
+    existsSync(join(artifacts.libDir, `connect-basic-auth-extension-${artifacts.kafkaVersion}.jar`)) &&
     existsSync(join(artifacts.pluginDir, 'debezium-connector-postgres', `debezium-connector-postgres-${artifacts.debeziumVersion}.jar`))
   );
 }

@@ -15,12 +15,20 @@ describe('runtime configuration files', () => {
   });
 
   it('runs Connect in distributed mode on the given ports, with the plugin folder and a short offset flush', () => {
-    const props = connectProperties({ brokerPort: 19092, connectPort: 18083, connectGroupId: 'g', offsetFlushIntervalMs: 1000 }, '/plugins');
+    const props = connectProperties({ brokerPort: 19092, connectPort: 18083, connectGroupId: 'g', offsetFlushIntervalMs: 1000 }, '/plugins', '/state/connect/secrets');
     expect(props).toContain('bootstrap.servers=127.0.0.1:19092');
     expect(props).toContain('listeners=http://127.0.0.1:18083');
     expect(props).toContain('plugin.path=/plugins');
     expect(props).toContain('offset.flush.interval.ms=1000');
     expect(props).toContain('config.storage.topic=g-configs');
+  });
+
+  it("puts Connect's REST API behind basic auth and lets connectors read secrets from the secrets folder only", () => {
+    const props = connectProperties({ brokerPort: 19092, connectPort: 18083, connectGroupId: 'g', offsetFlushIntervalMs: 1000 }, '/plugins', '/state/connect/secrets');
+    expect(props).toContain('rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension');
+    expect(props).toContain('config.providers=file');
+    expect(props).toContain('config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider');
+    expect(props).toContain('config.providers.file.param.allowed.paths=/state/connect/secrets');
   });
 
   it('keeps Kafka and Connect state and logs under the stack state folder', () => {
@@ -29,6 +37,8 @@ describe('runtime configuration files', () => {
     expect(paths.connectPid).toBe('/repo/.stack/connect/connect.pid');
     expect(paths.brokerLog).toBe('/repo/.stack/logs/kafka.log');
     expect(paths.connectLog).toBe('/repo/.stack/logs/connect.log');
+    expect(paths.connectorSecretsFile).toBe('/repo/.stack/connect/secrets/connector-secrets.properties');
+    expect(paths.realmFile).toBe('/repo/.stack/connect/secrets/rest-realm.properties');
   });
 });
 
@@ -42,8 +52,8 @@ describe('the Connect worker of docker-compose.yml', () => {
           .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
       );
     const compose = parse(readFileSync(join(RUNTIME_PROJECT_DIR, 'connect-compose.properties'), 'utf8'));
-    const local = parse(connectProperties({ brokerPort: 9092, connectPort: 8083, connectGroupId: 'strangler-connect', offsetFlushIntervalMs: 1000 }, '/p'));
-    const addresses = new Set(['bootstrap.servers', 'listeners', 'rest.advertised.host.name', 'plugin.path']);
+    const local = parse(connectProperties({ brokerPort: 9092, connectPort: 8083, connectGroupId: 'strangler-connect', offsetFlushIntervalMs: 1000 }, '/p', '/s'));
+    const addresses = new Set(['bootstrap.servers', 'listeners', 'rest.advertised.host.name', 'plugin.path', 'config.providers.file.param.allowed.paths']);
     for (const [key, value] of local) {
       if (!addresses.has(key)) expect([key, compose.get(key)]).toEqual([key, value]);
     }

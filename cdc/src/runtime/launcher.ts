@@ -5,6 +5,15 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from '../kafka.js';
 import { connectTopicNames, connectTopicSpecs, ensureTopics } from '../bootstrap/topics.js';
+import { connectAuthHeader, type ConnectApi } from '../bootstrap/connect-client.js';
+import {
+  connectSecurityPaths,
+  connectSecuritySettings,
+  generateCredentials,
+  readRealmCredentials,
+  writeConnectSecurityFiles,
+  type BasicCredentials,
+} from './connect-security.js';
 import { ensureCdcRuntime, type RuntimeArtifacts } from './fetch.js';
 import { adoptJvm, runJvmOnce, runningPid, sleep, startJvm, tail, type JvmProcess } from './process.js';
 
@@ -24,6 +33,16 @@ export interface CdcRuntimeOptions {
   connectGroupId?: string;
   brokerHeap?: { min: string; max: string };
   connectHeap?: { min: string; max: string };
+  /**
+   * User and password of Connect's REST API (basic auth; every call needs them). Default: the ones
+   * this state folder's worker used last time, or new random ones.
+   */
+  restCredentials?: BasicCredentials;
+  /**
+   * Values the connectors read through the FileConfigProvider (`${file:<connectorSecretsFile>:<key>}`),
+   * written 0600 at every start: the capture role's password under `debezium.password`.
+   */
+  connectorSecrets?: Record<string, string>;
   /** Worker-level offset commit interval: the window of duplicates after a crash (Debezium also confirms the slot's LSN on commit). */
   offsetFlushIntervalMs?: number;
   /** How long to wait for each component to be ready. */
@@ -39,6 +58,10 @@ export interface CdcRuntimeOptions {
 export interface CdcRuntime {
   brokers: string[];
   connectUrl: string;
+  /** The REST API with its credentials: what every Connect client call takes. */
+  connectApi: ConnectApi;
+  /** The properties file (0600) the worker's FileConfigProvider reads connector secrets from. */
+  connectorSecretsFile: string;
   broker: JvmProcess;
   connect: JvmProcess;
   /** Starts the broker again after it stopped or was killed (same data, same port). */
@@ -62,11 +85,14 @@ interface ResolvedOptions {
   connectHeap: { min: string; max: string };
   offsetFlushIntervalMs: number;
   readyTimeoutMs: number;
+  restCredentials: BasicCredentials;
+  connectorSecrets: Record<string, string>;
   progress: (message: string) => void;
 }
 
 function resolveOptions(options: CdcRuntimeOptions): ResolvedOptions {
   const stateDir = resolve(options.stateDir);
+  const { realmFile } = connectSecurityPaths(runtimePaths(stateDir).connectDir);
   return {
     stateDir,
     logDir: resolve(options.logDir ?? join(stateDir, 'logs')),
@@ -78,6 +104,8 @@ function resolveOptions(options: CdcRuntimeOptions): ResolvedOptions {
     connectHeap: options.connectHeap ?? { min: '256m', max: '768m' },
     offsetFlushIntervalMs: options.offsetFlushIntervalMs ?? 1000,
     readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+    restCredentials: options.restCredentials ?? readRealmCredentials(realmFile) ?? generateCredentials(),
+    connectorSecrets: options.connectorSecrets ?? {},
     progress: options.onProgress ?? (() => {}),
   };
 }
@@ -93,6 +121,7 @@ export function runtimePaths(stateDir: string, logDir = join(stateDir, 'logs')) 
     connectDir: join(stateDir, 'connect'),
     connectConfig: join(stateDir, 'connect', 'connect-distributed.properties'),
     connectPid: join(stateDir, 'connect', 'connect.pid'),
+    ...connectSecurityPaths(join(stateDir, 'connect')),
     brokerLog: join(logDir, 'kafka.log'),
     connectLog: join(logDir, 'connect.log'),
   };
@@ -111,6 +140,8 @@ export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRu
 
   const brokers = [`127.0.0.1:${o.brokerPort}`];
   const connectUrl = `http://127.0.0.1:${o.connectPort}`;
+  const connectApi: ConnectApi = { url: connectUrl, ...o.restCredentials };
+  writeConnectSecurityFiles(paths, o.restCredentials, o.connectorSecrets);
 
   let broker = await startOrReuseBroker(o, artifacts, paths);
   let connect: JvmProcess;
@@ -135,6 +166,8 @@ export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRu
     firstExit,
     brokers,
     connectUrl,
+    connectApi,
+    connectorSecretsFile: paths.connectorSecretsFile,
     get broker() {
       return broker;
     },
@@ -226,16 +259,23 @@ async function startOrReuseBroker(o: ResolvedOptions, artifacts: RuntimeArtifact
 }
 
 async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifacts, paths: Paths): Promise<JvmProcess> {
-  const connectUrl = `http://127.0.0.1:${o.connectPort}`;
+  const connectApi: ConnectApi = { url: `http://127.0.0.1:${o.connectPort}`, ...o.restCredentials };
+  const connectUrl = connectApi.url;
   const pid = runningPid(paths.connectPid, CONNECT_MAIN);
   if (pid) {
-    o.progress(`reusing the Kafka Connect worker already running (pid ${pid}) on ${connectUrl}`);
     const adopted = adoptJvm('connect', pid, paths.connectLog, paths.connectPid);
-    await waitUntil('Kafka Connect', o.readyTimeoutMs, adopted, () => connectListsPostgresPlugin(connectUrl));
-    return adopted;
+    if (await answersWithoutCredentials(connectUrl)) {
+      // Left running by an older version, before its REST API required credentials: not reused.
+      o.progress(`the Kafka Connect worker already running (pid ${pid}) answers without credentials: stopping it`);
+      await adopted.stop(30_000);
+    } else {
+      o.progress(`reusing the Kafka Connect worker already running (pid ${pid}) on ${connectUrl}`);
+      await waitUntil('Kafka Connect', o.readyTimeoutMs, adopted, () => connectListsPostgresPlugin(connectApi));
+      return adopted;
+    }
   }
   await assertPortFree(o.connectPort, 'Kafka Connect REST API');
-  writeFileSync(paths.connectConfig, connectProperties(o, artifacts.pluginDir));
+  writeFileSync(paths.connectConfig, connectProperties(o, artifacts.pluginDir, paths.secretsDir));
   o.progress(`starting Kafka Connect on ${connectUrl} (log: ${paths.connectLog})`);
   const started = startJvm({
     name: 'connect',
@@ -247,8 +287,9 @@ async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifac
     log4jConfig: artifacts.log4jConfig,
     logFile: paths.connectLog,
     pidFile: paths.connectPid,
+    extraJvmOptions: [`-Djava.security.auth.login.config=${paths.jaasFile}`],
   });
-  await waitUntil('Kafka Connect', o.readyTimeoutMs, started, () => connectListsPostgresPlugin(connectUrl));
+  await waitUntil('Kafka Connect', o.readyTimeoutMs, started, () => connectListsPostgresPlugin(connectApi));
   return started;
 }
 
@@ -285,10 +326,14 @@ export function brokerProperties(o: Pick<ResolvedOptions, 'brokerPort' | 'contro
   );
 }
 
-/** A distributed-mode worker (its state lives in Kafka topics), REST on loopback, JSON without schemas. */
+/**
+ * A distributed-mode worker (its state lives in Kafka topics), REST on loopback behind basic auth,
+ * connector secrets read from files in `secretsDir`, JSON without schemas.
+ */
 export function connectProperties(
   o: Pick<ResolvedOptions, 'brokerPort' | 'connectPort' | 'connectGroupId' | 'offsetFlushIntervalMs'>,
   pluginDir: string,
+  secretsDir: string,
 ): string {
   const topics = connectTopicNames(o.connectGroupId);
   return (
@@ -316,6 +361,7 @@ export function connectProperties(
       'plugin.discovery=service_load',
       // One worker: no need to wait for others to rejoin before reassigning tasks after a restart.
       'scheduled.rebalance.max.delay.ms=0',
+      ...connectSecuritySettings(secretsDir),
     ].join('\n') + '\n'
   );
 }
@@ -355,10 +401,32 @@ export async function brokerAnswersMetadata(brokers: string[]): Promise<boolean>
   }
 }
 
-/** True when Connect's REST API answers and lists the Debezium PostgreSQL connector plugin. */
-export async function connectListsPostgresPlugin(connectUrl: string): Promise<boolean> {
+/** True when Connect's REST API answers a call that carries no credentials (a worker without basic auth). */
+async function answersWithoutCredentials(connectUrl: string): Promise<boolean> {
   try {
     const response = await fetch(`${connectUrl}/connector-plugins`, { signal: AbortSignal.timeout(3_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when Connect's REST API answers and lists the Debezium PostgreSQL connector plugin. Throws
+ * when it refuses the credentials: a worker already running with other ones (restart it).
+ */
+export async function connectListsPostgresPlugin(connect: ConnectApi): Promise<boolean> {
+  let response: Response;
+  try {
+    response = await fetch(`${connect.url}/connector-plugins`, { headers: { authorization: connectAuthHeader(connect) }, signal: AbortSignal.timeout(3_000) });
+  } catch {
+    return false;
+  }
+  if (response.status === 401) {
+    throw new Error(`Kafka Connect at ${connect.url} refused user ${connect.username} (HTTP 401): a worker started with other credentials is running; stop it and start again`);
+  }
+  try {
     if (!response.ok) return false;
     const plugins = (await response.json()) as Array<{ class: string }>;
     return plugins.some((p) => p.class === POSTGRES_CONNECTOR_CLASS);

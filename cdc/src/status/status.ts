@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import pg from 'pg';
-import { getConnectorConfig, listConnectorStatuses } from '../bootstrap/connect-client.js';
+import { getConnectorConfig, listConnectorStatuses, type ConnectApi } from '../bootstrap/connect-client.js';
 import { connectionConfig } from '../bootstrap/postgres-setup.js';
 import type { DatabaseSettings } from '../bootstrap/connector-config.js';
 import { Kafka, logLevel } from '../kafka.js';
@@ -15,7 +15,7 @@ export interface CdcStatus {
   /** Replication slots this project created (`strangler_*`), with how far behind the WAL they are. */
   slots: Array<{ slot: string; database: string; active: boolean; lagBytes: number | null }>;
   topics: Array<{ topic: string; partitions: number; endOffset: number }>;
-  /** Per domain fed by CDC: its service's watermark (ADR-0017), or why it could not be read. */
+  /** Per domain fed by CDC: its service's watermark (ADR-0021), or why it could not be read. */
   watermarks: Array<{ domain: string; service: string; url: string; lsn: string | null; lagMs: number | null; error?: string }>;
   /** What could not be reached, by part ("connect", "postgres", "kafka"). */
   errors: Partial<Record<'connect' | 'postgres' | 'kafka', string>>;
@@ -23,7 +23,7 @@ export interface CdcStatus {
 
 export interface StatusOptions {
   brokers: string[];
-  connectUrl: string;
+  connect: ConnectApi;
   database: DatabaseSettings;
   /** The services to ask for their watermark (`GET <url>/cdc/watermark`), one per domain that captures tables. */
   services?: Array<{ domain: string; service: string; url: string }>;
@@ -37,9 +37,9 @@ export async function collectCdcStatus(options: StatusOptions): Promise<CdcStatu
   status.watermarks = await Promise.all((options.services ?? []).map(watermarkOf));
 
   try {
-    const connectors = await listConnectorStatuses(options.connectUrl);
+    const connectors = await listConnectorStatuses(options.connect);
     for (const c of connectors.sort((a, b) => a.name.localeCompare(b.name))) {
-      const config = await getConnectorConfig(options.connectUrl, c.name).catch(() => undefined);
+      const config = await getConnectorConfig(options.connect, c.name).catch(() => undefined);
       status.connectors.push({
         name: c.name,
         state: c.connector.state,

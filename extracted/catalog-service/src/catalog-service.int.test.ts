@@ -100,8 +100,9 @@ beforeAll(async () => {
   ]);
   boot = await bootstrapCdc({
     brokers: runtime.brokers,
-    connectUrl: runtime.connectUrl,
+    connect: runtime.connectApi,
     database: databaseSettings(monolith.db.url),
+    capture: runtime.capture,
     manifests: loadManifests(),
     topicPrefix: uniquePrefix('catalog'),
   });
@@ -122,7 +123,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
   await sql?.end();
-  if (runtime && monolith) await resetCdc({ stateDir: runtime.stateDir, database: databaseSettings(monolith.db.url), topicPrefix: boot?.names.topicPrefix, connectUrl: runtime.connectUrl });
+  if (runtime && monolith) await resetCdc({ stateDir: runtime.stateDir, database: databaseSettings(monolith.db.url), topicPrefix: boot?.names.topicPrefix, connect: runtime.connectApi });
   await runtime?.destroy();
   await monolith?.close();
   await catalogDb?.drop();

@@ -1,5 +1,5 @@
 // The catalog service's process: configuration, its own migrations, HTTP, the CDC consumer, graceful shutdown.
-import { createLogger, gracefulShutdown } from '@strangler/platform';
+import { createLogger, gracefulShutdown, serve } from '@strangler/platform';
 import { composeCatalogService, SERVICE_NAME } from './compose.js';
 import { readConfig } from './config.js';
 import { applyMigrations } from './db/migrate.js';
@@ -23,12 +23,17 @@ if (config.MIGRATE_ON_START) {
   }
 }
 const service = composeCatalogService(config, logger);
-const server = service.app.listen(config.PORT, config.HOST, () => {
-  logger.info('catalog-service listening', { url: `http://${config.HOST}:${config.PORT}` });
-});
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
-const stop = gracefulShutdown({ server, logger, cleanups: [service.close] });
+let listening;
+try {
+  listening = await serve(service.app, { port: config.PORT, host: config.HOST });
+} catch (err) {
+  // Never consume the CDC topics without an HTTP server: nobody could see or use what is applied.
+  logger.error(`cannot listen, not starting: ${reason(err)}`);
+  await service.close();
+  process.exit(1);
+}
+logger.info('catalog-service listening', { url: listening.url });
+const stop = gracefulShutdown({ server: listening.server, logger, cleanups: [service.close] });
 try {
   await service.start();
 } catch (err) {

@@ -4,7 +4,7 @@ import { Router } from 'express';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Reports where a write landed (ADR-0017): every successful unsafe request's answer carries
+ * Reports where a write landed (ADR-0021): every successful unsafe request's answer carries
  * `strangler-commit-lsn`, the WAL insert position read after the handler's transaction committed
  * (past its commit record, even with synchronous_commit off, when the record may not be written
  * out yet), which the strangler proxy turns into the client's consistency token.

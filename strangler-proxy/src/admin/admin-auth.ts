@@ -23,18 +23,27 @@ export function parseAdminTokens(single: string | undefined, named: string | und
   return tokens;
 }
 
+/** The name of the admin token given, or undefined: compared as SHA-256 digests in constant time. */
+export function tokenActors(tokens: Map<string, string>): (given: string) => string | undefined {
+  const known = [...tokens].map(([token, actor]) => ({ hash: digest(token), actor }));
+  return (given) => {
+    const hash = digest(given);
+    let actor: string | undefined;
+    for (const k of known) if (timingSafeEqual(k.hash, hash)) actor = k.actor;
+    return actor;
+  };
+}
+
 /**
  * Requires `Authorization: Bearer <admin token>` and puts the token's name in `res.locals.admin`.
  * Tokens are compared as SHA-256 digests in constant time; a token never reaches a log.
  */
 export function requireAdminToken(tokens: Map<string, string>): RequestHandler {
-  const known = [...tokens].map(([token, actor]) => ({ hash: digest(token), actor }));
+  const actorOf = tokenActors(tokens);
   return (req, res, next) => {
     const header = req.headers.authorization;
     if (!header) return next(new UnauthorizedError('The admin API needs Authorization: Bearer <admin token>', 'admin_token_missing'));
-    const given = digest(header.startsWith('Bearer ') ? header.slice(7).trim() : header.trim());
-    let actor: string | undefined;
-    for (const k of known) if (timingSafeEqual(k.hash, given)) actor = k.actor;
+    const actor = actorOf(header.startsWith('Bearer ') ? header.slice(7).trim() : header.trim());
     if (!actor) return next(new UnauthorizedError('The admin token is not valid', 'admin_token_invalid'));
     res.locals.admin = { actor } satisfies AdminIdentity;
     next();

@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../audit/audit-log.js';
 import type { FlipOutcome, FlipRequest } from './flip-service.js';
-import type { DomainStatus, TargetStatus } from './status.js';
+import type { ProxyStatus } from './status.js';
 
 /** The admin API answered with an error, or could not be reached (`status` 0). */
 export class AdminApiError extends Error {
@@ -49,7 +49,7 @@ export class AdminClient {
     return json as T;
   }
 
-  status(): Promise<{ domains: DomainStatus[]; monolith: TargetStatus[] }> {
+  status(): Promise<ProxyStatus> {
     return this.call('GET', '/domains');
   }
 

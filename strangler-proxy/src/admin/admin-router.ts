@@ -4,9 +4,9 @@ import { ServiceUnavailableError, ValidationError } from '@strangler/platform';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AdminIdentity } from './admin-auth.js';
 import type { FlipService } from './flip-service.js';
-import type { DomainStatus, TargetStatus } from './status.js';
+import type { ProxyStatus } from './status.js';
 
-const flipBody = z
+export const flipBody = z
   .object({
     stage: z.string().min(1),
     percentage: z.number().int().min(0).max(100).optional(),
@@ -15,17 +15,17 @@ const flipBody = z
     force: z.boolean().optional(),
   })
   .strict();
-const rollbackBody = z.object({ reason: z.string().max(1000).optional() }).strict();
+export const rollbackBody = z.object({ reason: z.string().max(1000).optional() }).strict();
 const auditQuery = z.object({ domain: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, location: string): T {
+export function parse<T>(schema: z.ZodType<T>, value: unknown, location: string): T {
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw ValidationError.fromZod(result.error, location);
   return result.data;
 }
 
 export interface AdminApiDeps {
-  status(): { domains: DomainStatus[]; monolith: TargetStatus[] };
+  status(): ProxyStatus;
   /** Undefined when the proxy has no database or no Unleash admin token: flips are then refused. */
   flips?: FlipService;
   audit?: AuditLog;

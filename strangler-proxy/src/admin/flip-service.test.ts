@@ -1,4 +1,4 @@
-import type { LoadedManifest, Stage } from '@strangler/manifests';
+import { positionOf, rolloutOf, type LoadedManifest, type Stage } from '@strangler/manifests';
 import { AppError } from '@strangler/platform';
 import { describe, expect, it } from 'vitest';
 import { FakeAuditLog } from '../audit/fake-audit-log.js';
@@ -37,7 +37,7 @@ class FakeStages implements StageStore {
 
   /** A change made in the Unleash UI: nothing but the flag knows of it. */
   set(flag: string, stage: Stage, percentage: number) {
-    this.flags.set(flag, { stage, percentage: stage === 'canary' ? percentage : stage === 'legacy' ? 0 : 100, enabled: true });
+    this.flags.set(flag, { stage, percentage: rolloutOf(positionOf(stage, percentage)), enabled: true });
   }
 }
 
@@ -56,6 +56,15 @@ function setup(healthy = true, manifest: Partial<LoadedManifest> = {}, lag?: { m
   });
   return { service, stages, audit, journal, errors };
 }
+
+describe('a domain without a service', () => {
+  it('cannot leave legacy: the flip is refused naming its manifest, and nothing is recorded', async () => {
+    const { service, audit } = setup(true, { service: undefined, stages: ['legacy'] });
+    const err = await service.flip('catalog', { stage: 'shadow' }, 'ana').catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 409, code: 'stage_not_allowed', message: 'migrations/catalog.yaml allows legacy for catalog; not shadow' });
+    expect(audit.records).toEqual([]);
+  });
+});
 
 describe('flipping a domain', () => {
   it('sets the stage, applies it here at once and records from, to, who and why', async () => {
@@ -252,7 +261,7 @@ describe('a change made in Unleash outside the admin API', () => {
   });
 });
 
-describe('a flip gated on the watermark lag (ADR-0017)', () => {
+describe('a flip gated on the watermark lag (ADR-0021)', () => {
   const fed = { capture: { tables: ['public.products'] }, maxLagMs: 2000, stage: 'legacy' } as Partial<LoadedManifest>;
 
   it('is refused with lag_too_high naming the lag and the limit while the service is behind, and nothing is recorded', async () => {

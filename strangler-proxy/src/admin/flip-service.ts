@@ -1,9 +1,8 @@
-import { STAGES, type LoadedManifest, type Stage } from '@strangler/manifests';
+import { positionFromFlag, positionOf, rolloutOf, STAGES, type LoadedManifest, type Position, type Stage } from '@strangler/manifests';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '@strangler/platform';
 import { AuditCommitError, type AuditLog, type AuditRecord, type DomainLedger, type FlipMode } from '../audit/audit-log.js';
 import { domainFlagName } from '../flags/flag-names.js';
 import { isStage } from '../flags/flag-reader.js';
-import { rolloutFor } from '../flags/stage-strategy.js';
 
 /** What the flip service needs from Unleash's Admin API. */
 export interface StageStore {
@@ -31,17 +30,13 @@ export interface FlipRequest {
   force?: boolean;
 }
 
-/** The watermark lag of a service in ms, asked now; undefined when it cannot say (ADR-0017). */
+/** The watermark lag of a service in ms, asked now; undefined when it cannot say (ADR-0021). */
 export type LagOf = (service: string) => Promise<number | undefined>;
 
 /** Stages that send reads (or writes) to the new service: a flip to them waits for the data. */
 const SERVING_STAGES: ReadonlySet<Stage> = new Set(['canary', 'new', 'owned']);
 
-/** A stage with the share of users it gives the new service (0-100). */
-export interface Position {
-  stage: Stage;
-  percentage: number;
-}
+export type { Position };
 
 export interface FlipOutcome {
   domain: string;
@@ -61,18 +56,10 @@ interface FlipMeta {
 /** The reason of the row a proxy appends when Unleash holds a stage that the audit log does not. */
 export const EXTERNAL_CHANGE_REASON = 'changed in Unleash outside the strangler admin API';
 
-/** The percentage recorded for a stage: canary needs one, the other stages imply it. */
-function percentageFor(stage: Stage, given: number | undefined): number {
-  if (stage === 'canary') {
-    if (given === undefined) throw new ValidationError('stage canary needs a percentage (0-100)', [{ field: 'percentage', reason: 'is required for canary' }]);
-    return given;
-  }
-  return impliedPercentage(stage);
-}
-
-/** The share of users served by the new service that a stage other than canary implies. */
-function impliedPercentage(stage: Stage): number {
-  return stage === 'new' || stage === 'owned' ? 100 : 0;
+/** The position a flip asks for: canary needs a percentage, the other stages imply theirs. */
+function requestedPosition(stage: Stage, given: number | undefined): Position {
+  if (stage === 'canary' && given === undefined) throw new ValidationError('stage canary needs a percentage (0-100)', [{ field: 'percentage', reason: 'is required for canary' }]);
+  return positionOf(stage, given);
 }
 
 /** Refuses a stage that the domain's manifest does not list. */
@@ -141,8 +128,7 @@ export class FlipService {
   private async current(domain: string): Promise<Position> {
     const held = await this.deps.stages.stageOf(domainFlagName(domain));
     if (!held) throw new ServiceUnavailableError(`the flag ${domainFlagName(domain)} does not exist in Unleash yet`);
-    const stage = held.enabled && isStage(held.stage) ? held.stage : 'legacy';
-    return { stage, percentage: stage === 'canary' ? held.percentage : impliedPercentage(stage) };
+    return positionFromFlag({ stage: held.stage, rollout: held.percentage, enabled: held.enabled });
   }
 
   async flip(domain: string, request: FlipRequest, actor: string, mode: FlipMeta['mode'] = 'manual'): Promise<FlipOutcome> {
@@ -150,7 +136,7 @@ export class FlipService {
     if (!isStage(request.stage)) {
       throw new ValidationError(`invalid stage "${request.stage}" (one of ${STAGES.join(', ')})`, [{ field: 'stage', reason: `must be one of ${STAGES.join(', ')}` }]);
     }
-    const to = { stage: request.stage, percentage: percentageFor(request.stage, request.percentage) };
+    const to = requestedPosition(request.stage, request.percentage);
     allowedStage(manifest, to.stage);
     const override = await this.lagGate(manifest, to.stage, request);
     return this.change(manifest, (from) => {
@@ -171,13 +157,13 @@ export class FlipService {
    * what a forced flip went past (for its audit row), or null.
    */
   private async lagGate(manifest: LoadedManifest, stage: Stage, request: FlipRequest): Promise<string | null> {
-    if (!this.deps.lagOf || !SERVING_STAGES.has(stage) || manifest.capture.tables.length === 0) return null;
+    const service = manifest.service?.name;
+    if (!this.deps.lagOf || !service || !SERVING_STAGES.has(stage) || manifest.capture.tables.length === 0) return null;
     // A service with no healthy instance is refused by the health check, with its own reason.
-    if (!this.deps.targetHealthy(manifest.service.name)) return null;
+    if (!this.deps.targetHealthy(service)) return null;
     if (request.force && !request.reason?.trim()) {
       throw new ValidationError('a forced flip needs a reason for the audit log', [{ field: 'reason', reason: 'is required with force' }]);
     }
-    const service = manifest.service.name;
     const lag = await this.deps.lagOf(service);
     const limit = manifest.maxLagMs;
     if (lag !== undefined && lag <= limit) return null;
@@ -197,7 +183,7 @@ export class FlipService {
     const manifest = this.manifestOf(domain);
     return this.change(manifest, (_from, last) => {
       if (!last?.fromStage) throw new ConflictError(`the ${domain} domain has no flip to roll back`, 'nothing_to_roll_back');
-      const to = { stage: last.fromStage, percentage: last.fromPercentage ?? impliedPercentage(last.fromStage) };
+      const to = positionOf(last.fromStage, last.fromPercentage ?? undefined);
       allowedStage(manifest, to.stage);
       return { to, meta: { actor, mode: 'manual', adr: last.adr, reason: reason ?? `rollback of flip #${last.id}` } };
     });
@@ -247,8 +233,8 @@ export class FlipService {
         const from = await this.current(domain);
         const { last } = await this.reconcile(ledger, domain, from);
         const { to, meta } = plan(from, last);
-        if (to.stage !== 'legacy' && !this.deps.targetHealthy(manifest.service.name)) {
-          throw new ConflictError(`refused: ${manifest.service.name} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
+        if (to.stage !== 'legacy' && !(manifest.service && this.deps.targetHealthy(manifest.service.name))) {
+          throw new ConflictError(`refused: ${manifest.service?.name ?? 'the domain has no service and'} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
         }
         const audit = await ledger.append({ domain, fromStage: from.stage, toStage: to.stage, fromPercentage: from.percentage, toPercentage: to.percentage, ...meta });
         await this.setStage(domain, from, to);
@@ -259,7 +245,7 @@ export class FlipService {
       if (err instanceof AuditCommitError && written) throw await this.putBack(domain, written.from, written.to, err);
       throw err;
     }
-    await this.deps.applyNow(flag, outcome.to.stage, rolloutFor(outcome.to.stage, outcome.to.percentage));
+    await this.deps.applyNow(flag, outcome.to.stage, rolloutOf(outcome.to));
     return outcome;
   }
 

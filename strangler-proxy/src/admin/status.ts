@@ -1,9 +1,9 @@
-import type { LoadedManifest } from '@strangler/manifests';
+import { newServes, positionFromFlag, positionOf, type LoadedManifest, type Position } from '@strangler/manifests';
 import { domainFlagName } from '../flags/flag-names.js';
 import type { RouteEntry } from '../routing/route-table.js';
 import type { UpstreamPool } from '../upstreams/upstream-pool.js';
 import type { WindowSummary } from '../upstreams/rolling-window.js';
-import type { SplitSummary, TrafficSplit } from '../upstreams/traffic-split.js';
+import type { HourSummary, SplitSummary, TrafficSplit, UnclaimedRoute } from '../upstreams/traffic-split.js';
 
 export interface TargetStatus extends WindowSummary {
   url: string;
@@ -13,18 +13,36 @@ export interface TargetStatus extends WindowSummary {
 
 export interface DomainStatus {
   domain: string;
-  service: string;
+  /** The extracted service; null while the domain has none. */
+  service: string | null;
   adr: number;
   flag: string;
   /** The stage and percentage this proxy routes by now (from its Unleash client). */
   stage: string;
   percentage: number;
-  routes: { method: string; path: string; override: string | null }[];
+  /** Each route with its override (from the manifest) and the share of users (0-100) whose requests of it the new service serves. */
+  routes: { method: string; path: string; override: string | null; newPercent: number }[];
   /** Who served the domain's requests over the last minute, on this instance. */
   split: SplitSummary;
+  /** Who served the domain's requests over the last hour, on this instance. */
+  lastHour: HourSummary;
   targets: TargetStatus[];
-  /** The service's watermark lag in ms as last reported (ADR-0017); null when not fed by CDC or not known. */
+  /** The service's watermark lag in ms as last reported (ADR-0021); null when not fed by CDC or not known. */
   lagMs?: number | null;
+}
+
+/** The admin API's status: every domain, the monolith's instances, and the requests no manifest claims. */
+export interface ProxyStatus {
+  domains: DomainStatus[];
+  monolith: TargetStatus[];
+  unclaimed: UnclaimedRoute[];
+}
+
+/** The share of users whose requests of this route the new service serves at this position. */
+function newPercentOf(route: RouteEntry, position: Position): number {
+  const stage = route.routedStage[position.stage];
+  if (!route.service || !newServes(stage, route.method)) return 0;
+  return positionOf(stage, position.percentage).percentage;
 }
 
 export function targetsOf(pool: UpstreamPool | undefined): TargetStatus[] {
@@ -42,19 +60,25 @@ export function domainStatus(
   return manifests.map((m) => {
     const flag = domainFlagName(m.domain);
     const h = held(flag);
-    const stage = h ? (h.enabled ? h.stage : 'legacy') : m.stage;
+    const position = h ? positionFromFlag(h) : positionOf(m.stage, m.percentage);
     return {
       domain: m.domain,
-      service: m.service.name,
+      service: m.service?.name ?? null,
       adr: m.adr,
       flag,
-      stage,
-      percentage: stage === 'canary' ? (h ? h.rollout : m.percentage) : stage === 'new' || stage === 'owned' ? 100 : 0,
+      stage: position.stage,
+      percentage: position.percentage,
       routes: routes
         .filter((r) => r.domain === m.domain)
-        .map((r) => ({ method: r.method, path: r.template, override: r.hasOverride ? `${r.manifestStage} ${r.manifestPercentage}%` : null })),
+        .map((r) => ({
+          method: r.method,
+          path: r.template,
+          override: r.hasOverride ? `${r.manifestStage} ${r.manifestPercentage}%` : null,
+          newPercent: newPercentOf(r, r.hasOverride ? positionOf(r.manifestStage, r.manifestPercentage) : position),
+        })),
       split: split.summary(m.domain),
-      targets: targetsOf(pools.get(m.service.name)),
+      lastHour: split.lastHour(m.domain),
+      targets: targetsOf(m.service && pools.get(m.service.name)),
     };
   });
 }

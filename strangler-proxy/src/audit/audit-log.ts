@@ -16,7 +16,7 @@ export interface AuditEntry {
   adr: number | null;
   reason: string | null;
   mode: FlipMode;
-  /** The safety check a forced flip went past (ADR-0017), or null. */
+  /** The safety check a forced flip went past (ADR-0021), or null. */
   override?: string | null;
 }
 

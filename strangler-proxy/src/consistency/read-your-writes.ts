@@ -25,7 +25,7 @@ export interface ReadYourWritesOptions {
 }
 
 /**
- * Read-your-writes through the stable URL with consistency tokens (ADR-0017). The proxy turns the
+ * Read-your-writes through the stable URL with consistency tokens (ADR-0021). The proxy turns the
  * monolith's commit position into a signed token for the client; a read it would route to a new
  * service is served there only once that service's watermark has reached the client's token.
  */

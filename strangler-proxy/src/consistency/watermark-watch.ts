@@ -1,6 +1,6 @@
 import { formatLsn, parseLsn, type Logger } from '@strangler/platform';
 
-/** What the proxy knows of one service's watermark (ADR-0017). */
+/** What the proxy knows of one service's watermark (ADR-0021). */
 export interface KnownWatermark {
   lsn: bigint;
   lagMs: number;

@@ -1,4 +1,4 @@
-import { STAGES, type Stage } from '@strangler/manifests';
+import { positionOf, rolloutOf, STAGES, type Stage } from '@strangler/manifests';
 
 /** Who is asking: the JWT subject when there is one, else the proxy's session cookie. */
 export interface FlagContext {
@@ -41,7 +41,7 @@ export class FakeFlagReader implements FlagReader {
     const key = context.userId ?? context.sessionId ?? '';
     let hash = 0;
     for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0;
-    const rollout = f.stage === 'legacy' ? 0 : f.stage === 'canary' ? f.percentage : 100;
+    const rollout = rolloutOf(positionOf(f.stage, f.percentage));
     return (hash % 100) < rollout ? { stage: f.stage, selected: true } : { stage: f.stage, selected: false };
   }
 

@@ -1,4 +1,4 @@
-import type { Stage } from '@strangler/manifests';
+import { positionOf, rolloutOf, type Stage } from '@strangler/manifests';
 
 /**
  * How a stage lives in Unleash: one flexibleRollout strategy, sticky on the user (`default`
@@ -7,9 +7,7 @@ import type { Stage } from '@strangler/manifests';
  * no variant and is served by the monolith.
  */
 export function rolloutFor(stage: Stage, percentage: number): number {
-  if (stage === 'legacy') return 0;
-  if (stage === 'canary') return percentage;
-  return 100;
+  return rolloutOf(positionOf(stage, percentage));
 }
 
 export interface StrategyPayload {

@@ -26,9 +26,18 @@ export interface UnleashReaderOptions {
  */
 export class UnleashFlagReader implements FlagReader {
   readonly client: Unleash;
+  /** Why the last fetch failed, until a fetch succeeds again. */
+  private fetchError: string | undefined;
 
   private constructor(client: Unleash) {
     this.client = client;
+    client.on('error', (err: Error) => (this.fetchError = err.message));
+    this.onFetched(() => (this.fetchError = undefined));
+  }
+
+  /** Why Unleash cannot be reached, or undefined while it answers (routing then uses the last flags fetched). */
+  unreachable(): string | undefined {
+    return this.fetchError;
   }
 
   static async start(options: UnleashReaderOptions): Promise<UnleashFlagReader> {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestRaw } from '../../test-support/http-request.js';
 import type { StandIn } from '../../test-support/stand-in.js';
 import { startProxyWorld, type ProxyWorld } from '../../test-support/proxy-fixture.js';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
@@ -11,19 +12,7 @@ let catalog: StandIn;
 let proxy: RunningProxy;
 let port: number;
 
-/** A request whose path is sent exactly as written (fetch would normalise it first). */
-function request(path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+const request = (path: string, options: Parameters<typeof requestRaw>[2] = {}) => requestRaw(port, path, options);
 
 /** Sends raw bytes and returns the first status line the proxy answers. */
 function raw(text: string): Promise<string> {

@@ -2,10 +2,10 @@
 // deadline, capped shadow copies, and the upstreams' operational endpoints, through a real proxy
 // (real Unleash) over recording stand-ins. Clients use several loopback addresses (127.0.0.x) so
 // that "another user" is another client address, as on the internet.
-import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnleashFlagReader } from '../flags/unleash-flag-reader.js';
+import { requestRaw } from '../../test-support/http-request.js';
 import { startProxyWorld, type ProxyWorld } from '../../test-support/proxy-fixture.js';
 
 let world: ProxyWorld;
@@ -27,20 +27,9 @@ afterAll(async () => {
   await world?.close();
 });
 
-function request(path: string, options: { from?: string; method?: string; body?: string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', localAddress: options.from ?? '127.0.0.2', agent: false, headers: options.body ? { 'content-type': 'application/json' } : {} },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
+/** A request from another client address (127.0.0.2 unless told), with a JSON body when given one. */
+function request(path: string, options: { from?: string; method?: string; body?: string } = {}) {
+  return requestRaw(port, path, { ...options, from: options.from ?? '127.0.0.2', headers: options.body ? { 'content-type': 'application/json' } : {} });
 }
 
 function open(from: string): Promise<Socket> {

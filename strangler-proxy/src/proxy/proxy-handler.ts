@@ -40,7 +40,7 @@ export interface ProxyDeps {
   rateLimits?: RateLimits;
   /** Per domain, who served its requests over the last minute (the admin API's status). */
   split?: TrafficSplit;
-  /** Read-your-writes with consistency tokens (ADR-0017). */
+  /** Read-your-writes with consistency tokens (ADR-0021). */
   consistency?: ReadYourWrites;
 }
 
@@ -120,23 +120,26 @@ export function createProxyHandler(deps: ProxyDeps) {
   }
 
   async function serveNew(route: RouteEntry, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
-    const pool = deps.services.get(route.service);
+    const service = route.service;
+    // Only a domain with a service can send a request to the new side; a domain without one stays at legacy.
+    if (!service) return serveLegacy(req, res, body);
+    const pool = deps.services.get(service);
     const canFallBack = SAFE_METHODS.has(req.method ?? '') && !body;
     const instance = pool?.pick();
     const failure = instance
-      ? await attempt(instance, req, res, route.service, canFallBack, body)
-      : new UpstreamFailure('no_instance', `no healthy instance of ${route.service}`);
+      ? await attempt(instance, req, res, service, canFallBack, body)
+      : new UpstreamFailure('no_instance', `no healthy instance of ${service}`);
     if (finished(failure)) return;
     const reason = failure!.reason;
     if (canFallBack) {
-      deps.metrics.fallbacks.inc({ service: route.service, reason });
-      deps.logger.warn('new service failed; the monolith serves the safe request', { requestId: res.getHeader('x-request-id'), upstream: route.service, reason, detail: failure!.message });
+      deps.metrics.fallbacks.inc({ service, reason });
+      deps.logger.warn('new service failed; the monolith serves the safe request', { requestId: res.getHeader('x-request-id'), upstream: service, reason, detail: failure!.message });
       await serveLegacy(req, res, undefined);
       return;
     }
-    deps.metrics.rejected.inc({ service: route.service, reason });
-    deps.logger.warn('new service failed; unsafe request not replayed', { requestId: res.getHeader('x-request-id'), upstream: route.service, reason, detail: failure!.message });
-    sendError(res, 503, 'service_unavailable', `${route.service} cannot take this request now; it was not sent anywhere else. Retry later.`, {
+    deps.metrics.rejected.inc({ service, reason });
+    deps.logger.warn('new service failed; unsafe request not replayed', { requestId: res.getHeader('x-request-id'), upstream: service, reason, detail: failure!.message });
+    sendError(res, 503, 'service_unavailable', `${service} cannot take this request now; it was not sent anywhere else. Retry later.`, {
       'retry-after': String(deps.retryAfterSeconds),
     });
   }
@@ -242,25 +245,25 @@ export function createProxyHandler(deps: ProxyDeps) {
     const decision: Decision | undefined = route ? decide(route, method, deps.flags, flagContext!) : undefined;
 
     req.url = normalised.path + normalised.search;
-    // Consistency tokens (ADR-0017): the client's token never reaches an upstream; a write's answer gets one.
+    // Consistency tokens (ADR-0021): the client's token never reaches an upstream; a write's answer gets one.
     const token = deps.consistency?.takeToken(req);
     if (deps.consistency && !SAFE_METHODS.has(method)) deps.consistency.issueOnWrite(res);
     upstreamRequestHeaders(req, ctx.requestId, ctx.traceparent, body ? body.length : BODY_METHODS.has(method) ? 0 : undefined);
 
     let side = decision?.side ?? 'legacy';
     // A read after the client's own write goes to the new service only once its watermark has the write.
-    if (route && side === 'new' && deps.consistency && SAFE_METHODS.has(method)) side = await deps.consistency.sideFor(route.service, token);
+    if (route?.service && side === 'new' && deps.consistency && SAFE_METHODS.has(method)) side = await deps.consistency.sideFor(route.service, token);
     res.once('finish', () => {
       const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
       deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
       if (route && deps.split) {
         if (servedBy === route.service) deps.split.served(route.domain, 'new');
         else if (servedBy === monolithName) deps.split.served(route.domain, 'legacy');
-      }
+      } else if (!route) deps.split?.unclaimed(method, normalised.path);
     });
 
     if (route && decision?.mirror) {
-      const target = deps.services.get(route.service)?.pick();
+      const target = route.service ? deps.services.get(route.service)?.pick() : undefined;
       if (target) {
         deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
         deps.split?.mirrored(route.domain);

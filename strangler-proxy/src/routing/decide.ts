@@ -1,8 +1,8 @@
-import type { Stage } from '@strangler/manifests';
+import { newServes, SAFE_METHODS, type Stage } from '@strangler/manifests';
 import type { FlagContext, FlagReader } from '../flags/flag-reader.js';
 import type { RouteEntry } from './route-table.js';
 
-export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export { SAFE_METHODS };
 
 export interface Decision {
   /** `new`: the route's extracted service serves; `legacy`: the monolith does. */
@@ -24,16 +24,6 @@ export function decide(route: RouteEntry, method: string, flags: FlagReader, con
   const result = flags.evaluate(flag, context);
   const stage = route.routedStage[result?.stage ?? 'legacy'];
   if (!result?.selected) return { side: 'legacy', stage, mirror: false, flag };
-  const safe = SAFE_METHODS.has(method);
-  switch (stage) {
-    case 'shadow':
-      return { side: 'legacy', stage, mirror: safe, flag };
-    case 'canary':
-    case 'new':
-      return { side: safe ? 'new' : 'legacy', stage, mirror: false, flag };
-    case 'owned':
-      return { side: 'new', stage, mirror: false, flag };
-    default:
-      return { side: 'legacy', stage, mirror: false, flag };
-  }
+  if (stage === 'shadow') return { side: 'legacy', stage, mirror: SAFE_METHODS.has(method), flag };
+  return { side: newServes(stage, method) ? 'new' : 'legacy', stage, mirror: false, flag };
 }

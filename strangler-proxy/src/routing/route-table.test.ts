@@ -1,5 +1,8 @@
-import { parseManifest } from '@strangler/manifests';
+import { parseManifest, positionOf, rolloutOf } from '@strangler/manifests';
 import { describe, expect, it } from 'vitest';
+import { FlipService } from '../admin/flip-service.js';
+import { FakeAuditLog } from '../audit/fake-audit-log.js';
+import { rolloutFor } from '../flags/stage-strategy.js';
 import { RouteTable } from './route-table.js';
 
 const catalog = parseManifest(
@@ -72,4 +75,25 @@ describe('the route table', () => {
     expect(featured).toMatchObject({ hasOverride: true, manifestStage: 'new', manifestPercentage: 100, routeFlag: 'strangler.catalog.get-api-products-featured', domainFlag: 'strangler.catalog' });
     expect(table.match('GET', '/api/products')).toMatchObject({ hasOverride: false, manifestStage: 'canary', manifestPercentage: 30 });
   });
+
+  it('gives a route overridden at shadow the position a flip to shadow records (0 %, rollout 100)', async () => {
+    const shadowed = new RouteTable([parseManifest(catalogWith('  - { method: GET, path: /api/categories, stage: shadow }'), 'catalog.yaml')]).match('GET', '/api/categories')!;
+    let set: { stage: string; percentage: number } | undefined;
+    const flips = new FlipService([catalog], {
+      stages: { stageOf: async () => ({ stage: 'legacy', percentage: 0, enabled: true }), setStage: async (_flag, stage, percentage) => void (set = { stage, percentage }) },
+      audit: new FakeAuditLog(),
+      applyNow: async () => {},
+      targetHealthy: () => true,
+      logger: { error: () => {} },
+    });
+    const flipped = await flips.flip('catalog', { stage: 'shadow' }, 'ana');
+    expect({ stage: shadowed.manifestStage, percentage: shadowed.manifestPercentage }).toEqual(flipped.to);
+    expect(flipped.to).toEqual(positionOf('shadow'));
+    expect(rolloutFor(shadowed.manifestStage, shadowed.manifestPercentage)).toBe(rolloutOf(flipped.to));
+    expect(rolloutFor(set!.stage as 'shadow', set!.percentage)).toBe(100);
+  });
 });
+
+function catalogWith(route: string): string {
+  return `domain: catalog\nadr: 9\nservice: { name: catalog-service, urls: [http://127.0.0.1:4101] }\nroutes:\n  - { method: GET, path: /api/products }\n${route}\n`;
+}

@@ -1,4 +1,4 @@
-import { STAGES, type LoadedManifest, type Stage } from '@strangler/manifests';
+import { positionOf, STAGES, type LoadedManifest, type Stage } from '@strangler/manifests';
 import { domainFlagName, routeFlagName } from '../flags/flag-names.js';
 
 /** One route of a domain manifest, ready for matching and flag evaluation. */
@@ -6,8 +6,8 @@ export interface RouteEntry {
   domain: string;
   method: string;
   template: string;
-  /** The extracted service that takes over this route. */
-  service: string;
+  /** The extracted service that takes over this route; undefined while the domain has none (it stays at legacy). */
+  service: string | undefined;
   domainFlag: string;
   routeFlag: string;
   /** Stage and percentage from the manifest: the bootstrap values before Unleash answers. */
@@ -60,11 +60,11 @@ export class RouteTable {
           domain: manifest.domain,
           method: route.method,
           template: route.path,
-          service: manifest.service.name,
+          service: manifest.service?.name,
           domainFlag: domainFlagName(manifest.domain),
           routeFlag: routeFlagName(manifest.domain, route.method, route.path),
           manifestStage: route.stage ?? manifest.stage,
-          manifestPercentage: route.percentage ?? (route.stage === undefined ? manifest.percentage : route.stage === 'canary' ? 0 : 100),
+          manifestPercentage: positionOf(route.stage ?? manifest.stage, route.percentage ?? (route.stage === undefined ? manifest.percentage : undefined)).percentage,
           domainStage: manifest.stage,
           domainPercentage: manifest.percentage,
           hasOverride: route.stage !== undefined || route.percentage !== undefined,

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
-import { AuditLogUnavailable, PgAuditLogReader } from './audit-log.js';
+import { AuditLogUnavailable, PgAuditLogReader, proxyDatabaseUrl } from './audit-log.js';
 import { showRecord } from './show.js';
 import { REPO_ROOT } from './testing/fixture.js';
 
@@ -65,5 +66,18 @@ describe('reading flips from the proxy database audit log', () => {
     url.port = '1';
 
     await expect(new PgAuditLogReader(url.toString()).flipsCiting(9)).rejects.toThrow(/nothing is listening at postgresql:\/\/postgres:\*\*\*@127.0.0.1:1\//);
+  });
+});
+
+describe('where adr show finds the audit log', () => {
+  it("uses PROXY_DATABASE_URL, else npm start's database with the generated password from secrets.json", () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'adr-state-'));
+    try {
+      writeFileSync(join(stateDir, 'secrets.json'), JSON.stringify({ postgresPassword: 'gen/erated' }));
+      expect(proxyDatabaseUrl({ PROXY_DATABASE_URL: 'postgresql://u:p@db/x' }, REPO_ROOT)).toBe('postgresql://u:p@db/x');
+      expect(proxyDatabaseUrl({ STACK_STATE_DIR: stateDir, PG_PORT: '6000' }, REPO_ROOT)).toBe('postgresql://postgres:gen%2Ferated@127.0.0.1:6000/strangler_proxy');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,22 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 
-export const DEFAULT_PROXY_DATABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:5433/strangler_proxy';
+/**
+ * The proxy's audit log: PROXY_DATABASE_URL, else the database of `npm start`'s embedded server
+ * (127.0.0.1:PG_PORT, user postgres, its generated password from `<STACK_STATE_DIR>/secrets.json`).
+ */
+export function proxyDatabaseUrl(env: NodeJS.ProcessEnv, repoRoot: string): string {
+  if (env['PROXY_DATABASE_URL']) return env['PROXY_DATABASE_URL'];
+  const file = join(env['STACK_STATE_DIR'] || join(repoRoot, '.stack'), 'secrets.json');
+  let password = '';
+  try {
+    if (existsSync(file)) password = (JSON.parse(readFileSync(file, 'utf8')) as { postgresPassword?: string }).postgresPassword ?? '';
+  } catch {
+    // Unreadable: connect without a password, and the failure says which database could not be read.
+  }
+  return `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${env['PG_PORT'] || '5433'}/strangler_proxy`;
+}
 
 /** One flip as the proxy's audit log records it. */
 export interface Flip {

@@ -4,7 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PROXY_DATABASE_URL, PgAuditLogReader } from './audit-log.js';
+import { PgAuditLogReader, proxyDatabaseUrl } from './audit-log.js';
 import { listRecords, newRecord, setStatus, supersede, writeIndex } from './commands.js';
 import { UsageError } from './errors.js';
 import { lint } from './lint.js';
@@ -91,7 +91,7 @@ program
   .description('a record, the domains whose manifest cites it, and the flips of the audit log that cite it')
   .argument('<n>', 'the record number')
   .action(async (n: string) => {
-    const auditLog = new PgAuditLogReader(process.env['PROXY_DATABASE_URL'] || DEFAULT_PROXY_DATABASE_URL);
+    const auditLog = new PgAuditLogReader(proxyDatabaseUrl(process.env, REPO_ROOT));
     console.log(await showRecord(n, { dir: dir(), manifestDir: manifestDir(), auditLog }));
   });
 

@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../../test-support/global-setup.js';
+import { runToExit, takenPort } from '../../../test-support/taken-port.js';
+
+describe('the catalog service process', () => {
+  it('on a port already taken, says so and exits 1 without consuming the CDC topics', async () => {
+    const taken = await takenPort();
+    try {
+      const { code, output } = await runToExit(join(ROOT, 'extracted/catalog-service/dist/server.js'), {
+        PORT: String(taken.port),
+        DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none',
+        MIGRATE_ON_START: 'false',
+        KAFKA_BROKERS: '127.0.0.1:1',
+      });
+
+      expect(code).toBe(1);
+      expect(output).toContain(`cannot listen, not starting: 127.0.0.1:${taken.port} is already in use by another process`);
+      expect(output).not.toMatch(/consum|listening"/i);
+    } finally {
+      await taken.release();
+    }
+  });
+});

@@ -12,6 +12,7 @@ import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapCdc, resetCdc, type BootstrapResult } from '../../../cdc/src/bootstrap/bootstrap.js';
+import { connectAuthHeader } from '../../../cdc/src/bootstrap/connect-client.js';
 import { startTestCdcRuntime, uniquePrefix, type TestCdcRuntime } from '../../../cdc/test/cdc-test-kit.js';
 import { loadManifests } from '../../../migrations/src/load-manifests.js';
 import { databaseSettings } from '../../../stack/src/stack.js';
@@ -389,7 +390,7 @@ readYourWrites: { waitMs: 2000 }
   }
 
   async function connector(action: 'pause' | 'resume') {
-    const res = await fetch(`${runtime.connectUrl}/connectors/${boot.names.connector}/${action}`, { method: 'PUT' });
+    const res = await fetch(`${runtime.connectApi.url}/connectors/${boot.names.connector}/${action}`, { method: 'PUT', headers: { authorization: connectAuthHeader(runtime.connectApi) } });
     expect(res.status).toBe(202);
   }
 

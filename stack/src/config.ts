@@ -51,6 +51,8 @@ export interface StackSecrets {
   /** User and password of Kafka Connect's REST API (basic auth); `npm run cdc` reads them from here. */
   connectUser: string;
   connectPassword: string;
+  /** HMAC key of the proxy's consistency tokens: kept so tokens issued before a proxy restart still hold. */
+  consistencyTokenSecret: string;
 }
 
 function generateSecrets(): StackSecrets {
@@ -67,6 +69,7 @@ function generateSecrets(): StackSecrets {
     debeziumPassword: secret(),
     connectUser: 'strangler',
     connectPassword: secret(),
+    consistencyTokenSecret: secret(),
   };
 }
 

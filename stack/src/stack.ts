@@ -150,6 +150,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         EDGE_AUTH_ROUTES: EDGE_AUTH_ROUTES,
         RATE_LIMITS: SIGN_IN_RATE_LIMITS,
         ADMIN_TOKEN: secrets.adminToken,
+        CONSISTENCY_TOKEN_SECRET: secrets.consistencyTokenSecret,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${adminUrl}/readyz`,

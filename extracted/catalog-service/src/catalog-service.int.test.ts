@@ -331,6 +331,8 @@ readYourWrites: { waitMs: 2000 }
       UNLEASH_ADMIN_TOKEN: unleash.adminToken,
       PROXY_DATABASE_URL: proxyDb.url,
       ADMIN_TOKEN,
+      // A write through the monolith can take over a second while the whole suite runs on two cores.
+      UPSTREAM_TIMEOUT_MS: '15000',
     });
   }, 120_000);
 

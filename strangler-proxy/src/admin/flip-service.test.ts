@@ -81,7 +81,8 @@ describe('flipping a domain', () => {
 
     await service.flip('catalog', { stage: 'shadow' }, 'ana');
 
-    expect(journal).toEqual(['lock catalog', 'read strangler.catalog', 'append manual legacy → shadow', 'set strangler.catalog shadow 0', 'commit', 'apply strangler.catalog shadow 100']);
+    // The first read (outside the lock) only checks the rules early; the decision is taken on the read under the lock.
+    expect(journal).toEqual(['read strangler.catalog', 'lock catalog', 'read strangler.catalog', 'append manual legacy → shadow', 'set strangler.catalog shadow 0', 'commit', 'apply strangler.catalog shadow 100']);
   });
 
   it('queues flips of one domain, so the second starts from where the first went', async () => {
@@ -291,8 +292,14 @@ describe('a flip gated on the watermark lag (ADR-0021)', () => {
   });
 
   it('wants a reason to force', async () => {
-    const { service } = setup(true, fed, { ms: 5300 });
-    await expect(service.flip('catalog', { stage: 'new', force: true }, 'ana')).rejects.toMatchObject({ status: 400 });
+    const { service, stages } = setup(true, fed, { ms: 5300 });
+    stages.set('strangler.catalog', 'shadow', 0);
+    await expect(service.flip('catalog', { stage: 'canary', percentage: 10, force: true }, 'ana')).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('checks the stage rules before the lag: a step the rules refuse is refused for that, whatever the lag', async () => {
+    const { service } = setup(true, fed, { ms: undefined });
+    await expect(service.flip('catalog', { stage: 'new' }, 'ana')).rejects.toMatchObject({ status: 409, code: 'stage_not_allowed' });
   });
 
   it('lets a service within the limit through, and never gates going back', async () => {

@@ -81,6 +81,17 @@ export class FlipNotTakenError extends AppError {
   }
 }
 
+/** Forward moves go one listed stage at a time; backward moves may skip. */
+function oneStepForward(manifest: LoadedManifest, from: Position, to: Position): void {
+  const next = nextStage(manifest, from.stage);
+  if (STAGES.indexOf(to.stage) > STAGES.indexOf(from.stage) && to.stage !== next) {
+    throw new ConflictError(
+      `the ${manifest.domain} domain is at ${from.stage}; it may move forward one stage at a time (next: ${next ?? `none, ${from.stage} is the last stage ${manifest.file} allows`}), not to ${to.stage}`,
+      'stage_not_allowed',
+    );
+  }
+}
+
 /** The audit row could not commit after Unleash took the flip, and the flag was put back: nothing changed. */
 export class FlipUndoneError extends AppError {
   constructor(message: string, cause: unknown) {
@@ -138,15 +149,12 @@ export class FlipService {
     }
     const to = requestedPosition(request.stage, request.percentage);
     allowedStage(manifest, to.stage);
+    // The rules first (cheap, and the more useful refusal), then the data: the lag gate asks the
+    // service over the network, so it runs outside the domain's lock; the step is checked again under it.
+    oneStepForward(manifest, await this.current(domain), to);
     const override = await this.lagGate(manifest, to.stage, request);
     return this.change(manifest, (from) => {
-      const next = nextStage(manifest, from.stage);
-      if (STAGES.indexOf(to.stage) > STAGES.indexOf(from.stage) && to.stage !== next) {
-        throw new ConflictError(
-          `the ${domain} domain is at ${from.stage}; it may move forward one stage at a time (next: ${next ?? `none, ${from.stage} is the last stage ${manifest.file} allows`}), not to ${to.stage}`,
-          'stage_not_allowed',
-        );
-      }
+      oneStepForward(manifest, from, to);
       return { to, meta: { actor, mode, adr: request.adr ?? null, reason: request.reason ?? null, override } };
     });
   }
@@ -170,10 +178,10 @@ export class FlipService {
     const problem = lag === undefined ? `lag of ${service} unknown (its watermark cannot be read)` : `lag ${Math.round(lag)} ms over maxLagMs ${limit}`;
     if (request.force) return problem;
     if (lag === undefined) {
-      throw new ConflictError(`refused: the watermark lag of ${service} is unknown (GET /cdc/watermark did not answer), so ${manifest.domain} cannot move to ${stage}; --force with --reason overrides`, 'lag_unknown');
+      throw new ConflictError(`the watermark lag of ${service} is unknown (GET /cdc/watermark did not answer), so ${manifest.domain} cannot move to ${stage}; --force with --reason overrides`, 'lag_unknown');
     }
     throw new ConflictError(
-      `refused: ${service} is ${Math.round(lag)} ms behind the monolith (watermark lag), over the limit of ${limit} ms (maxLagMs in ${manifest.file}); wait for it to catch up, or --force with --reason`,
+      `${service} is ${Math.round(lag)} ms behind the monolith (watermark lag), over the limit of ${limit} ms (maxLagMs in ${manifest.file}); wait for it to catch up, or --force with --reason`,
       'lag_too_high',
     );
   }
@@ -234,7 +242,7 @@ export class FlipService {
         const { last } = await this.reconcile(ledger, domain, from);
         const { to, meta } = plan(from, last);
         if (to.stage !== 'legacy' && !(manifest.service && this.deps.targetHealthy(manifest.service.name))) {
-          throw new ConflictError(`refused: ${manifest.service?.name ?? 'the domain has no service and'} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
+          throw new ConflictError(`${manifest.service?.name ?? 'the domain has no service and'} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
         }
         const audit = await ledger.append({ domain, fromStage: from.stage, toStage: to.stage, fromPercentage: from.percentage, toPercentage: to.percentage, ...meta });
         await this.setStage(domain, from, to);

@@ -215,7 +215,9 @@ export function createProxyHandler(deps: ProxyDeps) {
     const userId = verified?.ok ? verified.claims.sub : undefined;
     const ip = req.socket.remoteAddress ?? 'unknown';
     // Limits count before authentication, so a flood of bad tokens is limited by address.
-    if (deps.rateLimits && !(await withinRateLimit(method, lowerPath, { ip, user: userId ?? `ip:${ip}` }, req, res))) return;
+    // Checked synchronously first: most routes have no rule, and they should not pay for an await.
+    const limited = deps.rateLimits && (deps.rateLimits.covers('ip', method, lowerPath) || deps.rateLimits.covers('user', method, lowerPath));
+    if (limited && !(await withinRateLimit(method, lowerPath, { ip, user: userId ?? `ip:${ip}` }, req, res))) return;
     if (authRules.length && authRules.some((rule) => matchesRule(rule, method, lowerPath))) {
       const result: TokenCheck = verified ?? { ok: false, problem: deps.tokens ? 'token_missing' : 'token_invalid' };
       if (!result.ok) {

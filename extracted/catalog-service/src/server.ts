@@ -1,5 +1,5 @@
 // The catalog service's process: configuration, its own migrations, HTTP, the CDC consumer, graceful shutdown.
-import { createLogger, gracefulShutdown, serve } from '@strangler/platform';
+import { createLogger, EXIT_CODES, gracefulShutdown, serve } from '@strangler/platform';
 import { composeCatalogService, SERVICE_NAME } from './compose.js';
 import { readConfig } from './config.js';
 import { applyMigrations } from './db/migrate.js';
@@ -10,7 +10,7 @@ try {
   config = readConfig();
 } catch (err) {
   logger.error(err instanceof Error ? err.message : String(err));
-  process.exit(2);
+  process.exit(EXIT_CODES.config);
 }
 const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
 if (config.MIGRATE_ON_START) {
@@ -30,7 +30,7 @@ try {
   // Never consume the CDC topics without an HTTP server: nobody could see or use what is applied.
   logger.error(`cannot listen, not starting: ${reason(err)}`);
   await service.close();
-  process.exit(1);
+  process.exit(EXIT_CODES.config);
 }
 logger.info('catalog-service listening', { url: listening.url });
 const stop = gracefulShutdown({ server: listening.server, logger, cleanups: [service.close] });

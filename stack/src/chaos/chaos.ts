@@ -64,6 +64,8 @@ export interface ChaosResult {
 export interface StackUnderTest {
   config: Pick<StackConfig, 'STACK_STATE_DIR' | 'PG_PORT' | 'PORT' | 'ADMIN_PORT'>;
   secrets: Pick<StackSecrets, 'postgresPassword' | 'adminToken'>;
+  /** The stack process, when this run started it. */
+  pid?: number;
   /** Stops the stack when this run started it. */
   stop(): Promise<void>;
 }
@@ -135,7 +137,7 @@ export async function startStackForChaos(stateDir: string, report: (line: string
     await sleep(250);
   }
   const secrets = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8')) as StackSecrets;
-  return { config: { STACK_STATE_DIR: stateDir, PG_PORT: ports.PG_PORT, PORT: ports.PORT, ADMIN_PORT: ports.ADMIN_PORT }, secrets, stop };
+  return { config: { STACK_STATE_DIR: stateDir, PG_PORT: ports.PG_PORT, PORT: ports.PORT, ADMIN_PORT: ports.ADMIN_PORT }, secrets, pid: child.pid, stop };
 }
 
 function componentStatus(stateDir: string, name: ComponentName): ComponentStatus | undefined {

@@ -31,7 +31,9 @@ program
     const startup = new AbortController();
     let stack: RunningStack | undefined;
     let stopping = false;
-    const shutdown = async (reason: string, code: number) => {
+    const shutdown = async (reason: string, code: number, bySignal = false) => {
+      // A fatal exit seen while already stopping (PostgreSQL ends on the terminal's Ctrl-C too) changes nothing.
+      if (stopping && !bySignal) return;
       if (stopping) {
         // A second Ctrl-C while stopping (a restart may be under way): SIGKILL every process known, exit.
         const pids = stack?.supervisor.pids() ?? [];
@@ -53,7 +55,7 @@ program
       process.exit(code);
     };
     const onSignal = (reason: string) => {
-      if (stack) void shutdown(reason, 0);
+      if (stack) void shutdown(reason, 0, true);
       else if (!startup.signal.aborted) {
         console.log(`\n[stack] ${reason} during start-up: stopping every process...`);
         startup.abort(new Error(reason));

@@ -3,7 +3,7 @@
 // `npm run stack -- status`: each supervised component's state, pid, restarts, uptime and log file.
 // `npm run stack -- reset`: wipes local state.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, EXIT_CODES } from '@strangler/platform';
 import { readStackConfig } from './config.js';
@@ -100,7 +100,7 @@ program
       return;
     }
     const now = Date.now();
-    const rows = state.components.map((c) => [c.name, c.state, c.pid === null ? '-' : String(c.pid), String(c.restarts), c.upSince ? formatDuration(now - Date.parse(c.upSince)) : '-', c.logFile]);
+    const rows = state.components.map((c) => [c.name, c.state, c.pid === null ? '-' : String(c.pid), String(c.restarts), c.upSince ? formatDuration(now - Date.parse(c.upSince)) : '-', shortPath(c.logFile)]);
     const header = ['component', 'state', 'pid', 'restarts', 'uptime', 'log'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
@@ -132,6 +132,12 @@ program
     rmSync(config.STACK_STATE_DIR, { recursive: true, force: true });
     console.log(`[stack] removed ${config.STACK_STATE_DIR}`);
   });
+
+/** A path under the current folder, relative to it (as the README shows them); any other, absolute. */
+function shortPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
 
 function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -3,13 +3,13 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
-import { bootstrapCdc, CAPTURE_PASSWORD_KEY, startCdcRuntime, stopCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
+import { bootstrapCdc, CAPTURE_PASSWORD_KEY, PortTakenError, startCdcRuntime, stopCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
 import { isFatal, logFileName, type ComponentName } from './components.js';
 import { httpOk, isAlive, startProcess, tailOf, waitUntil } from './processes.js';
-import { Supervisor, type Instance } from './supervisor.js';
+import { PermanentStartError, Supervisor, type Instance } from './supervisor.js';
 
 /** The monolith's routes that need an access token at the edge (docker-compose.yml says the same). */
 export const EDGE_AUTH_ROUTES = '/api/cart,/api/orders,/api/users/me,/api/notifications,POST /api/products,PATCH /api/products,DELETE /api/products,POST /api/inventory';
@@ -265,6 +265,8 @@ function superviseCdc(
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await restartJvm();
+    } catch (err) {
+      throw err instanceof PortTakenError ? new PermanentStartError(err.message) : err;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }

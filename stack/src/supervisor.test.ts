@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_RESTART_POLICY, readStackState, Supervisor, type ExitStatus, type Instance, type RestartPolicy } from './supervisor.js';
+import { backoffDelay, DEFAULT_RESTART_POLICY, PermanentStartError, readStackState, Supervisor, type ExitStatus, type Instance, type RestartPolicy } from './supervisor.js';
 
 /** A process that ends when the test says so. */
 class FakeProcess implements Instance {
@@ -115,6 +115,24 @@ describe('the stack supervisor', () => {
     await until(() => started.length === 1, 'the second restart attempt');
     expect(lines.some((l) => l.includes('unleash could not be started again'))).toBe(true);
     expect(supervisor.status()[0]).toMatchObject({ state: 'running', restarts: 2 });
+    await supervisor.stop();
+  });
+
+  it('reports a restart that can never succeed (its port is taken) once, and does not try again', async () => {
+    const { supervisor, lines, component } = harness();
+    const first = new FakeProcess();
+    let attempts = 0;
+    supervisor.adopt({ ...component('kafka'), start: async () => {
+      attempts++;
+      throw new PermanentStartError('Port 9092 for the Kafka broker is taken by a process this stack did not start');
+    } }, first);
+
+    first.crash();
+
+    await until(() => supervisor.status()[0]!.state === 'failed', 'the failure');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(attempts).toBe(1);
+    expect(lines.filter((l) => l.includes('FAILED'))).toEqual([expect.stringContaining('Port 9092')]);
     await supervisor.stop();
   });
 

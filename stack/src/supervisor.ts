@@ -28,6 +28,11 @@ export interface SupervisedComponent {
   start(signal: AbortSignal): Promise<Instance>;
 }
 
+/** Thrown by a component's `start` when trying again cannot help (its port is taken): reported once, not retried. */
+export class PermanentStartError extends Error {
+  override readonly name = 'PermanentStartError';
+}
+
 export interface RestartPolicy {
   /** Wait before the first restart; doubled at each further one in a row. */
   initialDelayMs: number;
@@ -220,7 +225,7 @@ export class Supervisor {
       if (this.stopping) return;
       const reason = err instanceof Error ? err.message : String(err);
       entry.restartTimes = entry.restartTimes.filter((t) => Date.now() - t < this.policy.windowMs);
-      if (reason.includes(`exited with code ${EXIT_CODES.config}`) || entry.restartTimes.length >= this.policy.maxRestarts) {
+      if (err instanceof PermanentStartError || reason.includes(`exited with code ${EXIT_CODES.config}`) || entry.restartTimes.length >= this.policy.maxRestarts) {
         this.fail(entry, `could not be started again: ${reason}`, '');
         return;
       }

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { applyMigrations as applyCatalogServiceMigrations } from '@strangler/catalog-service/migrate';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
 import { bootstrapCdc, CAPTURE_PASSWORD_KEY, PortTakenError, startCdcRuntime, stopCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
@@ -197,12 +198,18 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     stops.push(async () => void (await stopCdcRuntime({ stateDir: config.STACK_STATE_DIR, logDir })));
     superviseCdc(cdc, (name, instance, start) => supervise(name, instance, start), () => stopCdcRuntime({ stateDir: config.STACK_STATE_DIR, logDir }));
     signal?.throwIfAborted();
+    // The catalog's events come from catalog-service's outbox: its database and migrations come first,
+    // so that the bootstrap can register the outbox connector (migrations/catalog.yaml `events`).
+    await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'catalog_service');
+    const catalogServiceDatabaseUrl = withDatabase(databaseUrl, 'catalog_service');
+    await applyCatalogServiceMigrations(catalogServiceDatabaseUrl);
     await bootstrapCdc({
       brokers: cdc.brokers,
       connect: cdc.connectApi,
       database: databaseSettings(databaseUrl),
       capture: { password: secrets.debeziumPassword, passwordRef: { path: cdc.connectorSecretsFile, key: CAPTURE_PASSWORD_KEY } },
       manifests,
+      serviceDatabases: { 'catalog-service': { database: databaseSettings(catalogServiceDatabaseUrl) } },
       onProgress: report,
     });
     endpoints.push({ name: 'Kafka', url: cdc.brokers.join(',') }, {
@@ -212,16 +219,16 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     });
 
     signal?.throwIfAborted();
-    await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'catalog_service');
     report(`starting catalog-service on ${catalogUrl} (its own database catalog_service, fed by CDC)`);
     await startNodeService({
       name: 'catalog-service',
       entry: 'extracted/catalog-service/dist/server.js',
       env: {
         PORT: String(config.CATALOG_SERVICE_PORT),
-        DATABASE_URL: withDatabase(databaseUrl, 'catalog_service'),
+        DATABASE_URL: catalogServiceDatabaseUrl,
         KAFKA_BROKERS: cdc.brokers.join(','),
         JWT_PUBLIC_KEY: secrets.jwtPublicKey,
+        SERVICE_CONTROL_TOKEN: secrets.serviceControlToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${catalogUrl}/readyz`,
@@ -301,7 +308,7 @@ export function databaseSettings(url: string): DatabaseSettings {
   };
 }
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();

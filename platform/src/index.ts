@@ -29,7 +29,7 @@ export { ensurePrivateDir, writePrivateFile } from './private-files.js';
 export { Api, ErrorSchema, type Claims, type HandlerInput, type HandlerResult, type RouteDefinition, type TokenVerifier } from './api.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
-export { COMMIT_LSN_HEADER, formatLsn, parseLsn } from './lsn.js';
+export { COMMIT_LSN_HEADER, formatLsn, parseLsn, TRACE_MESSAGE_PREFIX } from './lsn.js';
 export {
   ACCESS_TOKEN_ALGORITHM,
   AccessTokenSigner,

@@ -4,7 +4,8 @@ import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ensureTopics } from '../bootstrap/topics.js';
 import { Kafka, logLevel, Partitioners } from '../kafka.js';
-import { deadLetterHeaders, projectBatch, type DeadLetter, type PartitionPosition, type Projection } from './projection.js';
+import { deadLetterHeaders, projectBatch, type BatchOutcome, type DeadLetter, type PartitionPosition, type Projection } from './projection.js';
+import { parseTraceMessage, TraceLog, type TraceMessage } from './trace-log.js';
 import { WatermarkTracker, type PartitionEnd, type Watermark } from './watermark.js';
 
 export interface ProjectionConsumerOptions<C> {
@@ -13,6 +14,11 @@ export interface ProjectionConsumerOptions<C> {
   groupId: string;
   /** The Debezium topics to project (tables and the heartbeat table). */
   topics: string[];
+  /**
+   * Debezium's message topic (`CdcNames.messageTopic`): its trace messages are joined with the
+   * applied changes and logged with their trace id (ADR-0026). Its position counts in the watermark.
+   */
+  traceTopic?: string;
   /** Where events that can never be applied go (created if missing). */
   deadLetterTopic: string;
   projection: Projection<C>;
@@ -76,8 +82,13 @@ export class ProjectionConsumer<C> {
   private existingTopics: string[] = [];
   private allTopicsExist = false;
   private readonly tracker: WatermarkTracker;
+  /** Every topic consumed: the projected ones and the trace topic. */
+  private readonly topics: string[];
+  private readonly traces: TraceLog;
 
   constructor(private readonly options: ProjectionConsumerOptions<C>) {
+    this.topics = options.traceTopic ? [...options.topics, options.traceTopic] : options.topics;
+    this.traces = new TraceLog(options.logger);
     this.kafka = new Kafka({
       clientId: options.groupId,
       brokers: options.brokers,
@@ -121,8 +132,8 @@ export class ProjectionConsumer<C> {
     if (!this.admin) throw new Error('the projection consumer is not started');
     if (!this.allTopicsExist) {
       const existing = new Set(await this.admin.listTopics());
-      this.existingTopics = this.options.topics.filter((t) => existing.has(t));
-      this.allTopicsExist = this.existingTopics.length === this.options.topics.length;
+      this.existingTopics = this.topics.filter((t) => existing.has(t));
+      this.allTopicsExist = this.existingTopics.length === this.topics.length;
     }
     const topics = this.existingTopics;
     const offsets = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await this.admin!.fetchTopicOffsets(topic) })));
@@ -130,7 +141,8 @@ export class ProjectionConsumer<C> {
   }
 
   async start(): Promise<void> {
-    const { groupId, topics, deadLetterTopic, logger } = this.options;
+    const { groupId, deadLetterTopic, logger } = this.options;
+    const topics = this.topics;
     const admin = this.kafka.admin();
     await admin.connect();
     let resume: Map<string, string>;
@@ -192,7 +204,7 @@ export class ProjectionConsumer<C> {
     const stored = new Map((await this.options.projection.positions()).map((p) => [`${p.topic}/${p.partition}`, BigInt(p.offset)]));
     const existing = new Set(await admin.listTopics());
     const resume = new Map<string, string>();
-    for (const topic of this.options.topics.filter((t) => existing.has(t))) {
+    for (const topic of this.topics.filter((t) => existing.has(t))) {
       for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
         const last = stored.get(`${topic}/${partition}`);
         if (last !== undefined && last + 1n <= BigInt(high)) resume.set(`${topic}/${partition}`, String(last + 1n));
@@ -213,7 +225,8 @@ export class ProjectionConsumer<C> {
   private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    const outcome = await pRetry(() => projectBatch(batch, this.options.projection, (letters) => this.sendDeadLetters(letters)), {
+    const project = topic === this.options.traceTopic ? () => this.recordTraces(batch) : () => projectBatch(batch, this.options.projection, (letters) => this.sendDeadLetters(letters));
+    const outcome = await pRetry(project, {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: this.options.retry?.minTimeoutMs ?? 200,
       maxTimeout: this.options.retry?.maxTimeoutMs ?? 5_000,
@@ -228,6 +241,7 @@ export class ProjectionConsumer<C> {
     });
     this.retrying = null;
     const appliedAt = new Date();
+    if (outcome.events.length > 0) this.traces.appliedEvents(outcome.events, appliedAt);
     for (const at of outcome.committedAt) this.metrics.lag.observe({ topic }, Math.max(0, (appliedAt.getTime() - at.getTime()) / 1000));
     this.metrics.events.inc({ topic, outcome: 'applied' }, outcome.applied);
     this.metrics.events.inc({ topic, outcome: 'stale' }, outcome.stale);
@@ -239,6 +253,24 @@ export class ProjectionConsumer<C> {
     this.tracker.nudge();
     await commitOffsetsIfNecessary();
     await heartbeat();
+  }
+
+  /**
+   * A batch of the trace topic: nothing to apply, but its position is recorded with the data like any
+   * other partition's (the watermark needs every partition's), and its traces join the applied changes.
+   */
+  private async recordTraces(batch: EachBatchPayload['batch']): Promise<BatchOutcome> {
+    const traces = batch.messages.map(parseTraceMessage).filter((t): t is TraceMessage => t !== undefined);
+    let lsn: bigint | null = null;
+    let committedAt: Date | null = null;
+    for (const t of traces) {
+      if (lsn === null || t.lsn > lsn) lsn = t.lsn;
+      if (committedAt === null || t.committedAt > committedAt) committedAt = t.committedAt;
+    }
+    const position: PartitionPosition = { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset(), lsn, committedAt };
+    await this.options.projection.apply([], position);
+    this.traces.traced(traces);
+    return { applied: 0, stale: 0, deadLettered: 0, tombstones: 0, position, committedAt: [], events: [] };
   }
 
   status(): ProjectionStatus {

@@ -52,6 +52,8 @@ export interface BatchOutcome extends ApplyOutcome {
   position: PartitionPosition;
   /** Commit times of the changes applied, for the lag metric. */
   committedAt: Date[];
+  /** The events applied (or found already applied), for the trace log. */
+  events: ChangeEvent[];
 }
 
 interface Decoded<C> {
@@ -108,7 +110,8 @@ export async function projectBatch<C>(
   let position = positionAfter(topic, partition, last.offset, decoded.map((d) => d.event));
   try {
     const outcome = await projection.apply(decoded.map((d) => d.change), position);
-    return { ...outcome, deadLettered: letters.length, tombstones, position, committedAt: decoded.map((d) => d.event.committedAt) };
+    const events = decoded.map((d) => d.event);
+    return { ...outcome, deadLettered: letters.length, tombstones, position, committedAt: events.map((e) => e.committedAt), events };
   } catch (err) {
     if (!(err instanceof PoisonMessageError)) throw err;
   }
@@ -116,6 +119,7 @@ export async function projectBatch<C>(
   // moving with each, and each refused change is dead-lettered before the next one is applied.
   const outcome: ApplyOutcome = { applied: 0, stale: 0 };
   const committedAt: Date[] = [];
+  const events: ChangeEvent[] = [];
   let previous: PartitionPosition | undefined;
   let refused = 0;
   for (const item of decoded) {
@@ -125,6 +129,7 @@ export async function projectBatch<C>(
       outcome.applied += one.applied;
       outcome.stale += one.stale;
       committedAt.push(item.event.committedAt);
+      events.push(item.event);
       previous = single;
     } catch (err) {
       if (!(err instanceof PoisonMessageError)) throw err;
@@ -135,7 +140,7 @@ export async function projectBatch<C>(
   // The batch may end with refused or skipped messages: record its end so they are not read again.
   position = previous ? { ...previous, offset: last.offset } : { topic, partition, offset: last.offset, lsn: null, committedAt: null };
   if (previous?.offset !== last.offset) await projection.apply([], position);
-  return { ...outcome, deadLettered: letters.length + refused, tombstones, position, committedAt };
+  return { ...outcome, deadLettered: letters.length + refused, tombstones, position, committedAt, events };
 }
 
 /** Headers that say where a dead letter came from and why it was refused, beside its own headers. */

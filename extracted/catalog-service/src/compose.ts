@@ -32,6 +32,7 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
     brokers: config.KAFKA_BROKERS,
     groupId: config.CDC_GROUP_ID,
     topics: [...manifest.capture.tables, names.heartbeatTable].map((table) => tableTopic(names.topicPrefix, table)),
+    traceTopic: names.messageTopic,
     deadLetterTopic: config.CDC_DEAD_LETTER_TOPIC,
     projection,
     logger,

@@ -255,9 +255,23 @@ export function createProxyHandler(deps: ProxyDeps) {
     let side = decision?.side ?? 'legacy';
     // A read after the client's own write goes to the new service only once its watermark has the write.
     if (route?.service && side === 'new' && deps.consistency && SAFE_METHODS.has(method)) side = await deps.consistency.sideFor(route.service, token);
+    const started = SAFE_METHODS.has(method) ? 0 : performance.now();
     res.once('finish', () => {
       const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
       deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
+      // One line per write, with the trace id the upstream and the CDC projection log too (ADR-0026).
+      if (started > 0) {
+        deps.logger.info('write forwarded', {
+          requestId: ctx.requestId,
+          traceId: ctx.traceId,
+          method,
+          route: route?.template ?? 'unclaimed',
+          domain: route?.domain,
+          status: res.statusCode,
+          servedBy,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        });
+      }
       if (route && deps.split) {
         if (servedBy === route.service) deps.split.served(route.domain, 'new');
         else if (servedBy === monolithName) deps.split.served(route.domain, 'legacy');

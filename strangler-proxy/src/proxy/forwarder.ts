@@ -21,6 +21,8 @@ export interface ForwardOptions {
   failOnServerError: boolean;
   /** The request body, read whole by the proxy (the request's own stream is already consumed). */
   body?: Buffer;
+  /** Sees the answer passed on to the user, as it streams (answer comparison keeps a bounded copy). */
+  tap?: (answer: IncomingMessage, startedAt: number) => void;
 }
 
 export interface ForwarderOptions {
@@ -156,6 +158,7 @@ export class Forwarder {
           }
           res.setHeader('x-served-by', options.servedBy);
           res.writeHead(status, proxyRes.statusMessage);
+          options.tap?.(proxyRes, started);
           proxyRes.pipe(res);
           // A 5xx passed on still counts against the instance's breaker.
           settle(status >= 500 ? new UpstreamFailure('server_error', `${options.servedBy} answered ${status}`, true) : undefined);
@@ -178,11 +181,13 @@ export class Forwarder {
    * their own small pool, and past `shadowMaxInFlight` copies in flight a copy is dropped rather than
    * queued: the shadow can lose comparisons under load, never slow down or starve the users.
    */
-  mirror(req: IncomingMessage, target: URL, body: Buffer | undefined, onOutcome: (outcome: 'ok' | 'error' | 'dropped') => void): void {
+  mirror(req: IncomingMessage, target: URL, body: Buffer | undefined, onOutcome: (outcome: 'ok' | 'error' | 'dropped') => void, capture?: (answer: IncomingMessage | Error | undefined, startedAt: number) => void): void {
     if (this.shadowInFlight >= this.options.shadowMaxInFlight) {
       onOutcome('dropped');
+      capture?.(undefined, 0);
       return;
     }
+    const started = performance.now();
     this.shadowInFlight++;
     let done = false;
     const finish = (outcome: 'ok' | 'error') => {
@@ -191,13 +196,20 @@ export class Forwarder {
       this.shadowInFlight--;
       onOutcome(outcome);
     };
+    let answered = false;
     const copy = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers }, agent: this.shadowAgent, timeout: 5000 }, (answer) => {
+      answered = true;
+      // Compared copies are read by the comparison (bounded); the others are read and dropped.
+      if (capture) capture(answer, started);
       answer.resume();
       answer.once('end', () => finish((answer.statusCode ?? 500) < 500 ? 'ok' : 'error'));
       answer.once('error', () => finish('error'));
     });
     copy.on('timeout', () => copy.destroy(new Error('timeout')));
-    copy.on('error', () => finish('error'));
+    copy.on('error', (err) => {
+      if (!answered) capture?.(err, started);
+      finish('error');
+    });
     copy.end(body);
   }
 

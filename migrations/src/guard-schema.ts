@@ -14,13 +14,13 @@ const jsonPath = z.string().superRefine((text, ctx) => {
 /**
  * Answer comparison (ADR-0023): at `shadow` every safe request's copy is compared with the user's
  * answer (`shadowRate`); at `canary` and `new` a share of safe requests (`sampleRate`) is also sent to
- * the other side and compared. A share of compared requests asks the legacy side twice (`noiseRate`)
+ * the other side and compared (none unless the manifest sets it). A share of compared requests asks the legacy side twice (`noiseRate`)
  * to find the fields that differ between two legacy answers (noise).
  */
 export const compareSchema = z
   .object({
     shadowRate: share('of the shadow copies compared').default(1),
-    sampleRate: share('of safe requests compared at canary and new').default(0.05),
+    sampleRate: share('of safe requests compared at canary and new').default(0),
     noiseRate: share('of compared requests that ask the legacy side twice').default(0.1),
     /** Bodies are compared up to this many bytes; a longer answer counts as too_large. */
     maxBodyBytes: z.number().int().min(1024, 'must be at least 1024 bytes').max(16 * 1024 * 1024, 'must be at most 16 MiB').default(256 * 1024),

@@ -31,7 +31,8 @@ export class PendingComparison {
     readonly route: string,
     /** The side the copy goes to (the other side from the one expected to serve the user). */
     readonly copySide: Side,
-    readonly noise: boolean,
+    /** Whether a second legacy answer is asked for (false again when there was no room for it). */
+    public noise: boolean,
     readonly maxBodyBytes: number,
     readonly traceId: string | undefined,
   ) {}
@@ -47,6 +48,11 @@ export class PendingComparison {
 
   /** The copy's answer (or what went wrong with it); undefined when the copy was dropped over the shadow cap. */
   copied(side: Side | 'again', result: Result | undefined): void {
+    if (result === undefined && side === 'again') {
+      // No room for the noise sample: compare without it.
+      this.noise = false;
+      return this.check();
+    }
     if (result === undefined) return this.abandon();
     if (!(result instanceof Error) && side !== 'again') this.comparator.sinks.copyAnswered?.(this.domain, side, result.durationMs, result.status >= 500);
     if (result instanceof Error && side !== 'again') this.comparator.sinks.copyAnswered?.(this.domain, side, 0, true);
@@ -73,6 +79,11 @@ export class PendingComparison {
   private answered(side: Side | 'again', result: Result): void {
     if (this.done) return;
     this.answers[side] = result;
+    this.check();
+  }
+
+  private check(): void {
+    if (this.done) return;
     const { legacy, new: next, again } = this.answers;
     if (legacy && next && (!this.noise || again)) {
       this.done = true;

@@ -22,7 +22,7 @@ async function upstream(name: string, note: string): Promise<{ url: string; serv
     if (req.url?.startsWith('/api/products/')) {
       made++;
       res.setHeader('content-type', 'application/json; charset=utf-8');
-      return res.end(JSON.stringify({ id: req.url.split('/').pop(), name: 'Tea', priceCents: 450, generatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, made)).toISOString() }));
+      return res.end(JSON.stringify({ id: req.url.split('/').pop(), name: 'Tea', priceCents: 450, generatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, made + (name === 'new' ? 500 : 0))).toISOString() }));
     }
     if (req.url === '/api/categories') {
       res.setHeader('content-type', 'application/json');

@@ -303,8 +303,8 @@ export function createProxyHandler(deps: ProxyDeps) {
     if (comparison?.noise) {
       // A noise sample: the legacy side asked a second time; what differs between its two answers is noise.
       const again = deps.monolith.pick();
-      if (again) deps.forwarder.mirror(req, again.target, body, (outcome) => deps.metrics.mirrors.inc({ service: monolithName, outcome }), comparison.copy('again'));
-      else comparison.abandon();
+      if (again) deps.forwarder.mirror(req, again.target, body, (outcome) => deps.metrics.mirrors.inc({ service: monolithName, outcome }), comparison.copy('again'), true);
+      else comparison.copied('again', undefined);
     }
     if (route && side === 'new') await serveNew(route, req, res, body);
     else await serveLegacy(req, res, body);

@@ -50,6 +50,18 @@ guard: { maxErrorRate: 0.02, maxP99Ratio: 2, maxDiffRate: 0.01, minRequests: 20,
     expect(p.reason).toMatch(/not one of this domain's routes/);
   });
 
+  it('a guard without a service is refused', () => {
+    const err = (() => {
+      try {
+        parseManifest('domain: catalog\nadr: 9\nguard: { minRequests: 5 }\n', 'migrations/catalog.yaml');
+      } catch (e) {
+        return e as ManifestError;
+      }
+      throw new Error('expected a ManifestError');
+    })();
+    expect(err).toMatchObject({ field: 'guard', reason: expect.stringMatching(/needs a service/) });
+  });
+
   it('an impossible guard is refused naming the field', () => {
     expect(problem('guard: { maxErrorRate: -0.1 }\n')).toMatchObject({ field: 'guard.maxErrorRate' });
     expect(problem('guard: { maxDiffRate: 2 }\n').reason).toMatch(/share from 0 to 1/);

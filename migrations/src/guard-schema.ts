@@ -79,8 +79,11 @@ export const guardSchema = z
 export type CompareSettings = z.output<typeof compareSchema>;
 export type GuardSettings = z.output<typeof guardSchema>;
 
-/** Checks what needs the whole manifest: each compare.ignore route is one of the domain's routes. */
-export function checkCompareRoutes(manifest: { routes: { method: string; path: string }[]; compare?: CompareSettings }, ctx: z.RefinementCtx): void {
+/** Checks what needs the whole manifest: a service to compare and guard, and each compare.ignore route one of the domain's routes. */
+export function checkCompareRoutes(manifest: { service?: unknown; routes: { method: string; path: string }[]; compare?: CompareSettings; guard?: GuardSettings }, ctx: z.RefinementCtx): void {
+  for (const field of ['compare', 'guard'] as const) {
+    if (manifest[field] && !manifest.service) ctx.addIssue({ code: 'custom', path: [field], message: 'needs a service: a domain without service.name has nothing to compare or guard' });
+  }
   const routes = new Set(manifest.routes.map((r) => `${r.method} ${r.path}`));
   manifest.compare?.ignore.forEach((rule, i) => {
     if (rule.route && !routes.has(rule.route)) {

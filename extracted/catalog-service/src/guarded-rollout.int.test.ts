@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createLogger } from '@strangler/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifests } from '../../../migrations/src/load-manifests.js';
 import { buildProgram } from '../../../strangler-proxy/src/cli.js';
 import { AdminClient } from '../../../strangler-proxy/src/admin/admin-client.js';
 import type { RunningProxy } from '../../../strangler-proxy/src/runtime.js';
@@ -64,7 +65,7 @@ async function copyCatalog(from: string, to: string): Promise<void> {
 
 /** The real catalog service (its read API; the CDC consumer is not started: the data was copied in). */
 async function startCatalogService(env: Record<string, string>): Promise<RunningService> {
-  const instance = composeCatalogService(readConfig({ DATABASE_URL: catalogDb.url, DATABASE_POOL_SIZE: '4', LOG_LEVEL: 'silent', ...env }), createLogger('catalog-service', 'silent'));
+  const instance = composeCatalogService(readConfig({ DATABASE_URL: catalogDb.url, DATABASE_POOL_SIZE: '4', LOG_LEVEL: 'silent', ...env }), createLogger('catalog-service', 'silent'), loadManifests().find((m) => m.domain === 'catalog')!);
   const server: Server = await new Promise((resolve) => {
     const s = instance.app.listen(0, '127.0.0.1', () => resolve(s));
   });

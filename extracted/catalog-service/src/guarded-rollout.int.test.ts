@@ -247,7 +247,13 @@ describe('a guarded rollout of the catalog', () => {
       const rows = await eventually('the guard to promote the canary to 100%', async () => {
         const mine = (await proxy.audit!.list({ domain: 'catalog' })).filter((r) => r.actor === 'guard');
         return mine.some((r) => r.toStage === 'canary' && r.toPercentage === 100) ? mine : undefined;
-      }).finally(() => traffic.stop());
+      })
+        .catch(async (err: unknown) => {
+          // Say what the guard saw instead: its rows and the comparisons.
+          const seen = { audit: await proxy.audit!.list({ domain: 'catalog' }), diffs: await new AdminClient(proxy.adminUrl, ADMIN_TOKEN).diffs('catalog', 5) };
+          throw new Error(`${err instanceof Error ? err.message : String(err)}; saw ${JSON.stringify(seen)}`);
+        })
+        .finally(() => traffic.stop());
 
       expect(rows.map((r) => `${r.fromPercentage}→${r.toPercentage}`).reverse()).toEqual(['10→50', '50→100']);
       expect(rows.every((r) => r.mode === 'automatic' && r.toStage === 'canary')).toBe(true);

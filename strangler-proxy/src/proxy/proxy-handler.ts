@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { contextFromHeaders, tokenProblemMessage, type Logger, type TokenCheck } from '@strangler/platform';
+import { AppError, contextFromHeaders, tokenProblemMessage, type Logger, type TokenCheck } from '@strangler/platform';
+import type { Admission, WriteFence } from '../cutover/write-fence.js';
 import type { FlagReader } from '../flags/flag-reader.js';
 import { decide, SAFE_METHODS, type Decision } from '../routing/decide.js';
 import { normalisePath } from '../routing/normalise-path.js';
@@ -42,6 +43,8 @@ export interface ProxyDeps {
   split?: TrafficSplit;
   /** Read-your-writes with consistency tokens (ADR-0021). */
   consistency?: ReadYourWrites;
+  /** Where writes of ownable domains go, and the fence of their cutovers (ADR-0025). */
+  writeFence?: WriteFence;
 }
 
 /** Methods whose forwarded request always states its length, even when empty (so Node does not pick chunked framing). */
@@ -255,6 +258,20 @@ export function createProxyHandler(deps: ProxyDeps) {
     let side = decision?.side ?? 'legacy';
     // A read after the client's own write goes to the new service only once its watermark has the write.
     if (route?.service && side === 'new' && deps.consistency && SAFE_METHODS.has(method)) side = await deps.consistency.sideFor(route.service, token);
+    // A write of a domain that may be owned goes where the shared fence row says, and waits while a cutover holds it.
+    let admission: Admission | undefined;
+    if (route && deps.writeFence?.covers(route.domain) && !SAFE_METHODS.has(method)) {
+      try {
+        admission = await deps.writeFence.admit(route.domain);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        deps.metrics.refused.inc({ reason: err.code });
+        deps.logger.warn('write not admitted by the write fence', { requestId: ctx.requestId, domain: route.domain, code: err.code });
+        sendError(res, err.status, err.code, err.message, err.options.headers);
+        return;
+      }
+      side = admission.side;
+    }
     res.once('finish', () => {
       const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
       deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
@@ -271,7 +288,11 @@ export function createProxyHandler(deps: ProxyDeps) {
         deps.split?.mirrored(route.domain);
       }
     }
-    if (route && side === 'new') await serveNew(route, req, res, body);
-    else await serveLegacy(req, res, body);
+    try {
+      if (route && side === 'new') await serveNew(route, req, res, body);
+      else await serveLegacy(req, res, body);
+    } finally {
+      await admission?.release();
+    }
   };
 }

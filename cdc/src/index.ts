@@ -9,7 +9,8 @@ export {
 } from './runtime/fetch.js';
 export { startCdcRuntime, stopCdcRuntime, ensureConnectInternalTopics, runtimePaths, type CdcRuntime, type CdcRuntimeOptions } from './runtime/launcher.js';
 export { CAPTURE_PASSWORD_KEY, type BasicCredentials, type FileSecretRef } from './runtime/connect-security.js';
-export { bootstrapCdc, resetCdc, cdcTopicSpecs, type BootstrapOptions, type BootstrapResult, type ResetOptions } from './bootstrap/bootstrap.js';
+export { bootstrapCdc, resetCdc, cdcTopicSpecs, type BootstrapOptions, type BootstrapResult, type EventStreamResult, type ResetOptions } from './bootstrap/bootstrap.js';
+export { buildOutboxConnectorConfig, eventStreamNames, eventsTopic, eventsTopicSpec, type EventsManifest } from './bootstrap/event-streams.js';
 export { buildConnectorConfig, capturedTables, cdcNames, tableTopic, DEFAULT_TUNING, type CdcNames, type ConnectorDatabase, type ConnectorTuning, type DatabaseSettings } from './bootstrap/connector-config.js';
 export { dropSlotAndPublication, preparePostgres, scramSha256Verifier, setRolePassword } from './bootstrap/postgres-setup.js';
 export {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { catalogRouter, CatalogService } from '@strangler/catalog-contract';
 import { Api, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Router } from 'express';
 import { buildApp } from './app.js';
@@ -7,8 +8,6 @@ import type { Config } from './config.js';
 import { createPrismaClient } from './db/prisma.js';
 import { prismaTransactions } from './db/transaction.js';
 import { AccessTokens } from './http/access-tokens.js';
-import { catalogRouter } from './features/catalog/catalog-router.js';
-import { CatalogService } from './features/catalog/catalog-service.js';
 import type { CatalogModule } from './features/catalog/catalog-module.js';
 import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
 import type { InventoryModule } from './features/inventory/inventory-module.js';

@@ -141,6 +141,25 @@ describe('a domain manifest', () => {
     expect(err).toMatchObject({ field: 'routes', reason: expect.stringMatching(/needs at least one route/) });
   });
 
+  it('may name its events: the service’s outbox table and the topic they go to', () => {
+    const m = manifest(`${catalogYaml}events: { table: public.outbox_events, topic: catalog.events }\n`);
+    expect(m.events).toEqual({ table: 'public.outbox_events', topic: 'catalog.events' });
+  });
+
+  it.each([
+    ['events: { table: outbox_events, topic: catalog.events }', 'events.table', /schema\.table/],
+    ['events: { table: public.outbox_events, topic: Catalog Events }', 'events.topic', /lower-case words joined by dots/],
+    ['events: { table: public.outbox_events }', 'events.topic', /./],
+  ])('with %s is rejected naming the field', (line, field, reason) => {
+    const err = manifestError(() => manifest(`${catalogYaml}${line}\n`));
+    expect(err).toMatchObject({ field, reason: expect.stringMatching(reason) });
+  });
+
+  it('with events but without a service is rejected naming the field', () => {
+    const err = manifestError(() => manifest('domain: users\nadr: 18\nevents: { table: public.outbox_events, topic: users.events }\n', 'migrations/users.yaml'));
+    expect(err).toMatchObject({ field: 'events', reason: expect.stringMatching(/needs a service/) });
+  });
+
   it('whose domain does not match its file name is rejected', () => {
     const err = manifestError(() => manifest(catalogYaml, 'migrations/products.yaml'));
     expect(err.field).toBe('domain');

@@ -71,6 +71,18 @@ export const manifestSchema = z
       .strict()
       .default({ tables: [] }),
     /**
+     * The domain's events (docs/adr/0022): the service's transactional outbox table, in the service's
+     * own database, that the CDC bootstrap captures with Debezium's outbox event router into the topic
+     * `<topic prefix>.<topic>` (e.g. `monolith.catalog.events`).
+     */
+    events: z
+      .object({
+        table: z.string().regex(TABLE, 'must be schema.table, e.g. public.outbox_events'),
+        topic: z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$/, 'must be a topic name of lower-case words joined by dots, e.g. catalog.events'),
+      })
+      .strict()
+      .optional(),
+    /**
      * The largest watermark lag (ms) of the service at which a flip to canary, new or owned is
      * allowed without --force (ADR-0021). Applies when the domain captures tables.
      */
@@ -90,6 +102,9 @@ export const manifestSchema = z
     } else if (manifest.routes.length === 0) {
       // A domain without a service may have no HTTP route of its own (payments is called in-process by checkout).
       ctx.addIssue({ code: 'custom', path: ['routes'], message: `needs at least one route: ${manifest.service.name} must take some route over` });
+    }
+    if (manifest.events && !manifest.service) {
+      ctx.addIssue({ code: 'custom', path: ['events'], message: 'needs a service: the outbox is in the database of the service named by service.name' });
     }
     const notAllowed = (stage: Stage) => `${stage} is not in stages (${manifest.stages.join(', ')})`;
     if (!manifest.stages.includes(manifest.stage)) ctx.addIssue({ code: 'custom', path: ['stage'], message: notAllowed(manifest.stage) });

@@ -8,7 +8,8 @@ import { ConfigError } from '@strangler/platform';
 import { readStackConfig } from './config.js';
 import { resetCdc, stopCdcRuntime } from '@strangler/cdc';
 import { isAlive } from './processes.js';
-import { databaseSettings, startStack, type RunningStack } from './stack.js';
+import { loadManifests } from '@strangler/manifests';
+import { databaseSettings, startStack, withDatabase, type RunningStack } from './stack.js';
 
 function postgresRunning(stateDir: string): boolean {
   const pidFile = join(stateDir, 'postgres/postmaster.pid');
@@ -74,7 +75,12 @@ program
     }
     if (config.DATABASE_URL) {
       // An external server outlives our state folder: drop the slot there, or it holds WAL forever.
-      const dropped = await resetCdc({ stateDir: config.STACK_STATE_DIR, database: databaseSettings(config.DATABASE_URL) });
+      const dropped = await resetCdc({
+        stateDir: config.STACK_STATE_DIR,
+        database: databaseSettings(config.DATABASE_URL),
+        // The catalog's outbox pipeline has its own slot in catalog-service's database.
+        eventStreams: { manifests: loadManifests(), serviceDatabases: { 'catalog-service': { database: databaseSettings(withDatabase(config.DATABASE_URL, 'catalog_service')) } } },
+      });
       console.log(
         `[stack] replication slot ${dropped.slotDropped ? 'dropped' : 'was not there'}, publication ${dropped.publicationDropped ? 'dropped' : 'was not there'}, capture role ${dropped.roleDropped ? 'dropped' : 'was not there or is used elsewhere'}`,
       );

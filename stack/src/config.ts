@@ -53,6 +53,8 @@ export interface StackSecrets {
   connectPassword: string;
   /** HMAC key of the proxy's consistency tokens: kept so tokens issued before a proxy restart still hold. */
   consistencyTokenSecret: string;
+  /** Bearer token of catalog-service's internal control API (who owns the catalog's writes, ADR-0022). */
+  serviceControlToken: string;
 }
 
 function generateSecrets(): StackSecrets {
@@ -70,6 +72,7 @@ function generateSecrets(): StackSecrets {
     connectUser: 'strangler',
     connectPassword: secret(),
     consistencyTokenSecret: secret(),
+    serviceControlToken: secret(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { applyMigrations as applyCatalogServiceMigrations } from '@strangler/catalog-service/migrate';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
 import { bootstrapCdc, CAPTURE_PASSWORD_KEY, startCdcRuntime, type DatabaseSettings } from '@strangler/cdc';
@@ -173,12 +174,18 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     stops.push(() => cdc.stop());
     exits.push(cdc.firstExit.then((name) => String(name)));
     signal?.throwIfAborted();
+    // The catalog's events come from catalog-service's outbox: its database and migrations come first,
+    // so that the bootstrap can register the outbox connector (migrations/catalog.yaml `events`).
+    await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'catalog_service');
+    const catalogServiceDatabaseUrl = withDatabase(databaseUrl, 'catalog_service');
+    await applyCatalogServiceMigrations(catalogServiceDatabaseUrl);
     await bootstrapCdc({
       brokers: cdc.brokers,
       connect: cdc.connectApi,
       database: databaseSettings(databaseUrl),
       capture: { password: secrets.debeziumPassword, passwordRef: { path: cdc.connectorSecretsFile, key: CAPTURE_PASSWORD_KEY } },
       manifests,
+      serviceDatabases: { 'catalog-service': { database: databaseSettings(catalogServiceDatabaseUrl) } },
       onProgress: report,
     });
     endpoints.push({ name: 'Kafka', url: cdc.brokers.join(',') }, {
@@ -188,16 +195,16 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     });
 
     signal?.throwIfAborted();
-    await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'catalog_service');
     report(`starting catalog-service on ${catalogUrl} (its own database catalog_service, fed by CDC)`);
     await startNodeService({
       name: 'catalog-service',
       entry: 'extracted/catalog-service/dist/server.js',
       env: {
         PORT: String(config.CATALOG_SERVICE_PORT),
-        DATABASE_URL: withDatabase(databaseUrl, 'catalog_service'),
+        DATABASE_URL: catalogServiceDatabaseUrl,
         KAFKA_BROKERS: cdc.brokers.join(','),
         JWT_PUBLIC_KEY: secrets.jwtPublicKey,
+        SERVICE_CONTROL_TOKEN: secrets.serviceControlToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${catalogUrl}/readyz`,
@@ -238,7 +245,7 @@ export function databaseSettings(url: string): DatabaseSettings {
   };
 }
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();

@@ -86,7 +86,7 @@ export const proxyConfigSchema = z.object({
    * Paths of the upstreams that are never reachable through the stable URL (operational endpoints;
    * they stay on the services' own ports and the admin port). Answered 404 at the edge.
    */
-  BLOCKED_PATHS: z.string().default('/metrics,/readyz,/healthz,/livez,/cdc').transform(ruleList(parsePathRules)),
+  BLOCKED_PATHS: z.string().default('/metrics,/readyz,/healthz,/livez,/cdc,/internal').transform(ruleList(parsePathRules)),
   /** Shared rate-limit counters for several proxy instances; in memory per instance when unset. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   RATE_LIMIT_PREFIX: z.string().min(1).default('strangler-proxy:rl'),

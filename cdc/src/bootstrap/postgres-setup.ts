@@ -138,7 +138,7 @@ export async function preparePostgres(database: DatabaseSettings, names: CdcName
     );
     if (missing.rows.length > 0) {
       throw new Error(
-        `captured tables missing in database ${database.dbname}: ${missing.rows.map((r) => r.table).join(', ')} (are the monolith's migrations applied?)`,
+        `captured tables missing in database ${database.dbname}: ${missing.rows.map((r) => r.table).join(', ')} (are the migrations of the database's owner applied? The monolith's for its tables, the service's for its outbox)`,
       );
     }
 

@@ -6,4 +6,5 @@ export { highestApplied, reachedEnds, WatermarkTracker, type PartitionEnd, type 
 export { ProjectionConsumer, type ProjectionConsumerOptions, type ProjectionStatus } from './projection-consumer.js';
 // The names the CDC bootstrap gives a pipeline's topics, so that a service subscribes to exactly those.
 export { cdcNames, tableTopic, type CdcNames } from '../bootstrap/connector-config.js';
+export { eventsTopic } from '../bootstrap/event-streams.js';
 export { cdcRouter, MAX_WATERMARK_WAIT_MS, type CdcStatusSource } from './cdc-router.js';

@@ -41,7 +41,7 @@ interface RunningService {
 }
 
 async function startService(): Promise<RunningService> {
-  const instance = composeCatalogService(settings, createLogger('catalog-service', 'silent'));
+  const instance = composeCatalogService(settings, createLogger('catalog-service', 'silent'), loadManifests().find((m) => m.domain === 'catalog')!);
   const server: Server = await new Promise((resolve) => {
     const s = instance.app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,35 +1,37 @@
+import { catalogRouter, CatalogService } from '@strangler/catalog-contract';
 import { cdcNames, cdcRouter, ProjectionConsumer, tableTopic } from '@strangler/cdc/projection';
+import type { Manifest } from '@strangler/manifests';
 import { AccessTokenVerifier, Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Config } from './config.js';
 import { openDatabase } from './db/prisma.js';
-import { catalogRouter } from './features/catalog/catalog-router.js';
-import { CatalogService } from './features/catalog/catalog-service.js';
 import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
+import { controlRouter } from './features/ownership/control-router.js';
+import { PgOwnershipStore } from './features/ownership/ownership-store.js';
 import { CatalogProjection } from './features/projection/catalog-projection.js';
 import { PgProjectionStore } from './features/projection/projection-store.js';
 
 export const SERVICE_NAME = 'catalog-service';
 
-/** The monolith's tables this service projects (they are the `capture.tables` of migrations/catalog.yaml). */
-export const PROJECTED_TABLES = ['public.categories', 'public.products'] as const;
-
 /**
- * Wires the catalog service by hand: its database, the read API, and the CDC projection that keeps
- * the database in step with the monolith's. Used by server.ts and the integration tests. Does not
- * listen and does not consume until `start()`.
+ * Wires the catalog service by hand: its database, the catalog API (reads, and writes once it owns
+ * the catalog), the internal control API, and the CDC projection that keeps the database in step
+ * with the monolith's tables (the `capture.tables` of the catalog manifest, migrations/catalog.yaml).
+ * Used by server.ts and the integration tests. Does not listen and does not consume until `start()`.
  */
-export function composeCatalogService(config: Config, logger: Logger) {
+export function composeCatalogService(config: Config, logger: Logger, manifest: Pick<Manifest, 'domain' | 'capture'>) {
+  if (manifest.capture.tables.length === 0) throw new Error(`the ${manifest.domain} manifest captures no table (capture.tables): nothing to project`);
   const database = openDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   const registry = createMetricsRegistry(SERVICE_NAME);
   const api = new Api(config.JWT_PUBLIC_KEY ? new AccessTokenVerifier(config.JWT_PUBLIC_KEY, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }) : undefined);
-  const catalog = new CatalogService(new PrismaCatalogStore(database.prisma));
+  const catalog = new CatalogService(new PrismaCatalogStore(database));
+  const ownership = new PgOwnershipStore(database.pool);
 
   const names = cdcNames(config.CDC_TOPIC_PREFIX);
   const projection = new CatalogProjection(new PgProjectionStore(database.pool), names.heartbeatTable);
   const consumer = new ProjectionConsumer({
     brokers: config.KAFKA_BROKERS,
     groupId: config.CDC_GROUP_ID,
-    topics: [...PROJECTED_TABLES, names.heartbeatTable].map((table) => tableTopic(names.topicPrefix, table)),
+    topics: [...manifest.capture.tables, names.heartbeatTable].map((table) => tableTopic(names.topicPrefix, table)),
     deadLetterTopic: config.CDC_DEAD_LETTER_TOPIC,
     projection,
     logger,
@@ -44,9 +46,9 @@ export function composeCatalogService(config: Config, logger: Logger) {
     openApi: {
       title: 'Catalog service',
       version: '1.0.0',
-      description: "The catalog extracted from the monolith: the same read routes and answers, from the service's own database.",
+      description: "The catalog extracted from the monolith: the same routes and answers, from the service's own database.",
     },
-    routers: [catalogRouter(api, catalog), cdcRouter({
+    routers: [catalogRouter(api, catalog), controlRouter({ token: config.SERVICE_CONTROL_TOKEN, ownership }), cdcRouter({
         status: () => consumer.status(),
         positions: () => projection.positions(),
         watermark: () => consumer.watermark(),
@@ -68,6 +70,7 @@ export function composeCatalogService(config: Config, logger: Logger) {
     consumer,
     database,
     registry,
+    ownership,
     /** Starts consuming the CDC topics (from the positions stored in the database). */
     start: () => consumer.start(),
     close: async () => {

@@ -28,6 +28,11 @@ export const configSchema = z.object({
   JWT_PUBLIC_KEY: tokenConfigFields.publicKey().optional(),
   JWT_ISSUER: tokenConfigFields.issuer(),
   JWT_AUDIENCE: tokenConfigFields.audience(),
+  /**
+   * Bearer token of the internal control API (`/internal/...`: who owns the catalog's writes). The
+   * cutover (strangler flip) sends it; without it the control API refuses every call.
+   */
+  SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (a generated secret)').optional(),
   LOG_LEVEL: configFields.logLevel(),
 });
 

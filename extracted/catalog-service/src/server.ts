@@ -1,4 +1,5 @@
 // The catalog service's process: configuration, its own migrations, HTTP, the CDC consumer, graceful shutdown.
+import { loadManifests } from '@strangler/manifests';
 import { createLogger, gracefulShutdown, serve } from '@strangler/platform';
 import { composeCatalogService, SERVICE_NAME } from './compose.js';
 import { readConfig } from './config.js';
@@ -13,6 +14,15 @@ try {
   process.exit(2);
 }
 const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
+// The tables it projects are the catalog manifest's capture.tables (migrations/catalog.yaml), not a copy of them.
+let manifest;
+try {
+  manifest = loadManifests().find((m) => m.service?.name === SERVICE_NAME);
+  if (!manifest) throw new Error(`no manifest in migrations/ names service ${SERVICE_NAME}`);
+} catch (err) {
+  logger.error(`cannot read the domain manifests, not starting: ${reason(err)}`);
+  process.exit(2);
+}
 if (config.MIGRATE_ON_START) {
   try {
     const applied = await applyMigrations(config.DATABASE_URL);
@@ -22,7 +32,7 @@ if (config.MIGRATE_ON_START) {
     process.exit(1);
   }
 }
-const service = composeCatalogService(config, logger);
+const service = composeCatalogService(config, logger, manifest);
 let listening;
 try {
   listening = await serve(service.app, { port: config.PORT, host: config.HOST });

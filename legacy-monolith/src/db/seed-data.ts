@@ -1,7 +1,7 @@
 // The demo catalog, generated from fixed word lists and a seeded PRNG: every run, on every machine,
 // yields exactly the same categories, products, prices, stock and ids.
 import { createHash } from 'node:crypto';
-import type { CategoryRecord, NewProduct } from '../features/catalog/catalog-store-type.js';
+import type { CategoryRecord, NewProduct } from '@strangler/catalog-contract';
 
 export const SEED_PRODUCTS_PER_CATEGORY = 100;
 

@@ -145,7 +145,7 @@ describe('shadow copies', () => {
 });
 
 describe("the upstreams' operational endpoints", () => {
-  it.each(['/metrics', '/readyz', '/healthz', '/cdc', '/METRICS', '/metrics/', '/%6detrics', '//readyz', '/api/../metrics', '/metrics?format=openmetrics'])(
+  it.each(['/metrics', '/readyz', '/healthz', '/cdc', '/internal/ownership/catalog', '/Internal/ownership/catalog', '/METRICS', '/metrics/', '/%6detrics', '//readyz', '/api/../metrics', '/metrics?format=openmetrics'])(
     'GET %s is answered 404 by the proxy and reaches no upstream',
     async (path) => {
       const before = forwarded();

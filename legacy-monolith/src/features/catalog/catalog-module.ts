@@ -1,13 +1,8 @@
 // The catalog's interface to other modules. Other modules import this file only.
 
-export interface ProductForOrder {
-  id: string;
-  sku: string;
-  name: string;
-  priceCents: number;
-  currency: string;
-  active: boolean;
-}
+import type { ProductForOrder } from '@strangler/catalog-contract';
+
+export type { ProductForOrder };
 
 export interface CatalogModule {
   /** Current price and state of the given products; unknown ids are simply absent. */

@@ -1,6 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/prisma.js';
-import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSearch, ProductSort } from './catalog-store-type.js';
+import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSearch, ProductSort } from '@strangler/catalog-contract';
 
 const withCategory = { category: { select: { id: true, slug: true, name: true } } } as const;
 
@@ -72,6 +72,11 @@ export class PrismaCatalogStore implements CatalogStore {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return undefined;
       throw err;
     }
+  }
+
+  async deleteProduct(id: string): Promise<boolean> {
+    const updated = await this.updateProduct(id, { active: false });
+    return updated !== undefined && updated !== 'sku_taken';
   }
 }
 

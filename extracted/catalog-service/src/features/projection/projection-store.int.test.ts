@@ -77,7 +77,7 @@ describe('applying changes to the projection', () => {
     await store.apply([write(p, 300n)], position(300n));
 
     expect(await productRow(p.id)).toMatchObject({ deleted: true, lsn: '301' });
-    await expect(new PrismaCatalogStore(database.prisma).findProduct(p.id)).resolves.toBeUndefined();
+    await expect(new PrismaCatalogStore(database).findProduct(p.id)).resolves.toBeUndefined();
   });
 
   it('records the position with the data, keeping the highest LSN when an older batch is replayed', async () => {
@@ -105,7 +105,7 @@ describe('applying changes to the projection', () => {
     const c = category();
     const p = product(c.id);
     await store.apply([write(p, 600n)], position(600n));
-    const reads = new PrismaCatalogStore(database.prisma);
+    const reads = new PrismaCatalogStore(database);
     await expect(reads.findProduct(p.id)).resolves.toBeUndefined();
 
     await store.apply([writeCategory(c, 601n)], position(601n));

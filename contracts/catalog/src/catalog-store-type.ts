@@ -51,4 +51,6 @@ export interface CatalogStore {
   createProduct(product: NewProduct): Promise<ProductRecord | 'sku_taken'>;
   /** `undefined` when no product has this id. */
   updateProduct(id: string, patch: ProductPatch): Promise<ProductRecord | 'sku_taken' | undefined>;
+  /** The soft delete (`active` false, the row stays); `false` when no product has this id. */
+  deleteProduct(id: string): Promise<boolean>;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { CatalogStore, CategoryRecord, ProductRecord, ProductSearch } from './catalog-store-type.js';
+import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSearch } from './catalog-store-type.js';
 
-/** In-memory projected catalog for unit tests, with the same search, sort and paging semantics as the real store. */
+/** In-memory catalog for unit tests, with the same search, sort and paging semantics as the real store. */
 export class FakeCatalogStore implements CatalogStore {
   readonly categories: CategoryRecord[] = [];
   readonly products: ProductRecord[] = [];
@@ -64,5 +64,36 @@ export class FakeCatalogStore implements CatalogStore {
 
   async findProduct(id: string): Promise<ProductRecord | undefined> {
     return this.products.find((p) => p.id === id);
+  }
+
+  async findProducts(ids: string[]): Promise<ProductRecord[]> {
+    return this.products.filter((p) => ids.includes(p.id));
+  }
+
+  async createProduct(product: NewProduct): Promise<ProductRecord | 'sku_taken'> {
+    if (this.products.some((p) => p.sku === product.sku)) return 'sku_taken';
+    const category = this.categories.find((c) => c.id === product.categoryId);
+    if (!category) throw new Error(`fake: unknown category ${product.categoryId}`);
+    const { categoryId: _categoryId, ...fields } = product;
+    return this.addProduct({ ...fields, category });
+  }
+
+  async updateProduct(id: string, patch: ProductPatch): Promise<ProductRecord | 'sku_taken' | undefined> {
+    const product = this.products.find((p) => p.id === id);
+    if (!product) return undefined;
+    if (patch.sku && this.products.some((p) => p.sku === patch.sku && p.id !== id)) return 'sku_taken';
+    const { categoryId, ...fields } = patch;
+    Object.assign(product, fields, { updatedAt: new Date() });
+    if (categoryId) {
+      const category = this.categories.find((c) => c.id === categoryId);
+      if (!category) throw new Error(`fake: unknown category ${categoryId}`);
+      product.category = { id: category.id, slug: category.slug, name: category.name };
+    }
+    return product;
+  }
+
+  async deleteProduct(id: string): Promise<boolean> {
+    const updated = await this.updateProduct(id, { active: false });
+    return updated !== undefined && updated !== 'sku_taken';
   }
 }

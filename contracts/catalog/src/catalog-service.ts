@@ -1,6 +1,15 @@
 import { ConflictError, NotFoundError, offsetOf, type Page, pageOf, type PageRequest, ValidationError } from '@strangler/platform';
-import type { CatalogModule, ProductForOrder } from './catalog-module.js';
 import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSort } from './catalog-store-type.js';
+
+/** What checkout, cart and inventory need of a product (the monolith's CatalogModule). */
+export interface ProductForOrder {
+  id: string;
+  sku: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  active: boolean;
+}
 
 export interface ProductQuery extends PageRequest {
   q?: string;
@@ -27,7 +36,11 @@ export type ProductChanges = Partial<ProductInput & { active: boolean }>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export class CatalogService implements CatalogModule {
+/**
+ * The catalog's rules, the same on both sides: active products only publicly, unknown slugs are a
+ * 400 naming the field, a taken sku is a 409 sku_taken, a delete is soft.
+ */
+export class CatalogService {
   constructor(private readonly store: CatalogStore) {}
 
   async categories(): Promise<CategoryRecord[]> {
@@ -83,8 +96,7 @@ export class CatalogService implements CatalogModule {
 
   /** A soft delete: the product leaves the catalog, orders keep their own copy of name and price. */
   async deleteProduct(id: string): Promise<void> {
-    const updated = await this.store.updateProduct(id, { active: false });
-    if (updated === undefined || updated === 'sku_taken') throw productNotFound(id);
+    if (!(await this.store.deleteProduct(id))) throw productNotFound(id);
   }
 
   async productsForOrder(ids: string[]): Promise<ProductForOrder[]> {
@@ -120,7 +132,7 @@ export function toProduct(p: ProductRecord): Product {
     priceCents: p.priceCents,
     currency: p.currency,
     active: p.active,
-    category: p.category,
+    category: { id: p.category.id, slug: p.category.slug, name: p.category.name },
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };

@@ -1,10 +1,14 @@
+import type { Api, Claims } from '@strangler/platform';
 import { Router } from 'express';
 import { z } from 'zod';
 import { CategorySchema, CreateProductBody, ProductIdParams, ProductPageSchema, ProductQuerySchema, ProductSchema, UpdateProductBody } from './catalog-schemas.js';
 import type { CatalogService } from './catalog-service.js';
-import type { MonolithApi } from '../../http/access-tokens.js';
 
-export function catalogRouter(api: MonolithApi, catalog: CatalogService): Router {
+/**
+ * The catalog's routes, declared once for both sides: the same paths, summaries, schemas, auth and
+ * answers in the monolith and in catalog-service (the contract test compares them).
+ */
+export function catalogRouter<C extends Claims>(api: Api<C>, catalog: CatalogService): Router {
   const router = Router();
   const tags = ['catalog'];
   api.route(

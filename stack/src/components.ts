@@ -11,6 +11,7 @@ export const COMPONENTS = {
   unleash: { composeService: 'unleash' },
   'strangler-proxy': { composeService: 'strangler-proxy' },
   'catalog-service': { composeService: 'catalog-service' },
+  'catalog-reverse-sync': { composeService: 'catalog-reverse-sync' },
 } as const;
 
 export type ComponentName = keyof typeof COMPONENTS;

@@ -16,7 +16,7 @@ describe('npm start (stack up), as a user runs it', () => {
   /** `npm start` in this state folder on free ports, its output collected. */
   async function stackUp() {
     const ports: Record<string, number> = {};
-    for (const name of ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT', 'CATALOG_SERVICE_PORT']) ports[name] = await freePort();
+    for (const name of ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT', 'CATALOG_SERVICE_PORT', 'REVERSE_SYNC_PORT']) ports[name] = await freePort();
     const monolithPort = ports.MONOLITH_PORT!;
     const child = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), STACK_STATE_DIR: stateDir, LOG_LEVEL: 'warn' },

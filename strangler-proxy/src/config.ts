@@ -99,7 +99,7 @@ export const proxyConfigSchema = z.object({
    * The token of the services' control API (`/internal/...`, SERVICE_CONTROL_TOKEN of the service): a
    * cutover (new ⇄ owned) moves the domain's ownership with it (ADR-0025).
    */
-  SERVICE_CONTROL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (the SERVICE_CONTROL_TOKEN of the services)').optional(),
   /** How long a write of a domain waits at a cutover's fence before a 503 with Retry-After. */
   FENCE_HOLD_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
   /** How long a cutover waits for the writes in flight to finish when it raises the fence. */

@@ -110,8 +110,3 @@ export function parseCatalogEvent(topic: string, partition: number, message: Pic
     data: data.data,
   } as CatalogEvent;
 }
-
-/** The catalog's events topic under a CDC topic prefix (until the outbox connector's own name is shared from cdc/ bootstrap). */
-export function catalogEventsTopic(topicPrefix: string): string {
-  return `${topicPrefix}.catalog.events`;
-}

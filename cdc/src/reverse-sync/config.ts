@@ -12,7 +12,9 @@ export const reverseSyncConfigSchema = z.object({
     .default('127.0.0.1:9092')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')).min(1, 'needs at least one broker')),
-  /** Topic prefix of the CDC bootstrap: the events topic is `<prefix>.catalog.events`. */
+  /** The domain manifests (default: the repository's migrations/): the catalog's `events.topic` names the topic. */
+  MANIFEST_DIR: z.string().min(1).optional(),
+  /** Topic prefix of the CDC bootstrap: the events topic is `<prefix>.<events.topic>` (`monolith.catalog.events`). */
   CDC_TOPIC_PREFIX: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be lower-case letters, digits, _ or -').default('monolith'),
   REVERSE_SYNC_GROUP_ID: z.string().min(1).default('catalog-reverse-sync'),
   REVERSE_SYNC_DEAD_LETTER_TOPIC: z.string().min(1).default('catalog-reverse-sync.dead-letters'),

@@ -1,7 +1,8 @@
 // The catalog's reverse sync as a process of its own (stack component `catalog-reverse-sync`, ADR-0025):
 // catalog-service's domain events in, the monolith's catalog tables out.
+import { loadManifests } from '@strangler/manifests';
 import { createLogger, gracefulShutdown, serve } from '@strangler/platform';
-import { catalogEventsTopic } from './catalog-event.js';
+import { eventsTopic } from '../bootstrap/event-streams.js';
 import { readReverseSyncConfig } from './config.js';
 import { composeReverseSync } from './reverse-sync.js';
 
@@ -14,11 +15,20 @@ try {
   process.exit(2);
 }
 const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
+let topic: string;
+try {
+  const catalog = loadManifests(config.MANIFEST_DIR).find((m) => m.domain === 'catalog');
+  if (!catalog) throw new Error('no manifest of the catalog domain');
+  topic = eventsTopic(catalog, config.CDC_TOPIC_PREFIX);
+} catch (err) {
+  logger.error(`cannot find the catalog's events topic, not starting: ${reason(err)}`);
+  process.exit(2);
+}
 const sync = composeReverseSync({
   databaseUrl: config.DATABASE_URL,
   databasePoolSize: config.DATABASE_POOL_SIZE,
   brokers: config.KAFKA_BROKERS,
-  topic: catalogEventsTopic(config.CDC_TOPIC_PREFIX),
+  topic,
   groupId: config.REVERSE_SYNC_GROUP_ID,
   deadLetterTopic: config.REVERSE_SYNC_DEAD_LETTER_TOPIC,
   maxWaitTimeMs: config.REVERSE_SYNC_MAX_WAIT_MS,

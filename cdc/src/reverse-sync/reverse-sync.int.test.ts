@@ -12,7 +12,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ROOT } from '../../../test-support/global-setup.js';
 import { createMonolithDatabase, startTestCdcRuntime, uniquePrefix, type MonolithDatabase, type TestCdcRuntime } from '../../test/cdc-test-kit.js';
-import { catalogEventsTopic } from './catalog-event.js';
+import { loadManifests } from '@strangler/manifests';
+import { eventsTopic } from '../bootstrap/event-streams.js';
 import { composeReverseSync, type ReverseSync } from './reverse-sync.js';
 
 let runtime: TestCdcRuntime;
@@ -99,7 +100,7 @@ async function startInProcess(): Promise<{ sync: ReverseSync; url: string; stop(
 beforeAll(async () => {
   [runtime, monolith] = await Promise.all([startTestCdcRuntime('reverse'), createMonolithDatabase('reverse')]);
   prefix = uniquePrefix('reverse');
-  topic = catalogEventsTopic(prefix);
+  topic = eventsTopic(loadManifests().find((m) => m.domain === 'catalog')!, prefix);
   deadLetterTopic = `${prefix}.catalog-reverse-sync.dead-letters`;
   sql = new pg.Pool({ connectionString: monolith.db.url, max: 2 });
   await sql.query("INSERT INTO categories (id, slug, name, updated_at) VALUES ($1, $2, 'Reverse', now())", [categoryId, `reverse-${categoryId.slice(0, 8)}`]);

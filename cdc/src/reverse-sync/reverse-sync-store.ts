@@ -25,13 +25,6 @@ const UPSERT_PRODUCT = `
   ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
     price_cents = EXCLUDED.price_cents, currency = EXCLUDED.currency, category_id = EXCLUDED.category_id,
     active = EXCLUDED.active, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`;
-// The monolith deletes products softly (order history keeps its copy): so does the reverse sync.
-const DEACTIVATE_PRODUCT = 'UPDATE products SET active = false, updated_at = $2 WHERE id = $1';
-const UPSERT_CATEGORY = `
-  INSERT INTO categories AS t (id, slug, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-  ON CONFLICT (id) DO UPDATE SET slug = EXCLUDED.slug, name = EXCLUDED.name, description = EXCLUDED.description,
-    created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`;
-const DELETE_CATEGORY = 'DELETE FROM categories WHERE id = $1';
 
 const UPSERT_POSITION = `
   INSERT INTO ${REVERSE_SYNC_SCHEMA}.positions AS p (topic, partition, "offset", committed_at, applied_at) VALUES ($1, $2, $3, $4, now())
@@ -52,7 +45,7 @@ export interface ReverseSyncCounts {
 }
 
 /**
- * Applies catalog events to the monolith's `products` and `categories`, in the monolith's database,
+ * Applies catalog events to the monolith's `products`, in the monolith's database,
  * one transaction per batch holding the row changes, the event ids and versions seen and the new
  * position. Idempotent twice over: an event id seen before changes nothing, and an event whose
  * version is not above the aggregate's last applied version changes nothing (an older event
@@ -104,26 +97,10 @@ export class PgReverseSyncStore {
       [event.aggregateType, event.aggregateId, String(event.version), event.eventId],
     );
     if (claimed.rowCount === 0) return false;
-    switch (event.type) {
-      case 'ProductCreated':
-      case 'ProductChanged': {
-        const r = event.data;
-        await client.query(UPSERT_PRODUCT, [r.id, r.sku, r.name, r.description, r.price_cents, r.currency, r.category_id, r.active, r.created_at, r.updated_at]);
-        break;
-      }
-      case 'ProductDeleted':
-        await client.query(DEACTIVATE_PRODUCT, [event.data.id, event.committedAt]);
-        break;
-      case 'CategoryCreated':
-      case 'CategoryChanged': {
-        const r = event.data;
-        await client.query(UPSERT_CATEGORY, [r.id, r.slug, r.name, r.description, r.created_at, r.updated_at]);
-        break;
-      }
-      case 'CategoryDeleted':
-        await client.query(DELETE_CATEGORY, [event.data.id]);
-        break;
-    }
+    // Every product event carries the whole row after the change; a delete is soft (`active: false`),
+    // as the monolith's own delete: order history keeps its copy. The monolith has no category writes.
+    const r = event.data;
+    await client.query(UPSERT_PRODUCT, [r.id, r.sku, r.name, r.description, r.price_cents, r.currency, r.category_id, r.active, r.created_at, r.updated_at]);
     await client.query(`UPDATE ${REVERSE_SYNC_SCHEMA}.processed_events SET outcome = 'applied' WHERE event_id = $1`, [event.eventId]);
     return true;
   }

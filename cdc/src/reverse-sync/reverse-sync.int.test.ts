@@ -51,10 +51,7 @@ function productEvent(p: ProductState, type: 'ProductCreated' | 'ProductChanged'
   const version = (versions.get(p.id) ?? 0) + 1;
   versions.set(p.id, version);
   const now = new Date().toISOString();
-  const data =
-    type === 'ProductDeleted'
-      ? { id: p.id }
-      : { id: p.id, sku: p.sku, name: p.name, description: '', price_cents: p.price_cents, currency: 'EUR', category_id: categoryId, active: p.active, created_at: now, updated_at: now };
+  const data = { id: p.id, sku: p.sku, name: p.name, description: '', price_cents: p.price_cents, currency: 'EUR', category_id: categoryId, active: type === 'ProductDeleted' ? false : p.active, created_at: now, updated_at: now };
   return { eventId: randomUUID(), type, aggregateType: 'product', aggregateId: p.id, version, occurredAt: now, data };
 }
 

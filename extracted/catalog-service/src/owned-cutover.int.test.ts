@@ -279,7 +279,7 @@ describe('the cutover to owned', () => {
 
   it('shows the direction, the reverse sync’s lag and the last cutover with its fence in the status', async () => {
     await eventually('the sync status', async () => {
-      const res = await fetch(`${proxy.adminUrl}/api/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const res = await fetch(`${proxy.adminUrl}/api/domains`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       const status = (await res.json()) as { domains: { domain: string; sync?: { direction: string; writesTo: string; reverseLagMs: number | null; lastCutover: { to: string; outcome: string; fenceMs: number } | null } }[] };
       const sync = status.domains.find((d) => d.domain === 'catalog')?.sync;
       return sync?.direction === 'reverse' && sync.reverseLagMs !== null ? sync : undefined;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run cdc -- status`: connector and task states, replication slot lag, CDC topic end offsets, each service's watermark.
-// `npm run cdc -- bootstrap`: creates the topics and registers the connector (npm start does it too).
+// `npm run cdc -- bootstrap`: creates the topics and registers the connectors (npm start does it too):
+// the monolith's capture, and each domain's outbox (manifest `events`) in its service's database.
 // `npm run cdc -- connect-topics`: Connect's internal topics (docker-compose.yml runs it before Connect).
 // `npm run cdc -- reset`: deletes the connector, wipes Kafka/Connect state, drops the slot, publication and capture role.
 // Credentials: CONNECT_USER/CONNECT_PASSWORD, CDC_DATABASE_URL, DEBEZIUM_PASSWORD; else .stack/secrets.json (npm start's).
@@ -47,6 +48,31 @@ function targets(options: CommonOptions): { secrets: LocalStackSecrets; connect:
   };
 }
 
+/**
+ * The databases of the services whose outbox is captured (manifests with `events`): from
+ * `--service-database-urls catalog-service=postgresql://...`, else on the monolith's server, named
+ * after the service (`catalog-service` → `catalog_service`, as `npm start` and docker-compose.yml create them).
+ */
+function serviceDatabases(list: string | undefined, monolith: DatabaseSettings): Record<string, { database: DatabaseSettings }> {
+  const given = new Map(
+    (list ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry) => {
+        const at = entry.indexOf('=');
+        if (at < 1) throw new Error(`--service-database-urls: "${entry}" must be <service>=<postgresql url>`);
+        return [entry.slice(0, at), databaseSettings(entry.slice(at + 1))] as const;
+      }),
+  );
+  const result: Record<string, { database: DatabaseSettings }> = {};
+  for (const manifest of loadManifests()) {
+    const service = manifest.events ? manifest.service?.name : undefined;
+    if (service) result[service] = { database: given.get(service) ?? { ...monolith, dbname: service.replace(/-/g, '_') } };
+  }
+  return result;
+}
+
 function databaseSettings(url: string): DatabaseSettings {
   const u = new URL(url);
   return {
@@ -79,7 +105,13 @@ withCommonOptions(program.command('bootstrap').description('create the CDC topic
     new Option('--capture-password-file <path>', "the properties file, as the Connect worker sees it, holding the capture role's password under debezium.password")
       .env('CAPTURE_PASSWORD_FILE'),
   )
-  .action(async (options: CommonOptions & { capturePasswordFile?: string }) => {
+  .addOption(
+    new Option(
+      '--service-database-urls <list>',
+      "databases of the services whose outbox is captured: <service>=<postgresql url>, comma-separated (default: on the monolith's server, named after the service)",
+    ).env('CDC_SERVICE_DATABASE_URLS'),
+  )
+  .action(async (options: CommonOptions & { capturePasswordFile?: string; serviceDatabaseUrls?: string }) => {
     const { secrets, connect, database } = targets(options);
     const passwordFile = options.capturePasswordFile ?? runtimePaths(resolve(options.stateDir)).connectorSecretsFile;
     const result = await bootstrapCdc({
@@ -88,10 +120,12 @@ withCommonOptions(program.command('bootstrap').description('create the CDC topic
       database,
       capture: { password: resolveCapturePassword(process.env, secrets), passwordRef: { path: passwordFile, key: CAPTURE_PASSWORD_KEY } },
       manifests: loadManifests(),
+      serviceDatabases: serviceDatabases(options.serviceDatabaseUrls, database),
       topicPrefix: options.topicPrefix,
       onProgress: (line) => console.log(`[cdc] ${line}`),
     });
     console.log(`[cdc] capturing ${result.tables.join(', ')} into ${result.topics.join(', ')}`);
+    for (const stream of result.eventStreams) console.log(`[cdc] ${stream.domain} events into ${stream.topic}`);
   });
 
 program
@@ -107,7 +141,13 @@ program
 withCommonOptions(program.command('reset').description('delete the connector, wipe Kafka/Connect state, drop the replication slot, publication and capture role'))
   .action(async (options: CommonOptions) => {
     const { connect, database } = targets(options);
-    const result = await resetCdc({ stateDir: options.stateDir, database, topicPrefix: options.topicPrefix, connect });
+    const result = await resetCdc({
+      stateDir: options.stateDir,
+      database,
+      topicPrefix: options.topicPrefix,
+      connect,
+      eventStreams: { manifests: loadManifests(), serviceDatabases: serviceDatabases(process.env.CDC_SERVICE_DATABASE_URLS, database) },
+    });
     console.log(
       `[cdc] Kafka and Connect state removed; slot ${result.slotDropped ? 'dropped' : 'absent'}, publication ${result.publicationDropped ? 'dropped' : 'absent'}, capture role ${result.roleDropped ? 'dropped' : 'absent or still used elsewhere'}`,
     );

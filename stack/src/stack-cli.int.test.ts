@@ -49,6 +49,8 @@ describe('npm start (stack up), as a user runs it', () => {
 
     expect(output()).toContain(`http://127.0.0.1:${monolithPort}`);
     expect(output()).toContain('connector monolith-postgres RUNNING');
+    // The catalog's events (migrations/catalog.yaml `events`): the outbox connector in catalog-service's database.
+    expect(output()).toContain('connector monolith-catalog-outbox-postgres RUNNING');
     const ready = await fetch(`http://127.0.0.1:${monolithPort}/readyz`);
     expect(ready.status).toBe(200);
     const products = await fetch(`http://127.0.0.1:${proxyPort}/api/products?limit=1`);
@@ -63,7 +65,7 @@ describe('npm start (stack up), as a user runs it', () => {
     const secrets = JSON.parse(readFileSync(secretsFile, 'utf8')) as Record<string, string>;
     expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
     expect(output()).not.toContain('(password: postgres)');
-    for (const key of ['postgresPassword', 'debeziumPassword', 'connectPassword']) expect(output()).not.toContain(secrets[key]);
+    for (const key of ['postgresPassword', 'debeziumPassword', 'connectPassword', 'serviceControlToken']) expect(output()).not.toContain(secrets[key]);
     // Connect wants credentials; `npm run cdc -- status` takes them, and the database password, from secrets.json.
     expect((await fetch(`http://127.0.0.1:${ports.CONNECT_PORT}/connectors`)).status).toBe(401);
     const cdcStatus = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {

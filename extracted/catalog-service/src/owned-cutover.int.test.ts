@@ -307,6 +307,8 @@ describe('cutovers under load', () => {
     const acknowledged = new Map<string, number>();
     const servedByService = new Map<string, number>();
     const outboxBefore = new Map(await Promise.all(ids.map(async (id) => [id, await outboxCount(id)] as const)));
+    const history: { id: string; price: number; status: number; servedBy: string | null; at: string }[] = [];
+    const flips: string[] = [];
     let running = true;
     const refused: string[] = [];
     let value = 10_000;
@@ -315,6 +317,7 @@ describe('cutovers under load', () => {
         for (const id of ids) {
           const price = value++;
           const res = await call('PATCH', `/api/products/${id}`, { priceCents: price }).catch((err: unknown) => ({ status: 0, servedBy: null, body: { error: String(err) } }));
+          history.push({ id, price, status: res.status, servedBy: res.servedBy, at: new Date().toISOString() });
           if (res.status === 200) {
             acknowledged.set(id, price);
             if (res.servedBy === 'catalog-service') servedByService.set(id, (servedByService.get(id) ?? 0) + 1);
@@ -335,9 +338,12 @@ describe('cutovers under load', () => {
     let back, again;
     try {
       await new Promise((r) => setTimeout(r, 500));
+      flips.push(`to new at ${new Date().toISOString()}`);
       back = await flipTo('new');
+      flips.push(`new at ${new Date().toISOString()} (fenced ${back.cutover?.fenceMs} ms)`);
       await new Promise((r) => setTimeout(r, 500));
       again = await flipTo('owned');
+      flips.push(`owned at ${new Date().toISOString()} (fenced ${again.cutover?.fenceMs} ms)`);
       await new Promise((r) => setTimeout(r, 500));
     } finally {
       running = false;
@@ -353,6 +359,11 @@ describe('cutovers under load', () => {
       await eventually(`both sides at the last acknowledged price of ${id}`, async () => {
         const [m, s] = await Promise.all([monolithPrice(id), servicePrice(id)]);
         return m === acknowledged.get(id) && s === acknowledged.get(id) ? true : undefined;
+      }).catch(async (err: Error) => {
+        const [m, s] = await Promise.all([monolithPrice(id), servicePrice(id)]);
+        const events = (await serviceSql.query("SELECT version, payload->'data'->>'price_cents' AS price, occurred_at FROM outbox_events WHERE aggregate_id = $1 ORDER BY version DESC LIMIT 5", [id])).rows;
+        const writes = history.filter((h) => h.id === id).slice(-8);
+        throw new Error(`${err.message}: acknowledged ${acknowledged.get(id)}, monolith ${m}, service ${s}; last writes ${JSON.stringify(writes)}; last events ${JSON.stringify(events)}; flips ${JSON.stringify(flips)}`);
       });
       // Doubled: each write the service acknowledged produced exactly one event.
       expect((await outboxCount(id)) - outboxBefore.get(id)!).toBe(servedByService.get(id) ?? 0);

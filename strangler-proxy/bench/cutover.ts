@@ -49,8 +49,10 @@ function paced(perSecond: number, task: () => Promise<void>) {
     const started = performance.now();
     for (let n = 0; running; n++) {
       const due = started + (n * 1000) / perSecond;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
+      // Always yield: a loop behind schedule must not starve the answers it waits for.
+      await sleep(Math.max(0, due - performance.now()));
+      // At most 2 s of requests in flight: past that the machine cannot keep the rate, and more would only queue.
+      if (inFlight.size >= perSecond * 2) continue;
       const p = task().finally(() => inFlight.delete(p));
       inFlight.add(p);
     }

@@ -37,8 +37,17 @@ async function admin(path: string, body?: unknown): Promise<Record<string, unkno
   return answer;
 }
 
+/** A flip, retried (up to a minute) while the lag gate or the health check refuses it on a loaded machine; those waits are not fenced. */
 async function flip(stage: string, percentage?: number) {
-  return (await admin('/domains/catalog/flip', { stage, ...(percentage === undefined ? {} : { percentage }), reason: 'bench:cutover' })) as { cutover?: { fenceMs: number } };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return (await admin('/domains/catalog/flip', { stage, ...(percentage === undefined ? {} : { percentage }), reason: 'bench:cutover' })) as { cutover?: { fenceMs: number } };
+    } catch (err) {
+      if (!/lag_too_high|target_unhealthy/.test(String(err)) || Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
 }
 
 /** Runs `task` `perSecond` times a second (each on its own, not waiting for the previous) until stopped. */

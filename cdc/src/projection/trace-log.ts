@@ -86,10 +86,11 @@ export class TraceLog {
   }
 
   /** Changes the projection applied at `appliedAt` (stale replays included: they are applied by then). */
-  appliedEvents(events: Pick<ChangeEvent, 'txId' | 'table' | 'committedAt'>[], appliedAt: Date): void {
+  appliedEvents(events: (Partial<Pick<ChangeEvent, 'txId' | 'table'>> & Pick<ChangeEvent, 'committedAt'>)[], appliedAt: Date): void {
     const byTx = new Map<number, Applied>();
     for (const event of events) {
-      if (event.txId === null) continue;
+      // Only Debezium change events of the monolith carry a transaction id and a table.
+      if (event.txId === undefined || event.txId === null || event.table === undefined) continue;
       const entry = byTx.get(event.txId) ?? { appliedAt, committedAt: event.committedAt, tables: new Set<string>() };
       entry.tables.add(event.table);
       byTx.set(event.txId, entry);

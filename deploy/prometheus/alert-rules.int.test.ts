@@ -51,7 +51,12 @@ describe('the Prometheus alerting rules', () => {
     const code = sources(ROOT).map((f) => readFileSync(f, 'utf8')).join('\n');
     const metrics = new Set(rules.flatMap((r) => [...r.expr.matchAll(/\b((?:strangler|cdc)_[a-z_]+)\b/g)].map((m) => m[1]!)));
     expect([...metrics].sort()).toEqual(['cdc_projection_events_total', 'cdc_watermark_lag_seconds', 'strangler_alerts_total', 'strangler_compare_total']);
-    for (const metric of metrics) expect(code, metric).toContain(`name: '${metric}'`);
+    for (const metric of metrics) {
+      // The projection consumer names its metrics from a prefix, `cdc_projection` unless a consumer (the reverse sync) sets its own.
+      const projected = /^cdc_projection_(.+)$/.exec(metric);
+      if (projected) expect([code.includes("metricPrefix ?? 'cdc_projection'"), code.includes(`name: \`\${prefix}_${projected[1]}\``)], metric).toEqual([true, true]);
+      else expect(code, metric).toContain(`name: '${metric}'`);
+    }
   });
 
   const tool = promtool();

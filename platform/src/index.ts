@@ -43,4 +43,4 @@ export {
   type TokenProblem,
   type TokenSettings,
 } from './access-tokens.js';
-export { ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';
+export { EDGE_TIMEOUTS, EXIT_CODES, ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';

@@ -38,8 +38,10 @@ const redactSecrets = winston.format((info) => {
 });
 
 /** One JSON line per event, with the service name and the request context. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  const silent = level === 'silent';
+export function createLogger(service: string, requested = process.env.LOG_LEVEL ?? 'info'): Logger {
+  const silent = requested === 'silent';
+  // An unknown level would make winston drop every line, the configuration error naming LOG_LEVEL included.
+  const level = requested in winston.config.npm.levels ? requested : 'info';
   return winston.createLogger({
     level: silent ? 'error' : level,
     defaultMeta: { service },

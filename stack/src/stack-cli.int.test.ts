@@ -110,6 +110,13 @@ describe('npm start (stack up), as a user runs it', () => {
     const audit = await strangler(['audit', '--domain', 'catalog', '--json']);
     expect((JSON.parse(audit.stdout) as { toStage: string; toPercentage: number }[]).map((e) => `${e.toStage} ${e.toPercentage}`)).toEqual(['shadow 0', 'canary 25', 'shadow 0']);
 
+    // `npm run stack -- status`: every component running, from the state file the running stack writes.
+    const status = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'status'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(status.status).toBe(0);
+    for (const name of ['postgres', 'legacy-monolith', 'unleash', 'strangler-proxy', 'kafka', 'kafka-connect', 'catalog-service']) {
+      expect(status.stdout).toMatch(new RegExp(`^${name} +running +[0-9]+ +0 `, 'm'));
+    }
+
     const refused = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'reset'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('the stack is running');
@@ -121,6 +128,9 @@ describe('npm start (stack up), as a user runs it', () => {
     expect(isAlive(postgresPid)).toBe(false);
     expect(existsSync(join(stateDir, 'postgres/postmaster.pid'))).toBe(false);
     expect(started.filter((p) => isAlive(p.pid)).map((p) => p.command)).toEqual([]);
+    const stopped = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'status'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(stopped.status).toBe(3);
+    expect(stopped.stdout).toContain('not running');
     await expect(fetch(`http://127.0.0.1:${monolithPort}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${proxyPort}/healthz`)).rejects.toThrow();
 

@@ -26,7 +26,7 @@ export const proxyConfigSchema = z.object({
   /** Admin port: the proxy's own /healthz, /readyz and /metrics. */
   ADMIN_PORT: configFields.port(8081),
   ADMIN_HOST: configFields.host(),
-  LOG_LEVEL: z.string().default('info'),
+  LOG_LEVEL: configFields.logLevel(),
   MONOLITH_NAME: z.string().default('legacy-monolith'),
   MONOLITH_URLS: urlList.default(['http://127.0.0.1:3000']),
   MONOLITH_HEALTH_PATH: z.string().startsWith('/').default('/healthz'),
@@ -117,6 +117,11 @@ export const proxyConfigSchema = z.object({
   /** Shadow copies: their own connections to each service and a cap on copies in flight (excess copies are dropped and counted). */
   SHADOW_MAX_SOCKETS: z.coerce.number().int().min(1).default(16),
   SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(64),
+}).superRefine((config, ctx) => {
+  // Checked with the rest of the settings, before anything starts (not once Unleash has been asked).
+  if (config.EDGE_AUTH_ROUTES.length && !config.JWT_PUBLIC_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['EDGE_AUTH_ROUTES'], message: 'needs JWT_PUBLIC_KEY to verify access tokens' });
+  }
 });
 
 export type ProxyConfig = z.output<typeof proxyConfigSchema>;

@@ -1,9 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import http, { STATUS_CODES, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { loadManifests, type LoadedManifest } from '@strangler/manifests';
-import { AccessTokenVerifier, AppError, ConfigError, createLogger, createMetricsRegistry, errorHandler, healthRouter, notFoundHandler, requestContext, type Logger } from '@strangler/platform';
+import {
+  AccessTokenVerifier,
+  AppError,
+  ConfigError,
+  createLogger,
+  createMetricsRegistry,
+  EDGE_TIMEOUTS,
+  errorHandler,
+  healthRouter,
+  httpMetrics,
+  notFoundHandler,
+  requestContext,
+  serve,
+  type Logger,
+} from '@strangler/platform';
 import express from 'express';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -109,17 +123,6 @@ function withServiceUrls(manifests: LoadedManifest[], urls: Map<string, string[]
   });
 }
 
-function listen(server: Server, port: number, host: string): Promise<string> {
-  return new Promise((resolveUrl, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address() as AddressInfo;
-      resolveUrl(`http://${host}:${address.port}`);
-    });
-  });
-}
-
 /**
  * Wires the proxy from its configuration: manifests → route table, Unleash flags (created from the
  * manifests when an admin token is given), upstream pools with health checks and breakers, then
@@ -154,9 +157,6 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     flags = unleash;
   }
 
-  if (config.EDGE_AUTH_ROUTES.length && !config.JWT_PUBLIC_KEY) {
-    throw new ConfigError('environment variables', [{ field: 'EDGE_AUTH_ROUTES', reason: 'needs JWT_PUBLIC_KEY to verify access tokens' }]);
-  }
   const tokens = config.JWT_PUBLIC_KEY ? new EdgeTokens(new AccessTokenVerifier(config.JWT_PUBLIC_KEY, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })) : undefined;
   const rateRules = config.RATE_LIMITS;
   const redis = rateRules.length && config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
@@ -232,9 +232,6 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     split,
     consistency,
   });
-  const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
-  server.on('clientError', onClientError);
-  capConnectionsPerClient(server, config.MAX_CONNECTIONS_PER_CLIENT, metrics, config.RETRY_AFTER_SECONDS);
 
   const flips =
     audit && config.UNLEASH_ADMIN_TOKEN
@@ -278,6 +275,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   const admin = express();
   admin.disable('x-powered-by');
   admin.set('etag', false);
+  admin.use(httpMetrics(registry));
   admin.use(
     healthRouter({
       registry,
@@ -295,10 +293,26 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   admin.use(dashboardRouter({ tokens: adminTokens, manifests, status, flips, audit, unleashUnreachable: () => unleash?.unreachable(), logger }));
   admin.use(notFoundHandler());
   admin.use(errorHandler(logger));
-  const adminServer = http.createServer(admin);
 
-  const url = await listen(server, config.PORT, config.HOST);
-  const adminUrl = await listen(adminServer, config.ADMIN_PORT, config.ADMIN_HOST);
+  // serve() names the setting to change when a port is taken (a ListenError: exit code 78, never restarted).
+  const { server, url } = await serve(app, {
+    port: config.PORT,
+    host: config.HOST,
+    portSetting: 'PORT',
+    server: { ...EDGE_TIMEOUTS, maxHeaderSize: config.MAX_HEADER_BYTES },
+    setup: (edge) => {
+      edge.on('clientError', onClientError);
+      capConnectionsPerClient(edge, config.MAX_CONNECTIONS_PER_CLIENT, metrics, config.RETRY_AFTER_SECONDS);
+    },
+  });
+  let adminListening: Awaited<ReturnType<typeof serve>>;
+  try {
+    adminListening = await serve(admin, { port: config.ADMIN_PORT, host: config.ADMIN_HOST, portSetting: 'ADMIN_PORT', hostSetting: 'ADMIN_HOST' });
+  } catch (err) {
+    await new Promise<void>((done) => server.close(() => done()));
+    throw err;
+  }
+  const { server: adminServer, url: adminUrl } = adminListening;
   logger.info('proxy listening', { url, adminUrl, routes: routes.routes.length });
 
   return {

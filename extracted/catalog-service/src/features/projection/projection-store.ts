@@ -98,7 +98,8 @@ export class PgProjectionStore implements ProjectionStore {
       await client.query('COMMIT');
     } catch (err) {
       if (isRefusedData(err)) {
-        await client.query('ROLLBACK');
+        // A failing ROLLBACK drops the connection but must not hide that the data was refused.
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         throw new PoisonMessageError(`the catalog database refused the change: ${err.message} (SQLSTATE ${err.code})`, { cause: err });
       }
       // Anything else may have broken the connection: it leaves the pool rather than go back to it.

@@ -44,3 +44,4 @@ export {
   type TokenSettings,
 } from './access-tokens.js';
 export { EDGE_TIMEOUTS, EXIT_CODES, ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';
+export { Alerts, type Alert, type AlertKind, type AlertSink, type AlertsOptions } from './alerts.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run strangler -- <status|flip|rollback|audit>: the migration team's controls over the proxy's admin API.
+// npm run strangler -- <status|map|flip|rollback|diffs|audit>: the migration team's controls over the proxy's admin API.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,6 +130,26 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
     .option('--reason <text>', 'why, for the audit log')
     .action(async (domain: string, options: { reason?: string }) => {
       out(`rolled back ${describeFlip(await client().rollback(domain, options.reason))}`);
+    });
+
+  program
+    .command('diffs')
+    .description('answer comparisons of a domain (shadow, and samples at canary and new): diff rate per route, the most frequent differing paths with an example each, and the noise paths found')
+    .argument('<domain>', 'the domain')
+    .option('--window <minutes>', 'over the last this many minutes', integer('--window', 1, 7 * 24 * 60), 60)
+    .option('--json', 'print the raw JSON')
+    .action(async (domain: string, options: { window: number; json?: boolean }) => {
+      const report = await client().diffs(domain, options.window);
+      if (options.json) return out(JSON.stringify(report, null, 2));
+      if (!report.routes.length) return out(`no comparisons of ${domain} in the last ${options.window} minutes (comparisons run at shadow, and sampled at canary and new)`);
+      const table = newTable(['route', 'compared', 'diff rate', 'top differing paths (count: example legacy → new)', 'noise (left out)'], env);
+      const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+      for (const r of report.routes) {
+        const compared = `${r.equal + r.different} (${r.equal} equal, ${r.different} different)${r.failed ? `\n${r.failed} failed` : ''}${r.tooLarge ? `\n${r.tooLarge} too large` : ''}`;
+        const paths = r.topPaths.map((p) => `${p.path}: ${p.count}${p.example ? `\n  ${p.example.path}: ${show(p.example.legacy)} → ${show(p.example.new)}` : ''}`).join('\n') || '-';
+        table.push([r.route, compared, r.diffRate === null ? '-' : percent(r.diffRate), paths, r.noise.map((n) => `${n.path} (${n.count})`).join('\n') || '-']);
+      }
+      out(table.toString());
     });
 
   program

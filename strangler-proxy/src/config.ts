@@ -117,6 +117,13 @@ export const proxyConfigSchema = z.object({
   /** Shadow copies: their own connections to each service and a cap on copies in flight (excess copies are dropped and counted). */
   SHADOW_MAX_SOCKETS: z.coerce.number().int().min(1).default(16),
   SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(64),
+  /** Alerts (guard breach, automatic rollback, CDC lag) are POSTed here as JSON, with retries; log and counter only when unset (ADR-0023). */
+  ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** A service's CDC watermark lag over this raises an alert (once, until it is back under). */
+  ALERT_CDC_LAG_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often answer comparisons are written to the proxy's database (and noise found by other proxies read). */
+  COMPARE_FLUSH_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
 }).superRefine((config, ctx) => {
   // Checked with the rest of the settings, before anything starts (not once Unleash has been asked).
   if (config.EDGE_AUTH_ROUTES.length && !config.JWT_PUBLIC_KEY) {

@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { loadManifests, type LoadedManifest } from '@strangler/manifests';
+import { loadManifests, positionFromFlag, type LoadedManifest } from '@strangler/manifests';
 import {
   AccessTokenVerifier,
+  Alerts,
   AppError,
   ConfigError,
   createLogger,
@@ -46,6 +47,11 @@ import { RouteTable } from './routing/route-table.js';
 import { createProxyMetrics, type ProxyMetrics } from './upstreams/metrics.js';
 import { TrafficSplit } from './upstreams/traffic-split.js';
 import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js';
+import { Comparator } from './compare/comparator.js';
+import { PgCompareStore } from './compare/compare-store.js';
+import { Guards } from './guard/guard.js';
+import { domainFlagName } from './flags/flag-names.js';
+import { watchLag } from './guard/lag-alert.js';
 
 export interface RunningProxy {
   url: string;
@@ -61,6 +67,11 @@ export interface RunningProxy {
   audit: AuditLog | undefined;
   registry: Registry;
   logger: Logger;
+  /** Guarded rollouts (ADR-0023). */
+  guards: Guards;
+  alerts: Alerts;
+  /** Writes the comparisons recorded so far to the proxy's database now. */
+  flushComparisons(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -214,6 +225,46 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     logger,
   });
 
+  // Answer comparison, guards and alerts (ADR-0023).
+  const alerts = new Alerts({ service: PROXY_NAME, logger, registry, webhookUrl: config.ALERT_WEBHOOK_URL, timeoutMs: config.ALERT_WEBHOOK_TIMEOUT_MS });
+  const compareStore = database ? new PgCompareStore(database) : undefined;
+  const guards = new Guards(manifests, {
+    positionOf: (domain) => {
+      const held = unleash?.heldStage(domainFlagName(domain));
+      return held ? positionFromFlag(held) : undefined;
+    },
+    // The flip service is made further down; the guards first use it at their first evaluation.
+    get flips() {
+      return flips;
+    },
+    alerts,
+    logger,
+  });
+  const comparator = new Comparator(
+    manifests,
+    registry,
+    {
+      record: compareStore ? (...args) => compareStore.record(...args) : undefined,
+      recordNoise: compareStore ? (...args) => compareStore.recordNoise(...args) : undefined,
+      compared: (domain, outcome) => guards.compared(domain, outcome),
+      copyAnswered: (domain, side, ms, failed) => guards.observe(domain, side, ms, failed),
+    },
+    logger,
+  );
+  const compareTimer = compareStore
+    ? setInterval(() => {
+        compareStore
+          .flush()
+          .then(() => compareStore.noise())
+          .then((noise) => comparator.learnNoise(noise))
+          .catch((err: unknown) => logger.warn('comparisons not written to the proxy database; kept for the next try', { detail: err instanceof Error ? err.message : String(err) }));
+      }, config.COMPARE_FLUSH_MS)
+    : undefined;
+  compareTimer?.unref();
+  const pruneTimer = compareStore ? setInterval(() => void compareStore.prune().catch(() => {}), 3_600_000) : undefined;
+  pruneTimer?.unref();
+  const lagAlerts = watchLag(watches, config.ALERT_CDC_LAG_MS, alerts);
+
   const app = createApp({
     routes,
     flags,
@@ -231,6 +282,8 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     rateLimits,
     split,
     consistency,
+    compare: comparator,
+    observe: manifests.some((m) => m.guard) ? (domain, side, ms, failed) => guards.observe(domain, side, ms, failed) : undefined,
   });
 
   const flips =
@@ -265,6 +318,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     // Also at start: a flag may have changed while this proxy was down.
     externalChanges.poll();
   }
+  guards.start();
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
   const status = () => ({
@@ -288,7 +342,18 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     (_req, _res, next) => next(adminTokens.size ? undefined : new AppError(503, 'admin_api_disabled', 'The admin API is disabled: start the proxy with ADMIN_TOKEN or ADMIN_TOKENS')),
     requireAdminToken(adminTokens),
     express.json({ limit: '16kb' }),
-    adminRouter({ status, flips, audit }),
+    adminRouter({
+      status,
+      flips,
+      audit,
+      diffs: compareStore
+        ? async (domain, windowMinutes) => {
+            await compareStore.flush();
+            return compareStore.report(domain, windowMinutes);
+          }
+        : undefined,
+      domains: manifests.map((m) => m.domain),
+    }),
   );
   admin.use(dashboardRouter({ tokens: adminTokens, manifests, status, flips, audit, unleashUnreachable: () => unleash?.unreachable(), logger }));
   admin.use(notFoundHandler());
@@ -327,6 +392,11 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     audit,
     registry,
     logger,
+    guards,
+    alerts,
+    flushComparisons: async () => {
+      await compareStore?.flush();
+    },
     close: async () => {
       await Promise.all(
         [server, adminServer].map(
@@ -337,6 +407,12 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
             }),
         ),
       );
+      await guards.stop();
+      clearInterval(compareTimer);
+      clearInterval(pruneTimer);
+      clearInterval(lagAlerts);
+      await compareStore?.flush().catch(() => {});
+      await alerts.settled();
       unleash?.destroy();
       consistency.close();
       forwarder.close();

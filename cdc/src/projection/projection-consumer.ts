@@ -1,4 +1,4 @@
-import type { Logger } from '@strangler/platform';
+import type { AlertSink, Logger } from '@strangler/platform';
 import type { Admin, Consumer, EachBatchPayload, logCreator, Producer } from 'kafkajs';
 import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -26,6 +26,8 @@ export interface ProjectionConsumerOptions<C> {
   retry?: { minTimeoutMs: number; maxTimeoutMs: number };
   /** How often the service watermark is recomputed when no batch arrives (default 250 ms; each batch applied recomputes it too). */
   watermarkIntervalMs?: number;
+  /** Raises a `projection_dead_letter` alert for each dead letter (ADR-0023). */
+  alerts?: AlertSink;
 }
 
 export interface ProjectionStatus {
@@ -207,7 +209,14 @@ export class ProjectionConsumer<C> {
       topic: this.options.deadLetterTopic,
       messages: letters.map((l) => ({ key: l.message.key, value: l.message.value, headers: deadLetterHeaders(l, failedAt) })),
     });
-    for (const l of letters) this.options.logger.warn('cdc message dead-lettered', { topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic });
+    for (const l of letters) {
+      this.options.logger.warn('cdc message dead-lettered', { topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic });
+      this.options.alerts?.raise({
+        kind: 'projection_dead_letter',
+        summary: `a CDC event of ${l.topic} could not be applied and went to ${this.options.deadLetterTopic}`,
+        details: { groupId: this.options.groupId, topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic },
+      });
+    }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {

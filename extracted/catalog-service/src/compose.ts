@@ -1,7 +1,7 @@
 import { catalogRouter, CatalogService } from '@strangler/catalog-contract';
 import { cdcNames, cdcRouter, ProjectionConsumer, tableTopic } from '@strangler/cdc/projection';
 import type { Manifest } from '@strangler/manifests';
-import { AccessTokenVerifier, Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
+import { AccessTokenVerifier, Alerts, Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Config } from './config.js';
 import { openDatabase } from './db/prisma.js';
 import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
@@ -9,6 +9,7 @@ import { controlRouter } from './features/ownership/control-router.js';
 import { PgOwnershipStore } from './features/ownership/ownership-store.js';
 import { CatalogProjection } from './features/projection/catalog-projection.js';
 import { PgProjectionStore } from './features/projection/projection-store.js';
+import { faultSwitch } from './features/fault/fault-switch.js';
 
 export const SERVICE_NAME = 'catalog-service';
 
@@ -37,7 +38,10 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
     logger,
     registry,
     maxWaitTimeMs: config.CDC_MAX_WAIT_MS,
+    alerts: new Alerts({ service: SERVICE_NAME, logger, registry, webhookUrl: config.ALERT_WEBHOOK_URL }),
   });
+  const faulty = config.CATALOG_FAULT_PRICE_DELTA !== 0 || config.CATALOG_FAULT_ERROR_RATE > 0;
+  if (faulty) logger.warn('DELIBERATE DEFECT ON (test only): CATALOG_FAULT_PRICE_DELTA / CATALOG_FAULT_ERROR_RATE', { priceDelta: config.CATALOG_FAULT_PRICE_DELTA, errorRate: config.CATALOG_FAULT_ERROR_RATE });
 
   const app = buildServiceApp({
     logger,
@@ -48,7 +52,7 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
       version: '1.0.0',
       description: "The catalog extracted from the monolith: the same routes and answers, from the service's own database.",
     },
-    routers: [catalogRouter(api, catalog), controlRouter({ token: config.SERVICE_CONTROL_TOKEN, ownership }), cdcRouter({
+    routers: [...(faulty ? [faultSwitch({ priceDelta: config.CATALOG_FAULT_PRICE_DELTA, errorRate: config.CATALOG_FAULT_ERROR_RATE })] : []), catalogRouter(api, catalog), controlRouter({ token: config.SERVICE_CONTROL_TOKEN, ownership }), cdcRouter({
         status: () => consumer.status(),
         positions: () => projection.positions(),
         watermark: () => consumer.watermark(),

@@ -51,7 +51,11 @@ interface FlipMeta {
   adr: number | null;
   reason: string | null;
   override?: string | null;
+  evidence?: Record<string, unknown> | null;
 }
+
+/** A guard's decision taken on a position the domain has left meanwhile (another proxy acted first). */
+class StaleDecision extends Error {}
 
 /** The reason of the row a proxy appends when Unleash holds a stage that the audit log does not. */
 export const EXTERNAL_CHANGE_REASON = 'changed in Unleash outside the strangler admin API';
@@ -198,6 +202,43 @@ export class FlipService {
   }
 
   /**
+   * A guard's automatic change (ADR-0023): one stage back (`'back'`), or to `to` (a canary promotion).
+   * Under the domain's lock, and only while the domain still is at `expected`: when several proxies
+   * see the same breach, the first one moves the domain and the others find it moved and do nothing
+   * (undefined). Audited as mode automatic with the guard's evidence. Going back is never refused for
+   * an unhealthy target; a promotion keeps every rule of a flip (health, lag gate).
+   */
+  async automatic(domain: string, expected: Position, to: Position | 'back', actor: string, reason: string, evidence: Record<string, unknown>): Promise<FlipOutcome | undefined> {
+    const manifest = this.manifestOf(domain);
+    if (to !== 'back') {
+      allowedStage(manifest, to.stage);
+      await this.lagGate(manifest, to.stage, { stage: to.stage });
+    }
+    try {
+      return await this.change(
+        manifest,
+        (from, last) => {
+          if (from.stage !== expected.stage || from.percentage !== expected.percentage) throw new StaleDecision();
+          const target = to === 'back' ? this.stageBack(manifest, from, last) : to;
+          return { to: target, meta: { actor, mode: 'automatic', adr: last?.adr ?? manifest.adr, reason, evidence } };
+        },
+        { back: to === 'back' },
+      );
+    } catch (err) {
+      if (err instanceof StaleDecision) return undefined;
+      throw err;
+    }
+  }
+
+  /** The allowed stage before `from`; a canary at the share it had before, else at the first promotion step. */
+  private stageBack(manifest: LoadedManifest, from: Position, last: AuditRecord | undefined): Position {
+    const stage = manifest.stages.filter((s) => STAGES.indexOf(s) < STAGES.indexOf(from.stage)).at(-1) ?? 'legacy';
+    if (stage !== 'canary') return positionOf(stage);
+    const percentage = last?.toStage === from.stage && last.fromStage === 'canary' && last.fromPercentage ? last.fromPercentage : (manifest.guard?.promotion?.steps[0] ?? 5);
+    return positionOf('canary', percentage);
+  }
+
+  /**
    * Appends an `external` row when Unleash holds another stage for the domain than its last audit
    * row says: someone changed the flag in Unleash directly. Under the domain's lock and against
    * Unleash itself (not a client's cached copy), so that however many proxy instances notice the
@@ -231,7 +272,7 @@ export class FlipService {
    * One flip: under the domain's lock, read where Unleash is (recording a change made there first),
    * let `plan` decide where to go, append the row, set Unleash, commit; then apply it here.
    */
-  private async change(manifest: LoadedManifest, plan: (from: Position, last: AuditRecord | undefined) => { to: Position; meta: FlipMeta }): Promise<FlipOutcome> {
+  private async change(manifest: LoadedManifest, plan: (from: Position, last: AuditRecord | undefined) => { to: Position; meta: FlipMeta }, options: { back?: boolean } = {}): Promise<FlipOutcome> {
     const domain = manifest.domain;
     const flag = domainFlagName(domain);
     let written: { from: Position; to: Position } | undefined;
@@ -241,7 +282,7 @@ export class FlipService {
         const from = await this.current(domain);
         const { last } = await this.reconcile(ledger, domain, from);
         const { to, meta } = plan(from, last);
-        if (to.stage !== 'legacy' && !(manifest.service && this.deps.targetHealthy(manifest.service.name))) {
+        if (!options.back && to.stage !== 'legacy' && !(manifest.service && this.deps.targetHealthy(manifest.service.name))) {
           throw new ConflictError(`${manifest.service?.name ?? 'the domain has no service and'} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
         }
         const audit = await ledger.append({ domain, fromStage: from.stage, toStage: to.stage, fromPercentage: from.percentage, toPercentage: to.percentage, ...meta });

@@ -15,6 +15,7 @@ import type { EdgeTokens } from '../edge/access-token.js';
 import { matchesRule, type PathRule } from '../edge/path-rules.js';
 import { accountKey, type RateLimits } from '../edge/rate-limit.js';
 import type { ReadYourWrites } from '../consistency/read-your-writes.js';
+import type { Comparator, PendingComparison } from '../compare/comparator.js';
 
 export const PROXY_NAME = 'strangler-proxy';
 
@@ -42,6 +43,16 @@ export interface ProxyDeps {
   split?: TrafficSplit;
   /** Read-your-writes with consistency tokens (ADR-0021). */
   consistency?: ReadYourWrites;
+  /** Answer comparison (ADR-0023). */
+  compare?: Comparator;
+  /** Each answer of a domain's route, by side (the guards' windows, ADR-0023). */
+  observe?: (domain: string, side: 'legacy' | 'new', durationMs: number, failed: boolean) => void;
+}
+
+/** What the attempts of one request need to know about it: its domain, and its comparison if any. */
+interface Exchange {
+  domain: string;
+  comparison: PendingComparison | undefined;
 }
 
 /** Methods whose forwarded request always states its length, even when empty (so Node does not pick chunked framing). */
@@ -80,12 +91,17 @@ function accountOf(body: Buffer | undefined): string | undefined {
  */
 export function createProxyHandler(deps: ProxyDeps) {
   const monolithName = deps.monolith.service;
+  const exchanges = new WeakMap<IncomingMessage, Exchange>();
 
   async function attempt(instance: UpstreamInstance, req: IncomingMessage, res: ServerResponse, servedBy: string, failOnServerError: boolean, body: Buffer | undefined): Promise<UpstreamFailure | undefined> {
     const started = performance.now();
     let failure: UpstreamFailure | undefined;
+    const exchange = exchanges.get(req);
+    const side = servedBy === monolithName ? 'legacy' : 'new';
+    const comparison = exchange?.comparison;
+    const tap = comparison ? (answer: IncomingMessage, at: number) => comparison.tap(answer, side, at) : undefined;
     try {
-      await instance.breaker.fire(() => deps.forwarder.forward(req, res, instance.target, { servedBy, failOnServerError, body }));
+      await instance.breaker.fire(() => deps.forwarder.forward(req, res, instance.target, { servedBy, failOnServerError, body, tap }));
     } catch (err) {
       if (err instanceof UpstreamFailure) failure = err;
       else if ((err as { code?: string }).code === 'EOPENBREAKER') failure = new UpstreamFailure('breaker_open', `the breaker of ${instance.target.host} is open`);
@@ -93,6 +109,9 @@ export function createProxyHandler(deps: ProxyDeps) {
     }
     if (failure?.reason !== 'breaker_open' && failure?.reason !== 'client_aborted' && failure?.reason !== 'queue_timeout') {
       instance.window.record(performance.now() - started, failure !== undefined);
+    }
+    if (exchange && deps.observe && failure?.reason !== 'client_aborted' && failure?.reason !== 'queue_timeout') {
+      deps.observe(exchange.domain, side, performance.now() - started, failure !== undefined);
     }
     return failure;
   }
@@ -264,12 +283,28 @@ export function createProxyHandler(deps: ProxyDeps) {
       } else if (!route) deps.split?.unclaimed(method, normalised.path);
     });
 
+    const comparison = route && decision && deps.compare ? deps.compare.plan(route, method, decision.stage, decision.mirror, side, body !== undefined, ctx.traceId) : undefined;
+    if (route && (deps.observe || comparison)) {
+      exchanges.set(req, { domain: route.domain, comparison });
+      if (comparison) res.once('close', () => comparison.userDone());
+    }
     if (route && decision?.mirror) {
       const target = route.service ? deps.services.get(route.service)?.pick() : undefined;
       if (target) {
-        deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
+        deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }), comparison?.copy('new'));
         deps.split?.mirrored(route.domain);
-      }
+      } else comparison?.abandon();
+    } else if (route && comparison) {
+      // A sampled comparison at canary or new: a copy to the side that does not serve this user.
+      const target = comparison.copySide === 'new' ? (route.service ? deps.services.get(route.service)?.pick() : undefined) : deps.monolith.pick();
+      if (target) deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: comparison.copySide === 'new' ? route.service : monolithName, outcome }), comparison.copy(comparison.copySide));
+      else comparison.abandon();
+    }
+    if (comparison?.noise) {
+      // A noise sample: the legacy side asked a second time; what differs between its two answers is noise.
+      const again = deps.monolith.pick();
+      if (again) deps.forwarder.mirror(req, again.target, body, (outcome) => deps.metrics.mirrors.inc({ service: monolithName, outcome }), comparison.copy('again'), true);
+      else comparison.copied('again', undefined);
     }
     if (route && side === 'new') await serveNew(route, req, res, body);
     else await serveLegacy(req, res, body);

@@ -26,6 +26,7 @@ export const COMPONENTS = {
   unleash: { composeService: 'unleash' },
   'strangler-proxy': { composeService: 'strangler-proxy', fatal: true },
   'catalog-service': { composeService: 'catalog-service' },
+  'catalog-reverse-sync': { composeService: 'catalog-reverse-sync' },
 } as const satisfies Record<string, ComponentSpec>;
 
 export type ComponentName = keyof typeof COMPONENTS;

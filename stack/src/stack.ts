@@ -152,6 +152,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     // The proxy health-checks the catalog service from its start; the service itself starts once CDC runs.
     const catalogUrl = `http://127.0.0.1:${config.CATALOG_SERVICE_PORT}`;
     await assertPortFree(config.CATALOG_SERVICE_PORT, 'the catalog service', 'CATALOG_SERVICE_PORT');
+    const reverseSyncUrl = `http://127.0.0.1:${config.REVERSE_SYNC_PORT}`;
+    await assertPortFree(config.REVERSE_SYNC_PORT, 'the catalog reverse sync', 'REVERSE_SYNC_PORT');
     await assertPortFree(config.PORT, 'the strangler proxy', 'PORT');
     await assertPortFree(config.ADMIN_PORT, 'the proxy admin port', 'ADMIN_PORT');
     await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'strangler_proxy');
@@ -175,6 +177,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         RATE_LIMITS: SIGN_IN_RATE_LIMITS,
         ADMIN_TOKEN: secrets.adminToken,
         CONSISTENCY_TOKEN_SECRET: secrets.consistencyTokenSecret,
+        // The cutover (new ⇄ owned) moves the catalog's ownership through catalog-service's control API.
+        SERVICE_CONTROL_TOKEN: secrets.serviceControlToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${adminUrl}/readyz`,
@@ -219,6 +223,22 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     });
 
     signal?.throwIfAborted();
+    report(`starting catalog-reverse-sync on ${reverseSyncUrl} (catalog-service's events into the monolith's catalog tables once the catalog is owned)`);
+    await startNodeService({
+      name: 'catalog-reverse-sync',
+      entry: 'cdc/dist/reverse-sync/main.js',
+      env: {
+        PORT: String(config.REVERSE_SYNC_PORT),
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: cdc.brokers.join(','),
+        LOG_LEVEL: config.LOG_LEVEL,
+      },
+      readyUrl: `${reverseSyncUrl}/readyz`,
+      timeoutMs: 60_000,
+    });
+    endpoints.push({ name: 'catalog-reverse-sync', url: reverseSyncUrl, note: 'direct; /status shows its position, lag and events applied to the monolith' });
+
+    signal?.throwIfAborted();
     report(`starting catalog-service on ${catalogUrl} (its own database catalog_service, fed by CDC)`);
     await startNodeService({
       name: 'catalog-service',
@@ -229,6 +249,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         KAFKA_BROKERS: cdc.brokers.join(','),
         JWT_PUBLIC_KEY: secrets.jwtPublicKey,
         SERVICE_CONTROL_TOKEN: secrets.serviceControlToken,
+        REVERSE_SYNC_URL: reverseSyncUrl,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${catalogUrl}/readyz`,

@@ -95,6 +95,19 @@ export const proxyConfigSchema = z.object({
    * value; when unset each process draws its own, so a token holds only on the instance that issued it.
    */
   CONSISTENCY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * The token of the services' control API (`/internal/...`, SERVICE_CONTROL_TOKEN of the service): a
+   * cutover (new ⇄ owned) moves the domain's ownership with it (ADR-0025).
+   */
+  SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (the SERVICE_CONTROL_TOKEN of the services)').optional(),
+  /** How long a write of a domain waits at a cutover's fence before a 503 with Retry-After. */
+  FENCE_HOLD_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+  /** How long a cutover waits for the writes in flight to finish when it raises the fence. */
+  CUTOVER_DRAIN_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** How long each waiting step of a cutover (watermark, reverse sync) may take before it is refused and undone. */
+  CUTOVER_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** Connections for the write fence: each write of an ownable domain holds one while it is forwarded. */
+  FENCE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(16),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(1).default(256),
   HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),

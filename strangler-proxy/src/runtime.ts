@@ -34,6 +34,10 @@ import { Redis } from 'ioredis';
 import { EdgeTokens } from './edge/access-token.js';
 import { RateLimits } from './edge/rate-limit.js';
 import { createApp } from './app.js';
+import { PgCutoverJournal } from './cutover/cutover-journal.js';
+import { HttpServiceControl } from './cutover/service-control.js';
+import { SyncWatch } from './cutover/sync-watch.js';
+import { WriteFence } from './cutover/write-fence.js';
 import { ReadYourWrites } from './consistency/read-your-writes.js';
 import { TokenSigner } from './consistency/token.js';
 import { WatermarkWatch } from './consistency/watermark-watch.js';
@@ -193,6 +197,16 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     if (applied.length) logger.info('proxy database migrated', { applied });
     audit = new PgAuditLog(database);
   }
+  // Domains whose service may own their writes: their writes pass the shared write fence (ADR-0025).
+  const ownable = manifests.flatMap((m) => (m.service && m.stages.includes('owned') ? [{ domain: m.domain, service: m.service.name, stage: m.stage }] : []));
+  let fencePool: pg.Pool | undefined;
+  let writeFence: WriteFence | undefined;
+  if (database && ownable.length) {
+    fencePool = new pg.Pool({ connectionString: config.PROXY_DATABASE_URL, max: config.FENCE_POOL_SIZE, connectionTimeoutMillis: 2000 });
+    fencePool.on('error', (err) => logger.warn('write fence connection lost', { detail: err.message }));
+    writeFence = new WriteFence(fencePool, new Set(ownable.map((o) => o.domain)), { holdMs: config.FENCE_HOLD_MS, retryAfterSeconds: 1 });
+    await writeFence.prepare(new Map(ownable.map((o) => [o.domain, o.stage === 'owned' ? 'new' : 'legacy'])));
+  }
 
   const registry = createMetricsRegistry(PROXY_NAME);
   const metrics = createProxyMetrics(registry);
@@ -284,8 +298,15 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     consistency,
     compare: comparator,
     observe: manifests.some((m) => m.guard) ? (domain, side, ms, failed) => guards.observe(domain, side, ms, failed) : undefined,
+    writeFence,
   });
 
+  const control = new HttpServiceControl((service) => services.get(service)?.pick()?.target, config.SERVICE_CONTROL_TOKEN);
+  const journal = database ? new PgCutoverJournal(database) : undefined;
+  const cutover =
+    writeFence && journal ? { fence: writeFence, control, journal, drainMs: config.CUTOVER_DRAIN_MS, stepTimeoutMs: config.CUTOVER_STEP_TIMEOUT_MS } : undefined;
+  const syncWatch = writeFence && journal ? new SyncWatch(ownable, { control, fence: writeFence, journal, logger }) : undefined;
+  syncWatch?.start(1000);
   const flips =
     audit && config.UNLEASH_ADMIN_TOKEN
       ? new FlipService(manifests, {
@@ -302,6 +323,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
           targetHealthy: (service) => services.get(service)?.pick() !== undefined,
           lagOf: async (service) => (await watches.get(service)?.refresh())?.lagMs,
           logger,
+          cutover,
         })
       : undefined;
   const externalChanges =
@@ -322,7 +344,12 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
   const status = () => ({
-    domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split).map((d) => (d.service && watches.has(d.service) ? { ...d, lagMs: watches.get(d.service)!.lagMs() ?? null } : d)),
+    domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split)
+      .map((d) => (d.service && watches.has(d.service) ? { ...d, lagMs: watches.get(d.service)!.lagMs() ?? null } : d))
+      .map((d) => {
+        const sync = syncWatch?.summary(d.domain);
+        return sync ? { ...d, sync } : d;
+      }),
     monolith: targetsOf(monolith),
     unclaimed: split.unclaimedRoutes(),
   });
@@ -415,10 +442,12 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       await alerts.settled();
       unleash?.destroy();
       consistency.close();
+      syncWatch?.close();
       forwarder.close();
       for (const pool of [monolith, ...services.values()]) pool.stop();
       await externalChanges?.settled();
       await database?.end();
+      await fencePool?.end();
       redis?.disconnect();
     },
   };

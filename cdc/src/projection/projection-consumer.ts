@@ -4,10 +4,11 @@ import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ensureTopics } from '../bootstrap/topics.js';
 import { Kafka, logLevel, Partitioners } from '../kafka.js';
-import { deadLetterHeaders, projectBatch, type DeadLetter, type PartitionPosition, type Projection } from './projection.js';
+import type { ChangeEvent } from './change-event.js';
+import { deadLetterHeaders, projectBatch, type DeadLetter, type EventParser, type PartitionPosition, type Projection, type SourceEvent } from './projection.js';
 import { WatermarkTracker, type PartitionEnd, type Watermark } from './watermark.js';
 
-export interface ProjectionConsumerOptions<C> {
+export interface ProjectionConsumerOptions<C, E extends SourceEvent = ChangeEvent> {
   brokers: string[];
   /** Consumer group, also the client id: one per service (`catalog-service`). */
   groupId: string;
@@ -15,7 +16,13 @@ export interface ProjectionConsumerOptions<C> {
   topics: string[];
   /** Where events that can never be applied go (created if missing). */
   deadLetterTopic: string;
-  projection: Projection<C>;
+  projection: Projection<C, E>;
+  /** How a message becomes an event (default: a Debezium change event of a table topic). */
+  parse?: EventParser<E>;
+  /** Called after dead letters were sent (before the position moves past them): e.g. to record them with the data. */
+  onDeadLetters?: (letters: DeadLetter[]) => Promise<void>;
+  /** Prefix of the metric names (default `cdc_projection`: `cdc_projection_lag_seconds`, ...). */
+  metricPrefix?: string;
   logger: Logger;
   registry: Registry;
   /** How long a fetch waits for data (kafkajs default 5000 ms: at low traffic, each change could wait that long). */
@@ -65,7 +72,7 @@ function deadLetterTopicSpec(topic: string) {
  * At start the group resumes from the positions stored with the data, so a service whose database is
  * new (or restored) rebuilds from the compacted topics.
  */
-export class ProjectionConsumer<C> {
+export class ProjectionConsumer<C, E extends SourceEvent = ChangeEvent> {
   private readonly kafka;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -79,7 +86,7 @@ export class ProjectionConsumer<C> {
   private allTopicsExist = false;
   private readonly tracker: WatermarkTracker;
 
-  constructor(private readonly options: ProjectionConsumerOptions<C>) {
+  constructor(private readonly options: ProjectionConsumerOptions<C, E>) {
     this.kafka = new Kafka({
       clientId: options.groupId,
       brokers: options.brokers,
@@ -88,17 +95,18 @@ export class ProjectionConsumer<C> {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
     const registers = [options.registry];
+    const prefix = options.metricPrefix ?? 'cdc_projection';
     this.metrics = {
-      events: new Counter({ name: 'cdc_projection_events_total', help: 'CDC messages handled, by topic and outcome (applied, stale, dead_lettered, tombstone)', labelNames: ['topic', 'outcome'] as const, registers }),
+      events: new Counter({ name: `${prefix}_events_total`, help: 'CDC messages handled, by topic and outcome (applied, stale, dead_lettered, tombstone)', labelNames: ['topic', 'outcome'] as const, registers }),
       lag: new Histogram({
-        name: 'cdc_projection_lag_seconds',
-        help: 'Commit in the monolith to applied in this service, per change',
+        name: `${prefix}_lag_seconds`,
+        help: 'Commit at the source to applied here, per change',
         labelNames: ['topic'] as const,
         buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
         registers,
       }),
-      retries: new Counter({ name: 'cdc_projection_retries_total', help: 'Batches retried after a retriable failure', labelNames: ['topic'] as const, registers }),
-      lsn: new Gauge({ name: 'cdc_projection_position_lsn', help: 'Highest source LSN applied, per partition', labelNames: ['topic', 'partition'] as const, registers }),
+      retries: new Counter({ name: `${prefix}_retries_total`, help: 'Batches retried after a retriable failure', labelNames: ['topic'] as const, registers }),
+      lsn: new Gauge({ name: `${prefix}_position_lsn`, help: 'Highest source LSN applied, per partition', labelNames: ['topic', 'partition'] as const, registers }),
     };
     this.tracker = new WatermarkTracker({
       positions: () => options.projection.positions(),
@@ -209,6 +217,7 @@ export class ProjectionConsumer<C> {
       topic: this.options.deadLetterTopic,
       messages: letters.map((l) => ({ key: l.message.key, value: l.message.value, headers: deadLetterHeaders(l, failedAt) })),
     });
+    await this.options.onDeadLetters?.(letters);
     for (const l of letters) {
       this.options.logger.warn('cdc message dead-lettered', { topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic });
       this.options.alerts?.raise({
@@ -222,7 +231,7 @@ export class ProjectionConsumer<C> {
   private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    const outcome = await pRetry(() => projectBatch(batch, this.options.projection, (letters) => this.sendDeadLetters(letters)), {
+    const outcome = await pRetry(() => projectBatch(batch, this.options.projection, (letters) => this.sendDeadLetters(letters), this.options.parse), {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: this.options.retry?.minTimeoutMs ?? 200,
       maxTimeout: this.options.retry?.maxTimeoutMs ?? 5_000,

@@ -1,6 +1,19 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { parseChangeEvent, PoisonMessageError, type ChangeEvent } from './change-event.js';
 
+/**
+ * What every consumed event tells the consumer: where it stands in its source (the monolith's WAL
+ * position for a Debezium change; none for a domain event of a service) and when its source
+ * committed it (for the lag).
+ */
+export interface SourceEvent {
+  lsn: bigint | null;
+  committedAt: Date;
+}
+
+/** Reads one message into an event; undefined for a message that carries nothing (a tombstone); PoisonMessageError for one that can never be read. */
+export type EventParser<E extends SourceEvent> = (topic: string, partition: number, message: Pick<KafkaMessage, 'key' | 'value' | 'offset' | 'headers'>) => E | undefined;
+
 /** How far a projection has applied one partition of one topic. */
 export interface PartitionPosition {
   topic: string;
@@ -25,9 +38,9 @@ export interface ApplyOutcome {
  * apply a partition's changes together with the new position in one transaction of its own
  * database (`apply`), guarded by the source LSN so that a replay changes nothing (ADR-0008).
  */
-export interface Projection<C> {
+export interface Projection<C, E extends SourceEvent = ChangeEvent> {
   /** Throws PoisonMessageError for an event that can never be applied. */
-  decode(event: ChangeEvent): C;
+  decode(event: E): C;
   /**
    * Applies `changes` (in partition order) and records `position`, atomically. Throws
    * PoisonMessageError when the data itself is refused (a constraint), any other error when a
@@ -54,17 +67,17 @@ export interface BatchOutcome extends ApplyOutcome {
   committedAt: Date[];
 }
 
-interface Decoded<C> {
+interface Decoded<C, E> {
   change: C;
-  event: ChangeEvent;
+  event: E;
   message: DeadLetter['message'];
 }
 
-function positionAfter(topic: string, partition: number, offset: string, events: ChangeEvent[], previous?: PartitionPosition): PartitionPosition {
+function positionAfter(topic: string, partition: number, offset: string, events: SourceEvent[], previous?: PartitionPosition): PartitionPosition {
   let lsn = previous?.lsn ?? null;
   let committedAt = previous?.committedAt ?? null;
   for (const e of events) {
-    if (lsn === null || e.lsn > lsn) lsn = e.lsn;
+    if (e.lsn !== null && (lsn === null || e.lsn > lsn)) lsn = e.lsn;
     if (committedAt === null || e.committedAt > committedAt) committedAt = e.committedAt;
   }
   return { topic, partition, offset, lsn, committedAt };
@@ -77,20 +90,21 @@ function positionAfter(topic: string, partition: number, offset: string, events:
  * the offending ones are dead-lettered. Any other error propagates: the caller retries the batch
  * (nothing of it was committed, and the LSN guard makes a partial earlier attempt harmless).
  */
-export async function projectBatch<C>(
+export async function projectBatch<C, E extends SourceEvent = ChangeEvent>(
   batch: { topic: string; partition: number; messages: DeadLetter['message'][] },
-  projection: Projection<C>,
+  projection: Projection<C, E>,
   deadLetter: (letters: DeadLetter[]) => Promise<void>,
+  parse: EventParser<E> = parseChangeEvent as unknown as EventParser<E>,
 ): Promise<BatchOutcome> {
   const { topic, partition, messages } = batch;
   const last = messages.at(-1);
   if (!last) throw new Error('projectBatch needs at least one message');
   const letters: DeadLetter[] = [];
-  const decoded: Decoded<C>[] = [];
+  const decoded: Decoded<C, E>[] = [];
   let tombstones = 0;
   for (const message of messages) {
     try {
-      const event = parseChangeEvent(topic, partition, message);
+      const event = parse(topic, partition, message);
       if (!event) {
         tombstones++;
         continue;

@@ -10,6 +10,7 @@ import { PgOwnershipStore } from './features/ownership/ownership-store.js';
 import { CatalogProjection } from './features/projection/catalog-projection.js';
 import { PgProjectionStore } from './features/projection/projection-store.js';
 import { faultSwitch } from './features/fault/fault-switch.js';
+import { syncStatus } from './features/sync/sync-status.js';
 
 export const SERVICE_NAME = 'catalog-service';
 
@@ -28,7 +29,7 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
   const ownership = new PgOwnershipStore(database.pool);
 
   const names = cdcNames(config.CDC_TOPIC_PREFIX);
-  const projection = new CatalogProjection(new PgProjectionStore(database.pool), names.heartbeatTable);
+  const projection = new CatalogProjection(new PgProjectionStore(database.pool, manifest.domain), names.heartbeatTable);
   const consumer = new ProjectionConsumer({
     brokers: config.KAFKA_BROKERS,
     groupId: config.CDC_GROUP_ID,
@@ -57,6 +58,7 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
         positions: () => projection.positions(),
         watermark: () => consumer.watermark(),
         waitForWatermark: (lsn, timeoutMs) => consumer.waitForWatermark(lsn, timeoutMs),
+        sync: syncStatus({ domain: manifest.domain, ownership, pool: database.pool, reverseSyncUrl: config.REVERSE_SYNC_URL }),
       })],
     readiness: {
       database: async () => {

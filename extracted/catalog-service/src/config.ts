@@ -33,6 +33,8 @@ export const configSchema = z.object({
    * cutover (strangler flip) sends it; without it the control API refuses every call.
    */
   SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (a generated secret)').optional(),
+  /** The catalog's reverse sync (catalog-reverse-sync): `GET /cdc` shows its lag and the cutover waits for it (ADR-0025). */
+  REVERSE_SYNC_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: configFields.logLevel(),
   /** TEST ONLY (ADR-0023): a deliberate defect. Every priceCents in an answer is off by this many cents. */
   CATALOG_FAULT_PRICE_DELTA: z.coerce.number().int().default(0),

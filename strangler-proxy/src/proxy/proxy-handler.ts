@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { contextFromHeaders, tokenProblemMessage, type Logger, type TokenCheck } from '@strangler/platform';
+import { AppError, contextFromHeaders, tokenProblemMessage, type Logger, type TokenCheck } from '@strangler/platform';
+import type { Admission, WriteFence } from '../cutover/write-fence.js';
 import type { FlagReader } from '../flags/flag-reader.js';
 import { decide, SAFE_METHODS, type Decision } from '../routing/decide.js';
 import { normalisePath } from '../routing/normalise-path.js';
@@ -47,6 +48,8 @@ export interface ProxyDeps {
   compare?: Comparator;
   /** Each answer of a domain's route, by side (the guards' windows, ADR-0023). */
   observe?: (domain: string, side: 'legacy' | 'new', durationMs: number, failed: boolean) => void;
+  /** Where writes of ownable domains go, and the fence of their cutovers (ADR-0025). */
+  writeFence?: WriteFence;
 }
 
 /** What the attempts of one request need to know about it: its domain, and its comparison if any. */
@@ -274,6 +277,20 @@ export function createProxyHandler(deps: ProxyDeps) {
     let side = decision?.side ?? 'legacy';
     // A read after the client's own write goes to the new service only once its watermark has the write.
     if (route?.service && side === 'new' && deps.consistency && SAFE_METHODS.has(method)) side = await deps.consistency.sideFor(route.service, token);
+    // A write of a domain that may be owned goes where the shared fence row says, and waits while a cutover holds it.
+    let admission: Admission | undefined;
+    if (route && deps.writeFence?.covers(route.domain) && !SAFE_METHODS.has(method)) {
+      try {
+        admission = await deps.writeFence.admit(route.domain);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        deps.metrics.refused.inc({ reason: err.code });
+        deps.logger.warn('write not admitted by the write fence', { requestId: ctx.requestId, domain: route.domain, code: err.code });
+        sendError(res, err.status, err.code, err.message, err.options.headers);
+        return;
+      }
+      side = admission.side;
+    }
     res.once('finish', () => {
       const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
       deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
@@ -306,7 +323,11 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (again) deps.forwarder.mirror(req, again.target, body, (outcome) => deps.metrics.mirrors.inc({ service: monolithName, outcome }), comparison.copy('again'), true);
       else comparison.copied('again', undefined);
     }
-    if (route && side === 'new') await serveNew(route, req, res, body);
-    else await serveLegacy(req, res, body);
+    try {
+      if (route && side === 'new') await serveNew(route, req, res, body);
+      else await serveLegacy(req, res, body);
+    } finally {
+      await admission?.release();
+    }
   };
 }

@@ -54,7 +54,16 @@ interface PositionRow {
 }
 
 export class PgProjectionStore implements ProjectionStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /**
+   * `domain`: the ownership record (`sync_ownership`) that pauses the apply. While the service owns the
+   * domain's writes, the projection keeps consuming and moving its positions (and so the watermark) but
+   * writes no row: the monolith's changes then are the reverse sync's copies of the service's own
+   * writes, and applying them would loop (ADR-0025).
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly domain = 'catalog',
+  ) {}
 
   async apply(changes: RowChange[], position: PartitionPosition): Promise<ApplyOutcome> {
     const categories = newestPerRow(changes.filter((c) => c.table === 'categories'));
@@ -64,6 +73,14 @@ export class PgProjectionStore implements ProjectionStore {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      // FOR SHARE: a change of owner waits for this batch, and the batches after it see the new owner.
+      const owner = (await client.query<{ owner: string }>('SELECT owner FROM sync_ownership WHERE domain = $1 FOR SHARE', [this.domain])).rows[0]?.owner;
+      const paused = owner === 'service';
+      if (paused) {
+        await client.query(UPSERT_POSITION, [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt]);
+        await client.query('COMMIT');
+        return { applied: 0, stale: changes.length };
+      }
       if (categories.length > 0) {
         const rows = categories.map(({ row, deleted, lsn }) => ({
           id: row.id,

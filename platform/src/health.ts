@@ -35,7 +35,13 @@ export function httpMetrics(registry: Registry): RequestHandler {
  * `GET /healthz` (the process is alive), `GET /readyz` (every dependency answers) and
  * `GET /metrics` (Prometheus text format).
  */
-export function healthRouter(options: { registry: Registry; checks?: Record<string, ReadinessCheck>; timeoutMs?: number }): Router {
+export function healthRouter(options: {
+  registry: Registry;
+  checks?: Record<string, ReadinessCheck>;
+  timeoutMs?: number;
+  /** The text /metrics serves, when not the registry's own (several processes' metrics aggregated). */
+  metrics?: () => Promise<string>;
+}): Router {
   const router = Router();
   const timeoutMs = options.timeoutMs ?? 2000;
   router.get('/healthz', (_req, res) => {
@@ -59,7 +65,7 @@ export function healthRouter(options: { registry: Registry; checks?: Record<stri
   });
   router.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', options.registry.contentType);
-    res.send(await options.registry.metrics());
+    res.send(await (options.metrics ? options.metrics() : options.registry.metrics()));
   });
   return router;
 }

@@ -21,7 +21,7 @@ try {
   if (!manifest) throw new Error(`no manifest in migrations/ names service ${SERVICE_NAME}`);
 } catch (err) {
   logger.error(`cannot read the domain manifests, not starting: ${reason(err)}`);
-  process.exit(2);
+  process.exit(EXIT_CODES.config);
 }
 if (config.MIGRATE_ON_START) {
   try {

@@ -21,15 +21,16 @@ describe('the chaos suite, short form', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  it('killing each supervised component once under traffic loses no write, applies none twice, keeps the stable URL answering, and the data converges', { timeout: 1_200_000 }, async () => {
+  it('killing each supervised component once under traffic loses no write, applies none twice, keeps the stable URL answering, and the data converges', { timeout: 2_400_000 }, async () => {
     stack = await startStackForChaos(stateDir, (line) => lines.push(line));
 
     const result = await runChaos(stack, {
       rounds: 1,
       pauseMs: 2_000,
-      recoveryDeadlineMs: 300_000,
+      // Generous: at load 44 on two cores a broker restart needed three attempts and over 300 s.
+      recoveryDeadlineMs: 600_000,
       convergenceDeadlineMs: 300_000,
-      maxRunMs: 900_000,
+      maxRunMs: 2_000_000,
       report: (line) => lines.push(line),
     });
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createLogger } from '@strangler/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifests } from '../../../migrations/src/load-manifests.js';
 import { buildProgram } from '../../../strangler-proxy/src/cli.js';
 import { AdminClient } from '../../../strangler-proxy/src/admin/admin-client.js';
 import type { RunningProxy } from '../../../strangler-proxy/src/runtime.js';
@@ -64,7 +65,7 @@ async function copyCatalog(from: string, to: string): Promise<void> {
 
 /** The real catalog service (its read API; the CDC consumer is not started: the data was copied in). */
 async function startCatalogService(env: Record<string, string>): Promise<RunningService> {
-  const instance = composeCatalogService(readConfig({ DATABASE_URL: catalogDb.url, DATABASE_POOL_SIZE: '4', LOG_LEVEL: 'silent', ...env }), createLogger('catalog-service', 'silent'));
+  const instance = composeCatalogService(readConfig({ DATABASE_URL: catalogDb.url, DATABASE_POOL_SIZE: '4', LOG_LEVEL: 'silent', ...env }), createLogger('catalog-service', 'silent'), loadManifests().find((m) => m.domain === 'catalog')!);
   const server: Server = await new Promise((resolve) => {
     const s = instance.app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -195,7 +196,7 @@ afterAll(async () => {
 
 describe('a guarded rollout of the catalog', () => {
   it('puts a catalog service that changes prices back from canary by itself, with the evidence in the audit log, an alert at the webhook, and diffs naming the price', async () => {
-    const proxy = await startProxy(manifestDir(defective.url, '{ maxErrorRate: 0.5, maxP99Ratio: 1000, maxDiffRate: 0.05, minRequests: 20, windowSeconds: 10, evaluateEverySeconds: 1 }'));
+    const proxy = await startProxy(manifestDir(defective.url, '{ maxErrorRate: 0.5, maxP99Ratio: 1000, maxDiffRate: 0.05, minRequests: 20, windowSeconds: 30, evaluateEverySeconds: 1 }'));
     try {
       await proxy.flips!.flip('catalog', { stage: 'shadow' }, 'test');
       await proxy.flips!.flip('catalog', { stage: 'canary', percentage: 50 }, 'test');
@@ -205,8 +206,8 @@ describe('a guarded rollout of the catalog', () => {
       ).finally(() => traffic.stop());
 
       expect(rollback).toMatchObject({ mode: 'automatic', fromStage: 'canary', fromPercentage: 50, toStage: 'shadow', toPercentage: 0 });
-      expect(rollback.reason).toMatch(/^guard breach: diff rate \d+(\.\d)?% over maxDiffRate 5% \(window 10 s\)$/);
-      expect(rollback.evidence).toMatchObject({ windowSeconds: 10, limits: { maxDiffRate: 0.05, minRequests: 20 } });
+      expect(rollback.reason).toMatch(/^guard breach: diff rate \d+(\.\d)?% over maxDiffRate 5% \(window 30 s\)$/);
+      expect(rollback.evidence).toMatchObject({ windowSeconds: 30, limits: { maxDiffRate: 0.05, minRequests: 20 } });
       expect(rollback.evidence!.compared as number).toBeGreaterThanOrEqual(20);
       expect(rollback.evidence!.diffRate as number).toBeGreaterThan(0.05);
 
@@ -236,7 +237,7 @@ describe('a guarded rollout of the catalog', () => {
 
   it('promotes a healthy catalog service through the canary steps by itself while the guard holds', async () => {
     const proxy = await startProxy(
-      manifestDir(healthy.url, '{ maxErrorRate: 0.2, maxP99Ratio: 1000, maxDiffRate: 0.05, minRequests: 10, windowSeconds: 10, evaluateEverySeconds: 1, promotion: { steps: [10, 50, 100], intervalSeconds: 3 } }'),
+      manifestDir(healthy.url, '{ maxErrorRate: 0.2, maxP99Ratio: 1000, maxDiffRate: 0.05, minRequests: 5, windowSeconds: 30, evaluateEverySeconds: 1, promotion: { steps: [10, 50, 100], intervalSeconds: 3 } }'),
     );
     try {
       await proxy.flips!.flip('catalog', { stage: 'legacy' }, 'test');
@@ -246,11 +247,17 @@ describe('a guarded rollout of the catalog', () => {
       const rows = await eventually('the guard to promote the canary to 100%', async () => {
         const mine = (await proxy.audit!.list({ domain: 'catalog' })).filter((r) => r.actor === 'guard');
         return mine.some((r) => r.toStage === 'canary' && r.toPercentage === 100) ? mine : undefined;
-      }).finally(() => traffic.stop());
+      })
+        .catch(async (err: unknown) => {
+          // Say what the guard saw instead: its rows and the comparisons.
+          const seen = { audit: await proxy.audit!.list({ domain: 'catalog' }), diffs: await new AdminClient(proxy.adminUrl, ADMIN_TOKEN).diffs('catalog', 5) };
+          throw new Error(`${err instanceof Error ? err.message : String(err)}; saw ${JSON.stringify(seen)}`);
+        })
+        .finally(() => traffic.stop());
 
       expect(rows.map((r) => `${r.fromPercentage}→${r.toPercentage}`).reverse()).toEqual(['10→50', '50→100']);
       expect(rows.every((r) => r.mode === 'automatic' && r.toStage === 'canary')).toBe(true);
-      expect(rows[0]!.evidence).toMatchObject({ windowSeconds: 10, diffRate: 0 });
+      expect(rows[0]!.evidence).toMatchObject({ windowSeconds: 30, diffRate: 0 });
       const report = await new AdminClient(proxy.adminUrl, ADMIN_TOKEN).diffs('catalog', 5);
       expect(report.routes.find((r) => r.route === 'GET /api/products/:id')).toMatchObject({ different: 0, diffRate: 0 });
     } finally {

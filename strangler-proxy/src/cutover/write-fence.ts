@@ -50,6 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class WriteFence {
   private readonly pollMs: number;
+  private readonly polls = new Map<string, Promise<void>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -109,8 +110,36 @@ export class WriteFence {
       if (!row) throw new FenceUnavailableError(domain, 'no write_fences row for the domain', this.options.retryAfterSeconds);
       const held = Date.now() - started;
       if (held >= this.options.holdMs) throw new WriteFencedError(domain, held, this.options.retryAfterSeconds);
-      await sleep(Math.min(this.pollMs, this.options.holdMs - held));
+      await this.lifted(domain, started + this.options.holdMs);
     }
+  }
+
+  /**
+   * Resolves when the domain's fence is down, or at `until`. Every write held on this instance shares
+   * one poll per domain (a plain read, no lock, no connection held between polls), so a crowd of held
+   * writes costs the database no more than one.
+   */
+  private lifted(domain: string, until: number): Promise<void> {
+    let poll = this.polls.get(domain);
+    if (!poll) {
+      const stopAt = Date.now() + this.options.holdMs + this.pollMs;
+      poll = (async () => {
+        try {
+          while (Date.now() < stopAt) {
+            await sleep(this.pollMs);
+            const { rows } = await this.pool.query<{ fenced: boolean }>('SELECT fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain]);
+            if (!rows[0]?.fenced) return;
+          }
+        } catch {
+          // The admission that follows reports the database's problem.
+        } finally {
+          this.polls.delete(domain);
+        }
+      })();
+      this.polls.set(domain, poll);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([poll, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))]).finally(() => clearTimeout(timer));
   }
 
   /**

@@ -9,6 +9,7 @@ import { startProxy } from '@strangler/strangler-proxy/runtime.js';
 import { runPrimary } from '@strangler/strangler-proxy/cluster.js';
 import { createLogger } from '@strangler/platform';
 import cluster from 'node:cluster';
+import { Session } from 'node:inspector/promises';
 
 const [monolithPort, servicePort] = process.argv.slice(2);
 // PROXY_WORKERS > 1: this process is the cluster's primary, as in the proxy's own entry point (ADR-0028).
@@ -72,6 +73,28 @@ compare: { shadowRate: 1 }
   const proxy = await startProxy(config);
   // With workers, worker 0's line (the one with the admin URL) names the primary, whose process tree is measured.
   if (proxy.adminUrl) process.stdout.write(`${JSON.stringify({ url: proxy.url, adminUrl: proxy.adminUrl, pid: cluster.isWorker ? process.ppid : process.pid })}\n`);
+  // npm run bench:proxy:profile: SIGUSR2 starts the CPU profiler, the next one writes the profile (bench/profile.ts).
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  if (profileDir) {
+    const session = new Session();
+    session.connect();
+    let profiling = false;
+    process.on('SIGUSR2', () => {
+      void (async () => {
+        if (!profiling) {
+          await session.post('Profiler.enable');
+          await session.post('Profiler.start');
+          profiling = true;
+          process.stdout.write('profiling\n');
+          return;
+        }
+        const { profile } = await session.post('Profiler.stop');
+        profiling = false;
+        writeFileSync(join(profileDir, `proxy-${process.pid}.cpuprofile`), JSON.stringify(profile));
+        process.stdout.write('profile written\n');
+      })();
+    });
+  }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       void proxy.close().finally(() => process.exit(0));

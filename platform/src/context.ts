@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
 /** What is known about the request being served; read by the logger and outgoing calls. */
@@ -34,6 +34,21 @@ export function parseTraceparent(value: string | undefined): { traceId: string; 
   return { traceId, parentId, flags };
 }
 
+// Trace and span ids are drawn from a pool refilled 4 KiB at a time: one system call per ~170
+// requests instead of one per request (randomUUID pools the same way).
+const POOL = Buffer.alloc(4096);
+let poolOffset = POOL.length;
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const hex = POOL.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
 /** Builds the context for an incoming request from its headers, creating what is missing or malformed. */
 export function contextFromHeaders(headers: Record<string, string | string[] | undefined>): RequestContext {
   const rawId = headers['x-request-id'];
@@ -42,7 +57,7 @@ export function contextFromHeaders(headers: Record<string, string | string[] | u
   const rawTrace = headers['traceparent'];
   const parent = parseTraceparent(Array.isArray(rawTrace) ? rawTrace[0] : rawTrace);
   // One draw for both ids (this runs for every request the proxy forwards).
-  const ids = randomBytes(parent ? 8 : 24).toString('hex');
+  const ids = randomHex(parent ? 8 : 24);
   const spanId = ids.slice(0, 16);
   const traceId = parent?.traceId ?? ids.slice(16);
   const flags = parent?.flags ?? '01';

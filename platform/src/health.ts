@@ -20,12 +20,17 @@ export function httpMetrics(registry: Registry): RequestHandler {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // The histogram's children by their labels, looked up once each (not a label hash per request).
+  const children = new Map<string, ReturnType<typeof histogram.labels>>();
   return (req, res, next) => {
-    const end = histogram.startTimer();
-    res.on('finish', () => {
+    const started = performance.now();
+    res.once('finish', () => {
       // The route template keeps label cardinality bounded; unmatched paths share one label.
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      end({ method: req.method, route, status: String(res.statusCode) });
+      const key = `${req.method} ${res.statusCode} ${route}`;
+      let child = children.get(key);
+      if (!child) children.set(key, (child = histogram.labels(req.method, route, String(res.statusCode))));
+      child.observe((performance.now() - started) / 1000);
     });
     next();
   };
@@ -35,7 +40,13 @@ export function httpMetrics(registry: Registry): RequestHandler {
  * `GET /healthz` (the process is alive), `GET /readyz` (every dependency answers) and
  * `GET /metrics` (Prometheus text format).
  */
-export function healthRouter(options: { registry: Registry; checks?: Record<string, ReadinessCheck>; timeoutMs?: number }): Router {
+export function healthRouter(options: {
+  registry: Registry;
+  checks?: Record<string, ReadinessCheck>;
+  timeoutMs?: number;
+  /** The text /metrics serves, when not the registry's own (several processes' metrics aggregated). */
+  metrics?: () => Promise<string>;
+}): Router {
   const router = Router();
   const timeoutMs = options.timeoutMs ?? 2000;
   router.get('/healthz', (_req, res) => {
@@ -59,7 +70,7 @@ export function healthRouter(options: { registry: Registry; checks?: Record<stri
   });
   router.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', options.registry.contentType);
-    res.send(await options.registry.metrics());
+    res.send(await (options.metrics ? options.metrics() : options.registry.metrics()));
   });
   return router;
 }

@@ -6,13 +6,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { proxyConfigSchema } from '@strangler/strangler-proxy/config.js';
 import { startProxy } from '@strangler/strangler-proxy/runtime.js';
+import { runPrimary } from '@strangler/strangler-proxy/cluster.js';
+import { createLogger } from '@strangler/platform';
+import cluster from 'node:cluster';
+import { Session } from 'node:inspector/promises';
 
 const [monolithPort, servicePort] = process.argv.slice(2);
-const dir = mkdtempSync(join(tmpdir(), 'bench-manifests-'));
-writeFileSync(join(dir, 'services.yaml'), 'services: [legacy-monolith, bench-service, legacy-service, shadow-service]\n');
-writeFileSync(
-  join(dir, 'bench.yaml'),
-  `domain: bench
+// PROXY_WORKERS > 1: this process is the cluster's primary, as in the proxy's own entry point (ADR-0028).
+const workers = Number(process.env.PROXY_WORKERS ?? 1);
+if (workers > 1 && cluster.isPrimary) {
+  runPrimary(workers, createLogger('bench-proxy', 'silent'));
+} else {
+  await startWorker();
+}
+
+async function startWorker(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-manifests-'));
+  writeFileSync(join(dir, 'services.yaml'), 'services: [legacy-monolith, bench-service, legacy-service, shadow-service]\n');
+  writeFileSync(
+    join(dir, 'bench.yaml'),
+    `domain: bench
 adr: 12
 service: { name: bench-service, urls: [http://127.0.0.1:${servicePort}] }
 stage: new
@@ -20,22 +33,22 @@ routes:
   - { method: GET, path: /bench/new }
   - { method: GET, path: /bench/items/:id }
 `,
-);
-writeFileSync(
-  join(dir, 'legacy.yaml'),
-  `domain: legacy
+  );
+  writeFileSync(
+    join(dir, 'legacy.yaml'),
+    `domain: legacy
 adr: 12
 service: { name: legacy-service, urls: [http://127.0.0.1:${servicePort}] }
 stage: legacy
 routes:
   - { method: GET, path: /bench/legacy }
 `,
-);
-// The shadow route: the monolith serves, the service gets a copy, and every copy's answer is compared
-// with the user's (comparison on, its defaults: noise sampled on 10% of them).
-writeFileSync(
-  join(dir, 'shadow.yaml'),
-  `domain: shadow
+  );
+  // The shadow route: the monolith serves, the service gets a copy, and every copy's answer is compared
+  // with the user's (comparison on, its defaults: noise sampled on 10% of them).
+  writeFileSync(
+    join(dir, 'shadow.yaml'),
+    `domain: shadow
 adr: 23
 service: { name: shadow-service, urls: [http://127.0.0.1:${servicePort}] }
 stage: shadow
@@ -43,24 +56,48 @@ routes:
   - { method: GET, path: /bench/shadow }
 compare: { shadowRate: 1 }
 `,
-);
-const config = proxyConfigSchema.parse({
-  PORT: '0',
-  ADMIN_PORT: '0',
-  LOG_LEVEL: 'silent',
-  MONOLITH_URLS: `http://127.0.0.1:${monolithPort}`,
-  MANIFEST_DIR: dir,
-  UNLEASH_URL: 'http://127.0.0.1:9',
-  UNLEASH_CLIENT_TOKEN: 'default:development.bench',
-  UNLEASH_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'bench-backup-')),
-  UNLEASH_REFRESH_MS: '60000',
-  // Shadow copies at 1,000 req/s: room for every copy (each lives about a millisecond).
-  SHADOW_MAX_IN_FLIGHT: '256',
-});
-const proxy = await startProxy(config);
-process.stdout.write(`${JSON.stringify({ url: proxy.url, adminUrl: proxy.adminUrl, pid: process.pid })}\n`);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    void proxy.close().finally(() => process.exit(0));
+  );
+  const config = proxyConfigSchema.parse({
+    PORT: '0',
+    ADMIN_PORT: '0',
+    LOG_LEVEL: 'silent',
+    MONOLITH_URLS: `http://127.0.0.1:${monolithPort}`,
+    MANIFEST_DIR: dir,
+    UNLEASH_URL: 'http://127.0.0.1:9',
+    UNLEASH_CLIENT_TOKEN: 'default:development.bench',
+    UNLEASH_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'bench-backup-')),
+    UNLEASH_REFRESH_MS: '60000',
+    // Shadow copies at 1,000 req/s: room for every copy (each lives about a millisecond).
+    SHADOW_MAX_IN_FLIGHT: '256',
   });
+  const proxy = await startProxy(config);
+  // With workers, worker 0's line (the one with the admin URL) names the primary, whose process tree is measured.
+  if (proxy.adminUrl) process.stdout.write(`${JSON.stringify({ url: proxy.url, adminUrl: proxy.adminUrl, pid: cluster.isWorker ? process.ppid : process.pid })}\n`);
+  // npm run bench:proxy:profile: SIGUSR2 starts the CPU profiler, the next one writes the profile (bench/profile.ts).
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  if (profileDir) {
+    const session = new Session();
+    session.connect();
+    let profiling = false;
+    process.on('SIGUSR2', () => {
+      void (async () => {
+        if (!profiling) {
+          await session.post('Profiler.enable');
+          await session.post('Profiler.start');
+          profiling = true;
+          process.stdout.write('profiling\n');
+          return;
+        }
+        const { profile } = await session.post('Profiler.stop');
+        profiling = false;
+        writeFileSync(join(profileDir, `proxy-${process.pid}.cpuprofile`), JSON.stringify(profile));
+        process.stdout.write('profile written\n');
+      })();
+    });
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      void proxy.close().finally(() => process.exit(0));
+    });
+  }
 }

@@ -27,6 +27,8 @@ export const proxyConfigSchema = z.object({
   ADMIN_PORT: configFields.port(8081),
   ADMIN_HOST: configFields.host(),
   LOG_LEVEL: configFields.logLevel(),
+  /** Processes serving the public port (node:cluster, ADR-0028); 1: the proxy is one process. */
+  PROXY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   MONOLITH_NAME: z.string().default('legacy-monolith'),
   MONOLITH_URLS: urlList.default(['http://127.0.0.1:3000']),
   MONOLITH_HEALTH_PATH: z.string().startsWith('/').default('/healthz'),

@@ -21,7 +21,7 @@ import {
 } from '@strangler/platform';
 import express from 'express';
 import pg from 'pg';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { parseAdminTokens, requireAdminToken } from './admin/admin-auth.js';
 import { adminRouter } from './admin/admin-router.js';
 import { dashboardRouter } from './dashboard/dashboard-router.js';
@@ -54,14 +54,16 @@ import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js
 import { Comparator } from './compare/comparator.js';
 import { PgCompareStore } from './compare/compare-store.js';
 import { Guards } from './guard/guard.js';
+import { workerLink } from './cluster.js';
 import { domainFlagName } from './flags/flag-names.js';
 import { watchLag } from './guard/lag-alert.js';
 
 export interface RunningProxy {
   url: string;
+  /** Empty in a worker other than worker 0 (PROXY_WORKERS > 1): worker 0 alone serves the admin app. */
   adminUrl: string;
   server: Server;
-  adminServer: Server;
+  adminServer: Server | undefined;
   routes: RouteTable;
   flags: FlagReader;
   /** Flips and rollbacks (undefined without PROXY_DATABASE_URL and UNLEASH_ADMIN_TOKEN). */
@@ -210,6 +212,9 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
 
   const registry = createMetricsRegistry(PROXY_NAME);
   const metrics = createProxyMetrics(registry);
+  // A worker of PROXY_WORKERS > 1 (ADR-0028); worker 0, like a single proxy, serves the admin app and runs the once-per-proxy jobs.
+  const cluster = workerLink(registry);
+  const admin0 = cluster?.admin ?? true;
   const breaker: BreakerSettings = {
     errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
     resetTimeoutMs: config.BREAKER_RESET_MS,
@@ -277,7 +282,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   compareTimer?.unref();
   const pruneTimer = compareStore ? setInterval(() => void compareStore.prune().catch(() => {}), 3_600_000) : undefined;
   pruneTimer?.unref();
-  const lagAlerts = watchLag(watches, config.ALERT_CDC_LAG_MS, alerts);
+  const lagAlerts = admin0 ? watchLag(watches, config.ALERT_CDC_LAG_MS, alerts) : undefined;
 
   const app = createApp({
     routes,
@@ -306,13 +311,14 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   const cutover =
     writeFence && journal ? { fence: writeFence, control, journal, drainMs: config.CUTOVER_DRAIN_MS, stepTimeoutMs: config.CUTOVER_STEP_TIMEOUT_MS } : undefined;
   const syncWatch = writeFence && journal ? new SyncWatch(ownable, { control, fence: writeFence, journal, logger }) : undefined;
-  syncWatch?.start(1000);
+  if (admin0) syncWatch?.start(1000);
   const flips =
     audit && config.UNLEASH_ADMIN_TOKEN
       ? new FlipService(manifests, {
           stages: new UnleashAdmin(config.UNLEASH_URL, config.UNLEASH_ADMIN_TOKEN),
           audit,
           applyNow: async (flag, stage, rollout) => {
+            cluster?.flipped(flag, stage, rollout);
             try {
               await unleash?.refreshUntil(flag, stage, rollout, 5000);
             } catch (err) {
@@ -327,7 +333,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
         })
       : undefined;
   const externalChanges =
-    flips && unleash
+    flips && unleash && admin0
       ? new ExternalChangeWatcher(
           manifests.map((m) => m.domain),
           (flag) => unleash.heldStage(flag),
@@ -341,6 +347,11 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     externalChanges.poll();
   }
   guards.start();
+  cluster?.onFlipped((flag, stage, rollout) => {
+    unleash?.refreshUntil(flag, stage, rollout ?? 100, 5000).catch((err: unknown) => {
+      logger.warn('flip not applied at once by this worker; it applies at the next poll', { flag, detail: err instanceof Error ? err.message : String(err) });
+    });
+  });
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
   const status = () => ({
@@ -360,6 +371,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   admin.use(
     healthRouter({
       registry,
+      metrics: cluster ? () => cluster.clusterMetrics() : undefined,
       checks: { monolith: async () => { if (!monolith.pick()) throw new Error('no healthy monolith instance'); } },
     }),
   );
@@ -395,17 +407,22 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     setup: (edge) => {
       edge.on('clientError', onClientError);
       capConnectionsPerClient(edge, config.MAX_CONNECTIONS_PER_CLIENT, metrics, config.RETRY_AFTER_SECONDS);
+      if (cluster) {
+        const served = new Counter({ name: 'proxy_worker_requests_total', help: 'Requests received by each worker of the proxy (PROXY_WORKERS)', labelNames: ['worker'] as const, registers: [registry] }).labels(String(cluster.index));
+        edge.on('request', () => served.inc());
+      }
     },
   });
-  let adminListening: Awaited<ReturnType<typeof serve>>;
+  let adminListening: Awaited<ReturnType<typeof serve>> | undefined;
   try {
-    adminListening = await serve(admin, { port: config.ADMIN_PORT, host: config.ADMIN_HOST, portSetting: 'ADMIN_PORT', hostSetting: 'ADMIN_HOST' });
+    if (admin0) adminListening = await serve(admin, { port: config.ADMIN_PORT, host: config.ADMIN_HOST, portSetting: 'ADMIN_PORT', hostSetting: 'ADMIN_HOST' });
   } catch (err) {
     await new Promise<void>((done) => server.close(() => done()));
     throw err;
   }
-  const { server: adminServer, url: adminUrl } = adminListening;
-  logger.info('proxy listening', { url, adminUrl, routes: routes.routes.length });
+  const adminServer = adminListening?.server;
+  const adminUrl = adminListening?.url ?? '';
+  logger.info('proxy listening', { url, adminUrl, routes: routes.routes.length, ...(cluster ? { worker: cluster.index } : {}) });
 
   return {
     url,
@@ -426,7 +443,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     },
     close: async () => {
       await Promise.all(
-        [server, adminServer].map(
+        [server, ...(adminServer ? [adminServer] : [])].map(
           (s) =>
             new Promise<void>((done) => {
               s.close(() => done());

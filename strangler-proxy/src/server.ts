@@ -2,6 +2,8 @@
 import { ManifestError } from '@strangler/manifests';
 import { ConfigError, createLogger, EXIT_CODES, gracefulShutdown, ListenError, type Logger } from '@strangler/platform';
 import { loadProxyConfig, type ProxyConfig } from './config.js';
+import cluster from 'node:cluster';
+import { runPrimary } from './cluster.js';
 import { PROXY_NAME } from './proxy/proxy-handler.js';
 import { startProxy } from './runtime.js';
 
@@ -11,8 +13,13 @@ let config: ProxyConfig | undefined;
 try {
   config = loadProxyConfig();
   logger = createLogger(PROXY_NAME, config.LOG_LEVEL);
-  const proxy = await startProxy(config, { logger });
-  gracefulShutdown({ server: proxy.adminServer, logger, cleanups: [() => proxy.close()] });
+  if (config.PROXY_WORKERS > 1 && cluster.isPrimary) {
+    // Several workers share the public port; this process only supervises and aggregates (ADR-0028).
+    runPrimary(config.PROXY_WORKERS, logger);
+  } else {
+    const proxy = await startProxy(config, { logger });
+    gracefulShutdown({ server: proxy.adminServer ?? proxy.server, logger, cleanups: [() => proxy.close()] });
+  }
 } catch (err) {
   // A bad manifest or setting, or a port that cannot be bound, fails the same way on every start:
   // EXIT_CODES.config tells the stack's supervisor not to restart (ADR-0024).

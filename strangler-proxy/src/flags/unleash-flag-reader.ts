@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@strangler/platform';
-import { Unleash } from 'unleash-client';
+import { Unleash, type Context } from 'unleash-client';
 import type { RouteEntry } from '../routing/route-table.js';
 import { isStage, type FlagContext, type FlagReader, type StageDecision } from './flag-reader.js';
 import { bootstrapToggle } from './stage-strategy.js';
@@ -99,7 +99,8 @@ export class UnleashFlagReader implements FlagReader {
 
   evaluate(flag: string, context: FlagContext): StageDecision | undefined {
     if (!this.client.getFeatureToggleDefinition(flag)?.enabled) return undefined;
-    const variant = this.client.getVariant(flag, { ...context });
+    // getVariant copies the context itself (with its static fields): no copy here.
+    const variant = this.client.getVariant(flag, context as Context);
     if (!variant.feature_enabled) return { stage: 'legacy', selected: false };
     return isStage(variant.name) ? { stage: variant.name, selected: variant.enabled } : undefined;
   }

@@ -48,6 +48,8 @@ export class Forwarder {
   private readonly middleware: RequestHandler;
 
   private readonly slots = new Map<string, Slots>();
+  /** The duration histogram's child per service, looked up once (not a label hash per answer). */
+  private readonly durations = new Map<string, ReturnType<ProxyMetrics['upstreamDuration']['labels']>>();
   /** Shadow copies never take the users' connections, and never queue: see `mirror`. */
   private readonly shadowAgent: http.Agent;
   private shadowInFlight = 0;
@@ -144,14 +146,17 @@ export class Forwarder {
             return;
           }
           const status = proxyRes.statusCode ?? 502;
-          this.metrics.upstreamDuration.observe({ service: options.servedBy }, (performance.now() - started) / 1000);
+          let duration = this.durations.get(options.servedBy);
+          if (!duration) this.durations.set(options.servedBy, (duration = this.metrics.upstreamDuration.labels(options.servedBy)));
+          duration.observe((performance.now() - started) / 1000);
           if (status >= 500 && options.failOnServerError) {
             proxyRes.resume();
             settle(new UpstreamFailure('server_error', `${options.servedBy} answered ${status}`));
             return;
           }
           const ownCookie = res.getHeader('set-cookie');
-          for (const [name, value] of Object.entries(downstreamResponseHeaders(proxyRes.headers))) res.setHeader(name, value!);
+          const headers = downstreamResponseHeaders(proxyRes.headers);
+          for (const name in headers) res.setHeader(name, headers[name]!);
           if (ownCookie !== undefined) {
             const theirs = proxyRes.headers['set-cookie'] ?? [];
             res.setHeader('set-cookie', [...theirs, ...(Array.isArray(ownCookie) ? ownCookie.map(String) : [String(ownCookie)])]);

@@ -95,9 +95,11 @@ export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, 
 /** The upstream response's headers minus hop-by-hop ones; Node re-frames the body for the client. */
 export function downstreamResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const named = new Set(connectionTokens(headers.connection));
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+  // Most answers name nothing in Connection (or only keep-alive/close): no set to build then.
+  const named = headers.connection ? new Set(connectionTokens(headers.connection)) : undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
     out[name] = value;
   }
   return out;

@@ -95,6 +95,14 @@ function accountOf(body: Buffer | undefined): string | undefined {
 export function createProxyHandler(deps: ProxyDeps) {
   const monolithName = deps.monolith.service;
   const exchanges = new WeakMap<IncomingMessage, Exchange>();
+  // proxy_requests_total's children by their labels, looked up once each (prom-client hashes the label object on every inc otherwise).
+  const requestCounters = new Map<string, ReturnType<ProxyMetrics['requests']['labels']>>();
+  function countRequest(servedBy: string, domain: string, stage: string, side: string): void {
+    const key = `${servedBy}\u0000${domain}\u0000${stage}\u0000${side}`;
+    let child = requestCounters.get(key);
+    if (!child) requestCounters.set(key, (child = deps.metrics.requests.labels(servedBy, domain, stage, side)));
+    child.inc();
+  }
 
   async function attempt(instance: UpstreamInstance, req: IncomingMessage, res: ServerResponse, servedBy: string, failOnServerError: boolean, body: Buffer | undefined): Promise<UpstreamFailure | undefined> {
     const started = performance.now();
@@ -294,7 +302,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const started = SAFE_METHODS.has(method) ? 0 : performance.now();
     res.once('finish', () => {
       const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
-      deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
+      countRequest(servedBy, route?.domain ?? 'none', decision?.stage ?? 'legacy', side);
       // One line per write, with the trace id the upstream and the CDC projection log too (ADR-0026).
       if (started > 0) {
         deps.logger.info('write forwarded', {

@@ -37,6 +37,8 @@ export function createProxyMetrics(registry: Registry) {
       name: 'proxy_breaker_state',
       help: 'Circuit breaker state per upstream instance: 0 closed, 1 half-open, 2 open',
       labelNames: ['service', 'instance'] as const,
+      // With PROXY_WORKERS > 1 each worker has its breakers: the most open one is shown.
+      aggregator: 'max',
       registers: [registry],
     }),
     breakerTransitions: new Counter({
@@ -49,6 +51,8 @@ export function createProxyMetrics(registry: Registry) {
       name: 'proxy_upstream_healthy',
       help: 'Health check result per upstream instance: 1 healthy, 0 failing',
       labelNames: ['service', 'instance'] as const,
+      // Across workers: failing as soon as one worker's check fails.
+      aggregator: 'min',
       registers: [registry],
     }),
     connectionsOpened: new Counter({

@@ -3,7 +3,7 @@ import { currentContext } from '@strangler/platform';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { requireOwnership } from '../ownership/ownership-store.js';
-import { JOIN_CATEGORY_INTO_PRODUCT, lockCategories } from './read-model.js';
+import { lockCategories } from './read-model.js';
 
 /** A product a public read may show: not a tombstone, with its category projected and live (the joined slug). */
 const LIVE = 'NOT deleted AND category_slug IS NOT NULL';
@@ -149,7 +149,6 @@ export class PgCatalogStore implements CatalogStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, true, now(), now(), false, 0)`,
         [id, product.sku, product.name, product.description, product.priceCents, product.currency, product.categoryId],
       );
-      await client.query(JOIN_CATEGORY_INTO_PRODUCT, [id]);
       const created = await this.locked(client, id);
       if (!created) throw new Error(`category ${product.categoryId} of the new product ${id} is gone`);
       await this.appendEvent(client, 'ProductCreated', created);
@@ -175,7 +174,6 @@ export class PgCatalogStore implements CatalogStore {
       const sets = fields.map((field, i) => `${COLUMNS[field]} = $${i + 2}`);
       if (patch.categoryId !== undefined) await lockCategories(client, { changed: [], joined: [patch.categoryId] });
       await client.query(`UPDATE products SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1`, [id, ...fields.map((f) => patch[f])]);
-      if (patch.categoryId !== undefined) await client.query(JOIN_CATEGORY_INTO_PRODUCT, [id]);
       const updated = await this.locked(client, id);
       if (!updated) throw new Error(`category ${patch.categoryId} of product ${id} is gone`);
       await this.appendEvent(client, type, updated);

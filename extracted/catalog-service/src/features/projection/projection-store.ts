@@ -1,6 +1,6 @@
 import { PoisonMessageError, type ApplyOutcome, type PartitionPosition } from '@strangler/cdc/projection';
 import type pg from 'pg';
-import { JOIN_CATEGORIES_INTO_PRODUCTS, lockCategories } from '../catalog/read-model.js';
+import { lockCategories } from '../catalog/read-model.js';
 import type { ProjectionStore, RowChange } from './projection-store-type.js';
 
 // One statement per table per batch: the rows travel as one JSON array. The WHERE of the upsert is
@@ -14,19 +14,14 @@ const UPSERT_CATEGORIES = `
     created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, source_lsn = EXCLUDED.source_lsn
   WHERE t.source_lsn < EXCLUDED.source_lsn`;
 
-// The read model (ADR-0027): each product joins its category's slug and name as it is written.
 const UPSERT_PRODUCTS = `
-  INSERT INTO products AS t (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at, deleted, source_lsn,
-    category_slug, category_name)
-  SELECT r.id, r.sku, r.name, r.description, r.price_cents, r.currency, r.category_id, r.active, r.created_at, r.updated_at, r.deleted, r.source_lsn,
-    c.slug, c.name
+  INSERT INTO products AS t (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at, deleted, source_lsn)
+  SELECT id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at, deleted, source_lsn
   FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, sku text, name text, description text, price_cents int, currency varchar,
     category_id uuid, active boolean, created_at timestamptz, updated_at timestamptz, deleted boolean, source_lsn bigint)
-    LEFT JOIN categories c ON c.id = r.category_id AND NOT c.deleted
   ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
     price_cents = EXCLUDED.price_cents, currency = EXCLUDED.currency, category_id = EXCLUDED.category_id, active = EXCLUDED.active,
-    created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, source_lsn = EXCLUDED.source_lsn,
-    category_slug = EXCLUDED.category_slug, category_name = EXCLUDED.category_name
+    created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, source_lsn = EXCLUDED.source_lsn
   WHERE t.source_lsn < EXCLUDED.source_lsn`;
 
 const UPSERT_POSITION = `
@@ -70,6 +65,7 @@ export class PgProjectionStore implements ProjectionStore {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      // The read model's locks (ADR-0027), all at once in one order: the triggers take them one row at a time.
       await lockCategories(client, { changed: categories.map((c) => c.row.id), joined: products.map((p) => p.row.categoryId) });
       if (categories.length > 0) {
         const rows = categories.map(({ row, deleted, lsn }) => ({
@@ -83,7 +79,6 @@ export class PgProjectionStore implements ProjectionStore {
           source_lsn: String(lsn),
         }));
         applied += (await client.query(UPSERT_CATEGORIES, [JSON.stringify(rows)])).rowCount ?? 0;
-        await client.query(JOIN_CATEGORIES_INTO_PRODUCTS, [categories.map((c) => c.row.id)]);
       }
       if (products.length > 0) {
         const rows = products.map(({ row, deleted, lsn }) => ({

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, generateTokenKeyPair } from '@strangler/platform';
+import { createLogger, generateTokenKeyPair, type Logger } from '@strangler/platform';
 import jwt from 'jsonwebtoken';
 import { composeMonolith } from '../legacy-monolith/src/compose.js';
 import { readConfig } from '../legacy-monolith/src/config.js';
@@ -28,10 +28,10 @@ export interface TestMonolith {
  * The real monolith on its own database cloned from the migrated template: the same wiring as
  * server.ts. With `listen`, also an HTTP server on a free port (for the proxy's tests).
  */
-export async function startTestMonolith(options: { listen?: boolean; env?: Record<string, string> } = {}): Promise<TestMonolith> {
+export async function startTestMonolith(options: { listen?: boolean; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestMonolith> {
   const db = await createTestDatabase('monolith', MONOLITH_TEMPLATE);
   const config = readConfig({ DATABASE_URL: db.url, JWT_PRIVATE_KEY: TEST_JWT_KEYS.privateKey, LOG_LEVEL: 'silent', DATABASE_POOL_SIZE: '5', ...options.env });
-  const monolith = composeMonolith(config, createLogger('legacy-monolith', config.LOG_LEVEL));
+  const monolith = composeMonolith(config, options.logger ?? createLogger('legacy-monolith', config.LOG_LEVEL));
   let url: string | undefined;
   let server: Server | undefined;
   if (options.listen) {

@@ -1,5 +1,5 @@
 // The monolith's process: configuration, migrations check, HTTP server, graceful shutdown.
-import { createLogger, gracefulShutdown, serve } from '@strangler/platform';
+import { createLogger, EXIT_CODES, gracefulShutdown, serve } from '@strangler/platform';
 import { composeMonolith } from './compose.js';
 import { readConfig } from './config.js';
 
@@ -9,7 +9,7 @@ try {
   config = readConfig();
 } catch (err) {
   logger.error(err instanceof Error ? err.message : String(err));
-  process.exit(2);
+  process.exit(EXIT_CODES.config);
 }
 const monolith = composeMonolith(config, logger);
 try {
@@ -19,5 +19,5 @@ try {
 } catch (err) {
   logger.error(`cannot listen, not starting: ${err instanceof Error ? err.message : String(err)}`);
   await monolith.close();
-  process.exit(1);
+  process.exit(EXIT_CODES.config);
 }

@@ -5,7 +5,7 @@ import { ROOT } from '../../test-support/global-setup.js';
 import { runToExit, takenPort } from '../../test-support/taken-port.js';
 
 describe('the monolith process', () => {
-  it('on a port already taken, says so and exits 1 instead of logging "listening"', async () => {
+  it('on a port already taken, says so and exits 78 (a configuration error, never restarted) instead of logging "listening"', async () => {
     const taken = await takenPort();
     try {
       const { code, output } = await runToExit(join(ROOT, 'legacy-monolith/dist/server.js'), {
@@ -14,7 +14,7 @@ describe('the monolith process', () => {
         JWT_PRIVATE_KEY: generateTokenKeyPair().privateKey,
       });
 
-      expect(code).toBe(1);
+      expect(code).toBe(78);
       expect(output).toContain(`cannot listen, not starting: 127.0.0.1:${taken.port} is already in use by another process: stop it, or set PORT to a free port`);
       expect(output).not.toContain('listening"');
     } finally {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkCompareRoutes, compareSchema, guardSchema } from './guard-schema.js';
 
 export const STAGES = ['legacy', 'shadow', 'canary', 'new', 'owned'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -92,6 +93,10 @@ export const manifestSchema = z
       .object({ waitMs: z.number().int().min(0, 'must be 0 or more milliseconds').max(10_000, 'must be at most 10000 ms').default(500) })
       .strict()
       .default({ waitMs: 500 }),
+    /** Answer comparison and its ignore rules (ADR-0023). */
+    compare: compareSchema.optional(),
+    /** A guarded rollout: automatic rollback (and canary promotion) on measured limits (ADR-0023). */
+    guard: guardSchema.optional(),
   })
   .strict()
   .transform((manifest) => ({ ...manifest, stages: manifest.stages ?? (manifest.service ? [...STAGES] : (['legacy'] as Stage[])) }))
@@ -108,6 +113,7 @@ export const manifestSchema = z
     }
     const notAllowed = (stage: Stage) => `${stage} is not in stages (${manifest.stages.join(', ')})`;
     if (!manifest.stages.includes(manifest.stage)) ctx.addIssue({ code: 'custom', path: ['stage'], message: notAllowed(manifest.stage) });
+    checkCompareRoutes(manifest, ctx);
     manifest.routes.forEach((route, i) => {
       if (route.stage && !manifest.stages.includes(route.stage)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'stage'], message: notAllowed(route.stage) });
     });

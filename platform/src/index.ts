@@ -29,7 +29,7 @@ export { ensurePrivateDir, writePrivateFile } from './private-files.js';
 export { Api, ErrorSchema, type Claims, type HandlerInput, type HandlerResult, type RouteDefinition, type TokenVerifier } from './api.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
-export { COMMIT_LSN_HEADER, formatLsn, parseLsn } from './lsn.js';
+export { COMMIT_LSN_HEADER, formatLsn, parseLsn, TRACE_MESSAGE_PREFIX } from './lsn.js';
 export {
   ACCESS_TOKEN_ALGORITHM,
   AccessTokenSigner,
@@ -43,4 +43,5 @@ export {
   type TokenProblem,
   type TokenSettings,
 } from './access-tokens.js';
-export { ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';
+export { EDGE_TIMEOUTS, EXIT_CODES, ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';
+export { Alerts, type Alert, type AlertKind, type AlertSink, type AlertsOptions } from './alerts.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from './logger.js';
+import { createLogger, redact } from './logger.js';
 
 describe('redact', () => {
   it('hides secret-looking keys at any depth and keeps the rest', () => {
@@ -20,5 +20,13 @@ describe('redact', () => {
     let deep: Record<string, unknown> = { password: 'hunter2-deep' };
     for (let i = 0; i < 10; i += 1) deep = { level: i, inner: deep };
     expect(JSON.stringify(redact(deep))).not.toContain('hunter2-deep');
+  });
+});
+
+describe('createLogger', () => {
+  it('on an unknown level still logs errors (the configuration error that names LOG_LEVEL must be seen)', () => {
+    const logger = createLogger('test', 'loud');
+    expect(logger.level).toBe('info');
+    expect(logger.isLevelEnabled('error')).toBe(true);
   });
 });

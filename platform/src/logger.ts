@@ -37,9 +37,14 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
-/** One JSON line per event, with the service name and the request context. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  const silent = level === 'silent';
+/**
+ * One JSON line per event, with the service name and the request context, on standard output (or on
+ * `stream`, where a test reads them).
+ */
+export function createLogger(service: string, requested = process.env.LOG_LEVEL ?? 'info', stream?: NodeJS.WritableStream): Logger {
+  const silent = requested === 'silent';
+  // An unknown level would make winston drop every line, the configuration error naming LOG_LEVEL included.
+  const level = requested in winston.config.npm.levels ? requested : 'info';
   return winston.createLogger({
     level: silent ? 'error' : level,
     defaultMeta: { service },
@@ -50,6 +55,6 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       winston.format.errors({ stack: true }),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console({ silent })],
+    transports: [stream ? new winston.transports.Stream({ stream, silent }) : new winston.transports.Console({ silent })],
   });
 }

@@ -11,6 +11,13 @@
  */
 export const COMMIT_LSN_HEADER = 'strangler-commit-lsn';
 
+/**
+ * The prefix of the transactional logical decoding message in which the system that owns written data
+ * records the W3C trace context of the request behind a write; Debezium captures it with the
+ * transaction's changes, and the projection that applies them logs that trace id (ADR-0026).
+ */
+export const TRACE_MESSAGE_PREFIX = 'strangler.trace';
+
 const TEXT = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
 
 /** PostgreSQL's notation of an LSN: the high and low 32 bits in hexadecimal, `16/B374D848`. */

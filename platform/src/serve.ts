@@ -8,6 +8,13 @@ import type { AddressInfo } from 'node:net';
  */
 export const SERVICE_TIMEOUTS = { keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 120_000 } as const;
 
+/**
+ * The timeouts of the public listener at the edge (the proxy's stable URL), which faces clients
+ * rather than a proxy: a short header deadline and keep-alive so that idle or trickling clients
+ * cannot hold sockets (ADR-0016). Every other listener uses SERVICE_TIMEOUTS.
+ */
+export const EDGE_TIMEOUTS = { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 60_000 } as const;
+
 /** Listening failed: the port is taken, or the address cannot be bound. Says which and what to do. */
 export class ListenError extends Error {
   constructor(
@@ -24,8 +31,22 @@ export class ListenError extends Error {
  * ListenError naming the address and the setting to change (a process must never log "listening"
  * and carry on without a server). `portSetting` is the configuration name of the port (`PORT`).
  */
-export function serve(app: RequestListener, options: { port: number; host: string; portSetting?: string; server?: ServerOptions }): Promise<{ server: Server; url: string }> {
+export function serve(
+  app: RequestListener,
+  options: {
+    port: number;
+    host: string;
+    portSetting?: string;
+    /** The host's setting name, for the message when the address is not this machine's. */
+    hostSetting?: string;
+    /** Server options: SERVICE_TIMEOUTS unless given (the edge passes EDGE_TIMEOUTS). */
+    server?: ServerOptions;
+    /** Called with the server before it listens (connection caps, clientError handlers). */
+    setup?: (server: Server) => void;
+  },
+): Promise<{ server: Server; url: string }> {
   const server = http.createServer({ ...SERVICE_TIMEOUTS, ...options.server }, app);
+  options.setup?.(server);
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const address = `${options.host}:${options.port}`;
@@ -36,7 +57,7 @@ export function serve(app: RequestListener, options: { port: number; host: strin
           : err.code === 'EACCES'
             ? `not allowed to listen on ${address}: use a port above 1023 (${setting})`
             : err.code === 'EADDRNOTAVAIL'
-              ? `${options.host} is not an address of this machine (HOST)`
+              ? `${options.host} is not an address of this machine (${options.hostSetting ?? 'HOST'})`
               : `cannot listen on ${address}: ${err.message}`;
       reject(new ListenError(err.code, message));
     };
@@ -48,3 +69,15 @@ export function serve(app: RequestListener, options: { port: number; host: strin
     });
   });
 }
+
+/**
+ * Exit codes every process of ours uses, so a supervisor can tell a crash (restart it, with backoff)
+ * from a process that can never start as configured (report it once, with the reason, and leave it
+ * stopped). 78 is EX_CONFIG from sysexits.h.
+ */
+export const EXIT_CODES = {
+  /** Crashed or failed at run time: worth a restart. */
+  failure: 1,
+  /** Bad configuration or manifest, or the port cannot be bound: a restart would fail the same way. */
+  config: 78,
+} as const;

@@ -4,6 +4,7 @@ import type { Api } from './api.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { healthRouter, httpMetrics, type ReadinessCheck } from './health.js';
 import { requestContext } from './context.js';
+import { writeLog } from './access-log.js';
 import type { Logger } from './logger.js';
 
 export interface ServiceAppOptions {
@@ -21,7 +22,7 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The Express app every service of the system is built on: request context, HTTP metrics,
+ * The Express app every service of the system is built on: request context, a log line per write, HTTP metrics,
  * `/healthz` `/readyz` `/metrics`, JSON bodies, `/openapi.json`, the feature routers, a JSON 404 and
  * the one error middleware. Does not listen.
  */
@@ -31,6 +32,7 @@ export function buildServiceApp(options: ServiceAppOptions): express.Express {
   // `?q=a&q=b` and `?q[]=a` become arrays, which the route's validation refuses with a 400 naming the field.
   app.set('query parser', 'extended');
   app.use(requestContext());
+  app.use(writeLog(options.logger));
   app.use(httpMetrics(options.registry));
   app.use(healthRouter({ registry: options.registry, checks: options.readiness }));
   app.use(express.json({ limit: options.bodyLimit ?? '100kb', strict: true }));

@@ -22,6 +22,8 @@ export const stackConfigSchema = z.object({
   CONNECT_PORT: configFields.port(8083),
   /** The extracted catalog service (its manifest's URL; the proxy is told when this changes). */
   CATALOG_SERVICE_PORT: configFields.port(4101),
+  /** The catalog's reverse sync (its status and metrics; ADR-0025). */
+  REVERSE_SYNC_PORT: configFields.port(4102),
   /** An external PostgreSQL for the monolith instead of the embedded one (needs wal_level=logical for CDC). */
   DATABASE_URL: configFields.postgresUrl().optional(),
   LOG_LEVEL: configFields.logLevel(),

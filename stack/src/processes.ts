@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ComponentName } from './components.js';
+import type { ExitStatus } from './supervisor.js';
 
 export interface ManagedProcess {
   name: ComponentName;
   pid: number;
-  /** Resolves when the process has exited, with its exit code (null when killed by a signal). */
-  exited: Promise<number | null>;
+  /** Resolves when the process has exited, with its exit code (null when killed by a signal) or signal. */
+  exited: Promise<ExitStatus>;
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -26,15 +27,15 @@ export function startProcess(options: { name: ComponentName; command: string; ar
   });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => {
       log.end();
-      resolve(code);
+      resolve({ code, signal });
     });
     child.once('error', (err) => {
       log.write(`[stack] could not start ${options.command}: ${err.message}\n`);
       log.end();
-      resolve(127);
+      resolve({ code: 127, signal: null });
     });
   });
   let alive = true;
@@ -60,11 +61,12 @@ export async function waitUntil(
   options: { timeoutMs: number; process?: ManagedProcess; logFile?: string; signal?: AbortSignal },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
-  let exitCode: number | null | undefined;
-  void options.process?.exited.then((code) => (exitCode = code));
+  let exit: ExitStatus | undefined;
+  void options.process?.exited.then((status) => (exit = status));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new Error(`${what}: the process exited with code ${exitCode}${options.logFile ? `; see ${options.logFile}` : ''}`);
+    if (exit !== undefined) {
+      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      throw new Error(`${what}: the process ${how}${options.logFile ? `; see ${options.logFile}` : ''}`);
     }
     if (await check().catch(() => false)) return;
     await sleep(200, undefined, { signal: options.signal });
@@ -77,6 +79,16 @@ export async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
   await res.body?.cancel();
   return res.ok;
+}
+
+/** The last lines of a log file (for reports), or '' when it cannot be read. */
+export function tailOf(file: string, lines = 15): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.slice(Math.max(0, text.length - 64 * 1024)).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 /** True while a process with this id exists (signal 0 only checks). */

@@ -16,7 +16,7 @@ describe('npm start (stack up), as a user runs it', () => {
   /** `npm start` in this state folder on free ports, its output collected. */
   async function stackUp() {
     const ports: Record<string, number> = {};
-    for (const name of ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT', 'CATALOG_SERVICE_PORT']) ports[name] = await freePort();
+    for (const name of ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT', 'CATALOG_SERVICE_PORT', 'REVERSE_SYNC_PORT']) ports[name] = await freePort();
     const monolithPort = ports.MONOLITH_PORT!;
     const child = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), STACK_STATE_DIR: stateDir, LOG_LEVEL: 'warn' },
@@ -110,6 +110,28 @@ describe('npm start (stack up), as a user runs it', () => {
     const audit = await strangler(['audit', '--domain', 'catalog', '--json']);
     expect((JSON.parse(audit.stdout) as { toStage: string; toPercentage: number }[]).map((e) => `${e.toStage} ${e.toPercentage}`)).toEqual(['shadow 0', 'canary 25', 'shadow 0']);
 
+    // `npm run stack -- status`: every component running, from the state file the running stack writes.
+    const status = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'status'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(status.status).toBe(0);
+    for (const name of ['postgres', 'legacy-monolith', 'unleash', 'strangler-proxy', 'kafka', 'kafka-connect', 'catalog-service', 'catalog-reverse-sync']) {
+      expect(status.stdout).toMatch(new RegExp(`^${name} +running +[0-9]+ +0 `, 'm'));
+    }
+    // The walk-through's end (README "Walk-through: the catalog to owned"): the writes move to the service.
+    expect(await strangler(['flip', 'catalog', '--stage', 'canary', '--percent', '100', '--adr', '9', '--reason', 'all readers'])).toMatchObject({ status: 0 });
+    expect(await strangler(['flip', 'catalog', '--stage', 'new', '--adr', '9', '--reason', 'reads from the service'])).toMatchObject({ status: 0 });
+    const owned = await strangler(['flip', 'catalog', '--stage', 'owned', '--adr', '25', '--reason', 'the service owns the catalog']);
+    expect(owned.stdout).toMatch(/new 100% → owned 100% .*cutover #1, writes fenced \d+ ms/);
+    const login = await fetch(`http://127.0.0.1:${proxyPort}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password: 'admin-demo-password' }) });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const category = ((await (await fetch(`http://127.0.0.1:${proxyPort}/api/categories`)).json()) as { slug: string }[])[0]!.slug;
+    const created = await fetch(`http://127.0.0.1:${proxyPort}/api/products`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'OWNED-WALK', name: 'Owned lamp', priceCents: 1500, categorySlug: category }),
+    });
+    expect([created.status, created.headers.get('x-served-by')]).toEqual([201, 'catalog-service']);
+    await waitFor(async () => /sync reverse \(service → monolith\), owner service/.test((await strangler(['status'])).stdout), 'the status to show the reverse sync');
+
     const refused = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'reset'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('the stack is running');
@@ -121,6 +143,9 @@ describe('npm start (stack up), as a user runs it', () => {
     expect(isAlive(postgresPid)).toBe(false);
     expect(existsSync(join(stateDir, 'postgres/postmaster.pid'))).toBe(false);
     expect(started.filter((p) => isAlive(p.pid)).map((p) => p.command)).toEqual([]);
+    const stopped = spawnSync(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'status'], { env: { ...process.env, STACK_STATE_DIR: stateDir }, encoding: 'utf8' });
+    expect(stopped.status).toBe(3);
+    expect(stopped.stdout).toContain('not running');
     await expect(fetch(`http://127.0.0.1:${monolithPort}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${proxyPort}/healthz`)).rejects.toThrow();
 

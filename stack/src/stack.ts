@@ -1,15 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { applyMigrations as applyCatalogServiceMigrations } from '@strangler/catalog-service/migrate';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
-import { bootstrapCdc, CAPTURE_PASSWORD_KEY, startCdcRuntime, type DatabaseSettings } from '@strangler/cdc';
+import { bootstrapCdc, CAPTURE_PASSWORD_KEY, PortTakenError, startCdcRuntime, stopCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
-import type { ComponentName } from './components.js';
-import { httpOk, startProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { isFatal, logFileName, type ComponentName } from './components.js';
+import { httpOk, isAlive, startProcess, tailOf, waitUntil } from './processes.js';
+import { PermanentStartError, Supervisor, type Instance } from './supervisor.js';
 
 /** The monolith's routes that need an access token at the edge (docker-compose.yml says the same). */
 export const EDGE_AUTH_ROUTES = '/api/cart,/api/orders,/api/users/me,/api/notifications,POST /api/products,PATCH /api/products,DELETE /api/products,POST /api/inventory';
@@ -29,9 +30,15 @@ export interface Endpoint {
 export interface RunningStack {
   endpoints: Endpoint[];
   logDir: string;
-  /** Resolves with the name of the first process that exits on its own. */
-  firstExit: Promise<string>;
+  /** Resolves, naming it and how it ended, when a fatal component (PostgreSQL, the proxy) ends. */
+  fatal: Promise<string>;
+  supervisor: Supervisor;
   stop(): Promise<void>;
+}
+
+/** The file the running stack keeps its components' state in, for `npm run stack -- status`. */
+export function stackStateFile(stateDir: string): string {
+  return join(stateDir, 'stack-state.json');
 }
 
 /**
@@ -45,21 +52,37 @@ export async function startStack(config: StackConfig, report: (line: string) => 
   const secrets = loadSecrets(config);
   const secretsFile = join(config.STACK_STATE_DIR, 'secrets.json');
   const stops: (() => Promise<void>)[] = [];
-  const processes: ManagedProcess[] = [];
-  const exits: Promise<string>[] = [];
   const endpoints: Endpoint[] = [];
+  const supervisor = new Supervisor({ report, stateFile: stackStateFile(config.STACK_STATE_DIR), tail: (file) => tailOf(file) });
   const stop = async () => {
-    for (const s of stops.reverse()) await s().catch(() => undefined);
+    await supervisor.stop();
+    for (const s of stops.reverse()) {
+      await s().catch((err: unknown) => report(`a stop step failed: ${err instanceof Error ? err.message : String(err)}`));
+    }
     stops.length = 0;
   };
+  /** Puts a component under supervision (its first process is already running and ready). */
+  const supervise = (name: ComponentName, instance: Instance, start: (signal: AbortSignal) => Promise<Instance>) =>
+    supervisor.adopt({ name, logFile: join(logDir, logFileName(name)), fatal: isFatal(name), start }, instance);
 
-  /** Starts one of our Node processes, registers its stop, and waits until `readyUrl` answers 2xx. */
+  /**
+   * Starts one of our Node processes, waits until `readyUrl` answers 2xx, and supervises it: started
+   * again the same way when it ends (components.ts says whether its end stops the stack instead).
+   */
   const startNodeService = async (service: { name: ComponentName; entry: string; env: NodeJS.ProcessEnv; readyUrl: string; timeoutMs: number }) => {
-    const logFile = join(logDir, `${service.name}.log`);
-    const child = startProcess({ name: service.name, command: process.execPath, args: [join(REPO_ROOT, service.entry)], env: service.env, logFile });
-    processes.push(child);
-    stops.push(() => child.stop());
-    await waitUntil(service.name, () => httpOk(service.readyUrl), { timeoutMs: service.timeoutMs, process: child, logFile, signal });
+    const logFile = join(logDir, logFileName(service.name));
+    const launch = async (abort: AbortSignal | undefined): Promise<Instance> => {
+      const child = startProcess({ name: service.name, command: process.execPath, args: [join(REPO_ROOT, service.entry)], env: service.env, logFile });
+      try {
+        await waitUntil(service.name, () => httpOk(service.readyUrl), { timeoutMs: service.timeoutMs, process: child, logFile, signal: abort });
+      } catch (err) {
+        // Not ready, or Ctrl-C while waiting: nothing of this attempt is left running.
+        await child.stop();
+        throw err;
+      }
+      return { pid: child.pid, exited: child.exited, stop: () => child.stop() };
+    };
+    supervise(service.name, await launch(signal), launch);
   };
 
   try {
@@ -77,7 +100,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         // A cluster created by an older stack still has the fixed password it used to set.
         formerPasswords: ['postgres'],
       });
-      stops.push(() => pg.stop());
+      supervise('postgres', postgresInstance(pg, join(config.STACK_STATE_DIR, 'postgres')), () => Promise.reject(new Error('PostgreSQL is not restarted by the stack')));
       if (pg.passwordRotated) report(`PostgreSQL: the superuser's old fixed password was replaced by postgresPassword from ${secretsFile}`);
       await ensureDatabase(pg.url('postgres'), 'monolith');
       databaseUrl = pg.url('monolith');
@@ -129,6 +152,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     // The proxy health-checks the catalog service from its start; the service itself starts once CDC runs.
     const catalogUrl = `http://127.0.0.1:${config.CATALOG_SERVICE_PORT}`;
     await assertPortFree(config.CATALOG_SERVICE_PORT, 'the catalog service', 'CATALOG_SERVICE_PORT');
+    const reverseSyncUrl = `http://127.0.0.1:${config.REVERSE_SYNC_PORT}`;
+    await assertPortFree(config.REVERSE_SYNC_PORT, 'the catalog reverse sync', 'REVERSE_SYNC_PORT');
     await assertPortFree(config.PORT, 'the strangler proxy', 'PORT');
     await assertPortFree(config.ADMIN_PORT, 'the proxy admin port', 'ADMIN_PORT');
     await ensureDatabase(withDatabase(databaseUrl, 'postgres'), 'strangler_proxy');
@@ -152,6 +177,8 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         RATE_LIMITS: SIGN_IN_RATE_LIMITS,
         ADMIN_TOKEN: secrets.adminToken,
         CONSISTENCY_TOKEN_SECRET: secrets.consistencyTokenSecret,
+        // The cutover (new ⇄ owned) moves the catalog's ownership through catalog-service's control API.
+        SERVICE_CONTROL_TOKEN: secrets.serviceControlToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${adminUrl}/readyz`,
@@ -171,8 +198,9 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       connectorSecrets: { [CAPTURE_PASSWORD_KEY]: secrets.debeziumPassword },
       onProgress: report,
     });
-    stops.push(() => cdc.stop());
-    exits.push(cdc.firstExit.then((name) => String(name)));
+    // A JVM started during a restart that Ctrl-C interrupted is known only by its pid file: stopped from there.
+    stops.push(async () => void (await stopCdcRuntime({ stateDir: config.STACK_STATE_DIR, logDir })));
+    superviseCdc(cdc, (name, instance, start) => supervise(name, instance, start), () => stopCdcRuntime({ stateDir: config.STACK_STATE_DIR, logDir }));
     signal?.throwIfAborted();
     // The catalog's events come from catalog-service's outbox: its database and migrations come first,
     // so that the bootstrap can register the outbox connector (migrations/catalog.yaml `events`).
@@ -195,6 +223,22 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     });
 
     signal?.throwIfAborted();
+    report(`starting catalog-reverse-sync on ${reverseSyncUrl} (catalog-service's events into the monolith's catalog tables once the catalog is owned)`);
+    await startNodeService({
+      name: 'catalog-reverse-sync',
+      entry: 'cdc/dist/reverse-sync/main.js',
+      env: {
+        PORT: String(config.REVERSE_SYNC_PORT),
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: cdc.brokers.join(','),
+        LOG_LEVEL: config.LOG_LEVEL,
+      },
+      readyUrl: `${reverseSyncUrl}/readyz`,
+      timeoutMs: 60_000,
+    });
+    endpoints.push({ name: 'catalog-reverse-sync', url: reverseSyncUrl, note: 'direct; /status shows its position, lag and events applied to the monolith' });
+
+    signal?.throwIfAborted();
     report(`starting catalog-service on ${catalogUrl} (its own database catalog_service, fed by CDC)`);
     await startNodeService({
       name: 'catalog-service',
@@ -205,6 +249,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         KAFKA_BROKERS: cdc.brokers.join(','),
         JWT_PUBLIC_KEY: secrets.jwtPublicKey,
         SERVICE_CONTROL_TOKEN: secrets.serviceControlToken,
+        REVERSE_SYNC_URL: reverseSyncUrl,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${catalogUrl}/readyz`,
@@ -216,8 +261,47 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     throw err;
   }
 
-  const firstExit = Promise.race([...processes.map((p) => p.exited.then(() => p.name)), ...exits]);
-  return { endpoints, logDir, firstExit, stop };
+  return { endpoints, logDir, fatal: supervisor.fatal, supervisor, stop };
+}
+
+/** PostgreSQL as the supervisor sees it: its server process, watched through its pid file. */
+function postgresInstance(pg: PostgresHandle, dataDir: string): Instance {
+  const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const exited = new Promise<{ code: null; signal: null }>((resolve) => {
+    const timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolve({ code: null, signal: null });
+    }, 1000);
+    timer.unref();
+  });
+  return { pid, exited, stop: () => pg.stop() };
+}
+
+/**
+ * The broker and the Connect worker, each supervised on its own: a restart starts the same JVM on
+ * the same data and port. Ctrl-C during a restart stops the JVMs by their pid files.
+ */
+function superviseCdc(
+  cdc: CdcRuntime,
+  supervise: (name: ComponentName, instance: Instance, start: (signal: AbortSignal) => Promise<Instance>) => void,
+  stopByPidFiles: () => Promise<unknown>,
+): void {
+  const instanceOf = (jvm: CdcRuntime['broker']): Instance => ({ pid: jvm.pid, exited: jvm.whenExited, stop: () => jvm.stop(30_000) });
+  const restart = (restartJvm: () => Promise<void>, current: () => CdcRuntime['broker']) => async (signal: AbortSignal) => {
+    const onAbort = () => void stopByPidFiles();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await restartJvm();
+    } catch (err) {
+      throw err instanceof PortTakenError ? new PermanentStartError(err.message) : err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    return instanceOf(current());
+  };
+  supervise('kafka', instanceOf(cdc.broker), restart(() => cdc.restartBroker(), () => cdc.broker));
+  supervise('kafka-connect', instanceOf(cdc.connect), restart(() => cdc.restartConnect(), () => cdc.connect));
 }
 
 /** Fails fast, naming the setting to change, when something else already listens on a port. */

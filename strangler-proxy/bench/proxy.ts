@@ -9,7 +9,7 @@ import { startProxy } from '@strangler/strangler-proxy/runtime.js';
 
 const [monolithPort, servicePort] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'bench-manifests-'));
-writeFileSync(join(dir, 'services.yaml'), 'services: [legacy-monolith, bench-service, legacy-service]\n');
+writeFileSync(join(dir, 'services.yaml'), 'services: [legacy-monolith, bench-service, legacy-service, shadow-service]\n');
 writeFileSync(
   join(dir, 'bench.yaml'),
   `domain: bench
@@ -31,6 +31,19 @@ routes:
   - { method: GET, path: /bench/legacy }
 `,
 );
+// The shadow route: the monolith serves, the service gets a copy, and every copy's answer is compared
+// with the user's (comparison on, its defaults: noise sampled on 10% of them).
+writeFileSync(
+  join(dir, 'shadow.yaml'),
+  `domain: shadow
+adr: 23
+service: { name: shadow-service, urls: [http://127.0.0.1:${servicePort}] }
+stage: shadow
+routes:
+  - { method: GET, path: /bench/shadow }
+compare: { shadowRate: 1 }
+`,
+);
 const config = proxyConfigSchema.parse({
   PORT: '0',
   ADMIN_PORT: '0',
@@ -41,9 +54,11 @@ const config = proxyConfigSchema.parse({
   UNLEASH_CLIENT_TOKEN: 'default:development.bench',
   UNLEASH_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'bench-backup-')),
   UNLEASH_REFRESH_MS: '60000',
+  // Shadow copies at 1,000 req/s: room for every copy (each lives about a millisecond).
+  SHADOW_MAX_IN_FLIGHT: '256',
 });
 const proxy = await startProxy(config);
-process.stdout.write(`${JSON.stringify({ url: proxy.url, adminUrl: proxy.adminUrl })}\n`);
+process.stdout.write(`${JSON.stringify({ url: proxy.url, adminUrl: proxy.adminUrl, pid: process.pid })}\n`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     void proxy.close().finally(() => process.exit(0));

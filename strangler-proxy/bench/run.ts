@@ -3,7 +3,7 @@
 // answer, at fixed rates and at saturation (autocannon). Plus a microbenchmark of the routing
 // decision. Results: bench/results/proxy.json and bench/results/proxy.md at the repository root.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,6 +39,24 @@ interface Run {
   errors: number;
   non2xx: number;
   upstreamConnectionsPerRequest?: number;
+  /** CPU time of the proxy process during the run, per request (ms). */
+  proxyCpuMsPerRequest?: number;
+  /** Comparisons finished during the run (shadow route). */
+  compared?: number;
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function comparisons(adminUrl: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('strangler_compare_total{'))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -71,9 +89,11 @@ function fire(url: string, connections: number, duration: number, connectionRate
  * single-connection instances of 100 req/s each are started evenly spread over one second.
  * Saturation: one instance, 32 connections, no limit.
  */
-async function load(target: string, url: string, rate: number | 'saturation', adminUrl?: string, duration = DURATION): Promise<Run> {
+async function load(target: string, url: string, rate: number | 'saturation', adminUrl?: string, duration = DURATION, pid?: number): Promise<Run> {
   const latencies: number[] = [];
   const before = adminUrl ? await connectionsOpened(adminUrl) : 0;
+  const comparedBefore = adminUrl ? await comparisons(adminUrl) : 0;
+  const cpuBefore = pid ? cpuMs(pid) : 0;
   let results: autocannon.Result[];
   let connections: number;
   if (rate === 'saturation') {
@@ -89,7 +109,11 @@ async function load(target: string, url: string, rate: number | 'saturation', ad
       }),
     );
   }
+  const cpuAfter = pid ? cpuMs(pid) : 0;
+  // Comparisons finish just after their answers: give the last ones a moment.
+  if (adminUrl) await new Promise((r) => setTimeout(r, 200));
   const after = adminUrl ? await connectionsOpened(adminUrl) : 0;
+  const comparedAfter = adminUrl ? await comparisons(adminUrl) : 0;
   const sorted = Float64Array.from(latencies).sort();
   const total = results.reduce((n, r) => n + r.requests.total, 0);
   const run: Run = {
@@ -106,6 +130,8 @@ async function load(target: string, url: string, rate: number | 'saturation', ad
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
   };
   if (adminUrl) run.upstreamConnectionsPerRequest = (after - before) / Math.max(1, total);
+  if (pid) run.proxyCpuMsPerRequest = (cpuAfter - cpuBefore) / Math.max(1, total);
+  if (adminUrl && comparedAfter > comparedBefore) run.compared = comparedAfter - comparedBefore;
   return run;
 }
 
@@ -116,12 +142,15 @@ async function main(): Promise<void> {
   console.log(`routing decision: ${(micro.totalNs / 1000).toFixed(2)} µs (normalise ${micro.normaliseNs.toFixed(0)} ns, match ${micro.matchNs.toFixed(0)} ns, decide ${micro.decideNs.toFixed(0)} ns)`);
 
   const ports = await startChild<{ monolith: number; service: number }>('upstreams.js');
-  const proxy = await startChild<{ url: string; adminUrl: string }>('proxy.js', [String(ports.monolith), String(ports.service)]);
+  const proxy = await startChild<{ url: string; adminUrl: string; pid: number }>('proxy.js', [String(ports.monolith), String(ports.service)]);
   const targets = [
     { name: 'direct (monolith)', url: `http://127.0.0.1:${ports.monolith}/bench/legacy` },
     { name: 'proxy → monolith (legacy route)', url: `${proxy.url}/bench/legacy`, adminUrl: proxy.adminUrl },
     { name: 'proxy → second service (new route)', url: `${proxy.url}/bench/new`, adminUrl: proxy.adminUrl },
+    { name: 'proxy → monolith, copy compared (shadow route)', url: `${proxy.url}/bench/shadow`, adminUrl: proxy.adminUrl },
   ];
+  const LEGACY = targets[1]!.name;
+  const SHADOW = targets[3]!.name;
   for (const t of targets) {
     const check = await fetch(t.url);
     console.log(`${t.name}: ${check.status} x-served-by=${check.headers.get('x-served-by') ?? '(direct)'} ${(await check.arrayBuffer()).byteLength} bytes`);
@@ -131,9 +160,14 @@ async function main(): Promise<void> {
   for (const t of targets) await load(t.name, t.url, 'saturation', undefined, 3); // warm-up
   for (const rate of [...RATES, 'saturation' as const]) {
     for (const t of targets) {
-      const run = await load(t.name, t.url, rate, t.adminUrl);
+      const run = await load(t.name, t.url, rate, t.adminUrl, DURATION, t.adminUrl ? proxy.pid : undefined);
       runs.push(run);
-      console.log(`${String(rate).padEnd(10)} ${t.name.padEnd(36)} ${String(run.rps).padStart(6)} req/s  p50 ${ms(run.p50)} ms  p99 ${ms(run.p99)} ms  errors ${run.errors} non2xx ${run.non2xx}` + (run.upstreamConnectionsPerRequest !== undefined ? `  conn/req ${run.upstreamConnectionsPerRequest.toFixed(5)}` : ''));
+      console.log(
+        `${String(rate).padEnd(10)} ${t.name.padEnd(46)} ${String(run.rps).padStart(6)} req/s  p50 ${ms(run.p50)} ms  p99 ${ms(run.p99)} ms  errors ${run.errors} non2xx ${run.non2xx}` +
+          (run.upstreamConnectionsPerRequest !== undefined ? `  conn/req ${run.upstreamConnectionsPerRequest.toFixed(5)}` : '') +
+          (run.proxyCpuMsPerRequest !== undefined ? `  proxy CPU ${(run.proxyCpuMsPerRequest * 1000).toFixed(0)} µs/req` : '') +
+          (run.compared !== undefined ? `  compared ${run.compared}` : ''),
+      );
     }
   }
 
@@ -154,10 +188,27 @@ async function main(): Promise<void> {
       ),
     };
   });
+  // Answer comparison (ADR-0023): the shadow route against the same answer at legacy, per rate.
+  const comparison = RATES.map((rate) => {
+    const legacy = byRate(rate, LEGACY);
+    const shadow = byRate(rate, SHADOW);
+    const compared = shadow.compared ?? 0;
+    return {
+      rate,
+      addedP50Ms: shadow.p50 - legacy.p50,
+      addedP99Ms: shadow.p99 - legacy.p99,
+      compared,
+      comparedShare: compared / Math.max(1, shadow.requests),
+      addedProxyCpuUsPerComparedRequest: compared ? (((shadow.proxyCpuMsPerRequest ?? 0) - (legacy.proxyCpuMsPerRequest ?? 0)) * shadow.requests * 1000) / compared : null,
+    };
+  });
+  for (const c of comparison) {
+    console.log(`shadow with comparison vs legacy at ${c.rate} req/s: +${ms(c.addedP50Ms)} ms p50, +${ms(c.addedP99Ms)} ms p99, ${c.compared} compared, proxy CPU +${c.addedProxyCpuUsPerComparedRequest?.toFixed(0) ?? '-'} µs per compared request`);
+  }
   const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, durationSeconds: DURATION, date: new Date().toISOString() };
   const outDir = resolve(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(resolve(outDir, 'proxy.json'), `${JSON.stringify({ environment, routingDecision: micro, runs, summary }, null, 2)}\n`);
+  writeFileSync(resolve(outDir, 'proxy.json'), `${JSON.stringify({ environment, routingDecision: micro, runs, summary, comparison }, null, 2)}\n`);
 
   const md = [
     '# Strangler proxy benchmark',
@@ -168,13 +219,21 @@ async function main(): Promise<void> {
     '',
     `Routing decision (normalise + match + unleash-client evaluation): **${(micro.totalNs / 1000).toFixed(2)} µs** per request (normalise ${micro.normaliseNs.toFixed(0)} ns, match ${micro.matchNs.toFixed(0)} ns, flag decision ${micro.decideNs.toFixed(0)} ns).`,
     '',
-    '| load | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | share of direct | upstream conn/req |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| load | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | share of direct | upstream conn/req | proxy CPU µs/req |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...runs.map((r) => {
       const direct = byRate(r.rate, targets[0]!.name);
       const isDirect = r.target === targets[0]!.name;
-      return `| ${r.rate === 'saturation' ? 'saturation' : `${r.rate} req/s`} | ${r.target} | ${r.rps} | ${ms(r.p50)} | ${ms(r.p99)} | ${isDirect ? '' : ms(r.p50 - direct.p50)} | ${isDirect ? '' : ms(r.p99 - direct.p99)} | ${isDirect ? '' : `${Math.round((r.rps / direct.rps) * 100)} %`} | ${r.upstreamConnectionsPerRequest === undefined ? '' : r.upstreamConnectionsPerRequest.toFixed(5)} |`;
+      return `| ${r.rate === 'saturation' ? 'saturation' : `${r.rate} req/s`} | ${r.target} | ${r.rps} | ${ms(r.p50)} | ${ms(r.p99)} | ${isDirect ? '' : ms(r.p50 - direct.p50)} | ${isDirect ? '' : ms(r.p99 - direct.p99)} | ${isDirect ? '' : `${Math.round((r.rps / direct.rps) * 100)} %`} | ${r.upstreamConnectionsPerRequest === undefined ? '' : r.upstreamConnectionsPerRequest.toFixed(5)} | ${r.proxyCpuMsPerRequest === undefined ? '' : (r.proxyCpuMsPerRequest * 1000).toFixed(0)} |`;
     }),
+    '',
+    '## Answer comparison (shadow route against the same route at legacy)',
+    '',
+    'The shadow route serves the monolith\'s answer and sends a copy to the service; both answers are read (bounded) and compared off the user\'s path, 10% with a second legacy answer for noise. The proxy writes no comparison to a database here (no PROXY_DATABASE_URL): this is the cost of copying, reading and comparing.',
+    '',
+    '| load | added p50 ms | added p99 ms | compared | added proxy CPU per compared request |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...comparison.map((c) => `| ${c.rate} req/s | ${ms(c.addedP50Ms)} | ${ms(c.addedP99Ms)} | ${c.compared} (${Math.round(c.comparedShare * 100)} %) | ${c.addedProxyCpuUsPerComparedRequest === null ? '-' : `${c.addedProxyCpuUsPerComparedRequest.toFixed(0)} µs`} |`),
     '',
   ].join('\n');
   writeFileSync(resolve(outDir, 'proxy.md'), md);

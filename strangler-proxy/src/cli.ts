@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run strangler -- <status|flip|rollback|audit>: the migration team's controls over the proxy's admin API.
+// npm run strangler -- <status|map|flip|rollback|diffs|audit>: the migration team's controls over the proxy's admin API.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { AdminApiError, AdminClient } from './admin/admin-client.js';
 import type { FlipOutcome } from './admin/flip-service.js';
 import { migrationMap } from './admin/migration-map.js';
-import type { TargetStatus } from './admin/status.js';
+import type { SyncSummary, TargetStatus } from './admin/status.js';
 import type { SplitSummary } from './upstreams/traffic-split.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -57,7 +57,19 @@ function lagText(lagMs: number | null | undefined): string {
 
 function describeFlip(outcome: FlipOutcome): string {
   const a = outcome.audit;
-  return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''}${a.override ? `, FORCED past ${a.override}` : ''})`;
+  const cutover = outcome.cutover ? `; cutover #${outcome.cutover.id}, writes fenced ${outcome.cutover.fenceMs} ms` : '';
+  return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''}${a.override ? `, FORCED past ${a.override}` : ''}${cutover})`;
+}
+
+/** The data sync of an ownable domain (ADR-0025): direction, writes, reverse-sync lag, the last cutover. */
+function syncLines(s: SyncSummary): string[] {
+  const direction = s.direction === 'reverse' ? 'reverse (service → monolith)' : s.direction === 'forward' ? 'forward (monolith → service)' : 'unknown (service not answering)';
+  const writes = s.writesTo === 'new' ? 'the service' : s.writesTo === 'legacy' ? 'the monolith' : 'unknown';
+  const fence = s.fencedSince ? `, FENCED since ${s.fencedSince}` : '';
+  const reverse = s.reverseLagMs === null ? 'unknown' : `${s.reverseLagMs} ms (${s.reversePendingEvents ?? '?'} pending)`;
+  const c = s.lastCutover;
+  const last = c ? `#${c.id} ${c.from} → ${c.to} at ${c.at}: ${c.outcome ?? 'running'}${c.failedStep ? ` at "${c.failedStep}"` : ''}, writes fenced ${c.fenceMs === null ? '-' : `${c.fenceMs} ms`}` : 'none';
+  return [`sync ${direction}, owner ${s.owner ?? 'unknown'} (epoch ${s.epoch ?? '?'}); writes go to ${writes}${fence}`, `reverse-sync lag ${reverse}`, `last cutover ${last}`];
 }
 
 /** A table for the terminal; without colour codes when the output is not a terminal or NO_COLOR is set (https://no-color.org). */
@@ -85,6 +97,12 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
       for (const d of status.domains) table.push([d.domain, d.stage, String(d.percentage), d.service ?? '(none yet)', String(d.adr), lagText(d.lagMs), splitLine(d.split), d.targets.map(targetLine).join('\n')]);
       table.push(['(monolith)', '', '', 'legacy-monolith', '', '', '', status.monolith.map(targetLine).join('\n')]);
       out(table.toString());
+      const synced = status.domains.filter((d) => d.sync);
+      if (synced.length) {
+        const sync = newTable(['domain', 'data sync (ADR-0025)'], env);
+        for (const d of synced) sync.push([d.domain, syncLines(d.sync!).join('\n')]);
+        out(sync.toString());
+      }
     });
 
   program
@@ -130,6 +148,26 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
     .option('--reason <text>', 'why, for the audit log')
     .action(async (domain: string, options: { reason?: string }) => {
       out(`rolled back ${describeFlip(await client().rollback(domain, options.reason))}`);
+    });
+
+  program
+    .command('diffs')
+    .description('answer comparisons of a domain (shadow, and samples at canary and new): diff rate per route, the most frequent differing paths with an example each, and the noise paths found')
+    .argument('<domain>', 'the domain')
+    .option('--window <minutes>', 'over the last this many minutes', integer('--window', 1, 7 * 24 * 60), 60)
+    .option('--json', 'print the raw JSON')
+    .action(async (domain: string, options: { window: number; json?: boolean }) => {
+      const report = await client().diffs(domain, options.window);
+      if (options.json) return out(JSON.stringify(report, null, 2));
+      if (!report.routes.length) return out(`no comparisons of ${domain} in the last ${options.window} minutes (comparisons run at shadow, and sampled at canary and new)`);
+      const table = newTable(['route', 'compared', 'diff rate', 'top differing paths (count: example legacy → new)', 'noise (left out)'], env);
+      const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+      for (const r of report.routes) {
+        const compared = `${r.equal + r.different} (${r.equal} equal, ${r.different} different)${r.failed ? `\n${r.failed} failed` : ''}${r.tooLarge ? `\n${r.tooLarge} too large` : ''}`;
+        const paths = r.topPaths.map((p) => `${p.path}: ${p.count}${p.example ? `\n  ${p.example.path}: ${show(p.example.legacy)} → ${show(p.example.new)}` : ''}`).join('\n') || '-';
+        table.push([r.route, compared, r.diffRate === null ? '-' : percent(r.diffRate), paths, r.noise.map((n) => `${n.path} (${n.count})`).join('\n') || '-']);
+      }
+      out(table.toString());
     });
 
   program

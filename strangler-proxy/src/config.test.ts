@@ -24,3 +24,15 @@ describe('SERVICE_URLS', () => {
     expect(() => loadProxyConfig({ ...base, SERVICE_URLS: value })).toThrow(/SERVICE_URLS: ".*" is not service=url/);
   });
 });
+
+describe('settings checked before anything starts', () => {
+  it.each([
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
+    ['EDGE_AUTH_ROUTES', { EDGE_AUTH_ROUTES: 'GET' }, /EDGE_AUTH_ROUTES: /],
+    ['RATE_LIMITS', { RATE_LIMITS: '/api=many' }, /RATE_LIMITS: /],
+    ['EDGE_AUTH_ROUTES without JWT_PUBLIC_KEY', { EDGE_AUTH_ROUTES: '/api/cart' }, /EDGE_AUTH_ROUTES: needs JWT_PUBLIC_KEY/],
+  ])('a bad %s stops start-up with a configuration error naming it', (_name, env, message) => {
+    expect(() => loadProxyConfig({ ...base, ...env })).toThrow(ConfigError);
+    expect(() => loadProxyConfig({ ...base, ...env })).toThrow(message);
+  });
+});

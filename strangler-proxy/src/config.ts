@@ -26,7 +26,7 @@ export const proxyConfigSchema = z.object({
   /** Admin port: the proxy's own /healthz, /readyz and /metrics. */
   ADMIN_PORT: configFields.port(8081),
   ADMIN_HOST: configFields.host(),
-  LOG_LEVEL: z.string().default('info'),
+  LOG_LEVEL: configFields.logLevel(),
   MONOLITH_NAME: z.string().default('legacy-monolith'),
   MONOLITH_URLS: urlList.default(['http://127.0.0.1:3000']),
   MONOLITH_HEALTH_PATH: z.string().startsWith('/').default('/healthz'),
@@ -95,6 +95,19 @@ export const proxyConfigSchema = z.object({
    * value; when unset each process draws its own, so a token holds only on the instance that issued it.
    */
   CONSISTENCY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * The token of the services' control API (`/internal/...`, SERVICE_CONTROL_TOKEN of the service): a
+   * cutover (new ⇄ owned) moves the domain's ownership with it (ADR-0025).
+   */
+  SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (the SERVICE_CONTROL_TOKEN of the services)').optional(),
+  /** How long a write of a domain waits at a cutover's fence before a 503 with Retry-After. */
+  FENCE_HOLD_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+  /** How long a cutover waits for the writes in flight to finish when it raises the fence. */
+  CUTOVER_DRAIN_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** How long each waiting step of a cutover (watermark, reverse sync) may take before it is refused and undone. */
+  CUTOVER_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** Connections for the write fence: each write of an ownable domain holds one while it is forwarded. */
+  FENCE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(16),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(1).default(256),
   HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
@@ -117,6 +130,18 @@ export const proxyConfigSchema = z.object({
   /** Shadow copies: their own connections to each service and a cap on copies in flight (excess copies are dropped and counted). */
   SHADOW_MAX_SOCKETS: z.coerce.number().int().min(1).default(16),
   SHADOW_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(64),
+  /** Alerts (guard breach, automatic rollback, CDC lag) are POSTed here as JSON, with retries; log and counter only when unset (ADR-0023). */
+  ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** A service's CDC watermark lag over this raises an alert (once, until it is back under). */
+  ALERT_CDC_LAG_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often answer comparisons are written to the proxy's database (and noise found by other proxies read). */
+  COMPARE_FLUSH_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+}).superRefine((config, ctx) => {
+  // Checked with the rest of the settings, before anything starts (not once Unleash has been asked).
+  if (config.EDGE_AUTH_ROUTES.length && !config.JWT_PUBLIC_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['EDGE_AUTH_ROUTES'], message: 'needs JWT_PUBLIC_KEY to verify access tokens' });
+  }
 });
 
 export type ProxyConfig = z.output<typeof proxyConfigSchema>;

@@ -1,9 +1,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import http, { STATUS_CODES, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import { loadManifests, type LoadedManifest } from '@strangler/manifests';
-import { AccessTokenVerifier, AppError, ConfigError, createLogger, createMetricsRegistry, errorHandler, healthRouter, notFoundHandler, requestContext, type Logger } from '@strangler/platform';
+import { loadManifests, positionFromFlag, type LoadedManifest } from '@strangler/manifests';
+import {
+  AccessTokenVerifier,
+  Alerts,
+  AppError,
+  ConfigError,
+  createLogger,
+  createMetricsRegistry,
+  EDGE_TIMEOUTS,
+  errorHandler,
+  healthRouter,
+  httpMetrics,
+  notFoundHandler,
+  requestContext,
+  serve,
+  type Logger,
+} from '@strangler/platform';
 import express from 'express';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -19,6 +34,10 @@ import { Redis } from 'ioredis';
 import { EdgeTokens } from './edge/access-token.js';
 import { RateLimits } from './edge/rate-limit.js';
 import { createApp } from './app.js';
+import { PgCutoverJournal } from './cutover/cutover-journal.js';
+import { HttpServiceControl } from './cutover/service-control.js';
+import { SyncWatch } from './cutover/sync-watch.js';
+import { WriteFence } from './cutover/write-fence.js';
 import { ReadYourWrites } from './consistency/read-your-writes.js';
 import { TokenSigner } from './consistency/token.js';
 import { WatermarkWatch } from './consistency/watermark-watch.js';
@@ -32,6 +51,11 @@ import { RouteTable } from './routing/route-table.js';
 import { createProxyMetrics, type ProxyMetrics } from './upstreams/metrics.js';
 import { TrafficSplit } from './upstreams/traffic-split.js';
 import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js';
+import { Comparator } from './compare/comparator.js';
+import { PgCompareStore } from './compare/compare-store.js';
+import { Guards } from './guard/guard.js';
+import { domainFlagName } from './flags/flag-names.js';
+import { watchLag } from './guard/lag-alert.js';
 
 export interface RunningProxy {
   url: string;
@@ -47,6 +71,11 @@ export interface RunningProxy {
   audit: AuditLog | undefined;
   registry: Registry;
   logger: Logger;
+  /** Guarded rollouts (ADR-0023). */
+  guards: Guards;
+  alerts: Alerts;
+  /** Writes the comparisons recorded so far to the proxy's database now. */
+  flushComparisons(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,17 +138,6 @@ function withServiceUrls(manifests: LoadedManifest[], urls: Map<string, string[]
   });
 }
 
-function listen(server: Server, port: number, host: string): Promise<string> {
-  return new Promise((resolveUrl, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address() as AddressInfo;
-      resolveUrl(`http://${host}:${address.port}`);
-    });
-  });
-}
-
 /**
  * Wires the proxy from its configuration: manifests → route table, Unleash flags (created from the
  * manifests when an admin token is given), upstream pools with health checks and breakers, then
@@ -154,9 +172,6 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     flags = unleash;
   }
 
-  if (config.EDGE_AUTH_ROUTES.length && !config.JWT_PUBLIC_KEY) {
-    throw new ConfigError('environment variables', [{ field: 'EDGE_AUTH_ROUTES', reason: 'needs JWT_PUBLIC_KEY to verify access tokens' }]);
-  }
   const tokens = config.JWT_PUBLIC_KEY ? new EdgeTokens(new AccessTokenVerifier(config.JWT_PUBLIC_KEY, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })) : undefined;
   const rateRules = config.RATE_LIMITS;
   const redis = rateRules.length && config.REDIS_URL ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }) : undefined;
@@ -181,6 +196,16 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     const applied = await migrate(database);
     if (applied.length) logger.info('proxy database migrated', { applied });
     audit = new PgAuditLog(database);
+  }
+  // Domains whose service may own their writes: their writes pass the shared write fence (ADR-0025).
+  const ownable = manifests.flatMap((m) => (m.service && m.stages.includes('owned') ? [{ domain: m.domain, service: m.service.name, stage: m.stage }] : []));
+  let fencePool: pg.Pool | undefined;
+  let writeFence: WriteFence | undefined;
+  if (database && ownable.length) {
+    fencePool = new pg.Pool({ connectionString: config.PROXY_DATABASE_URL, max: config.FENCE_POOL_SIZE, connectionTimeoutMillis: 2000 });
+    fencePool.on('error', (err) => logger.warn('write fence connection lost', { detail: err.message }));
+    writeFence = new WriteFence(fencePool, new Set(ownable.map((o) => o.domain)), { holdMs: config.FENCE_HOLD_MS, retryAfterSeconds: 1 });
+    await writeFence.prepare(new Map(ownable.map((o) => [o.domain, o.stage === 'owned' ? 'new' : 'legacy'])));
   }
 
   const registry = createMetricsRegistry(PROXY_NAME);
@@ -214,6 +239,46 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     logger,
   });
 
+  // Answer comparison, guards and alerts (ADR-0023).
+  const alerts = new Alerts({ service: PROXY_NAME, logger, registry, webhookUrl: config.ALERT_WEBHOOK_URL, timeoutMs: config.ALERT_WEBHOOK_TIMEOUT_MS });
+  const compareStore = database ? new PgCompareStore(database) : undefined;
+  const guards = new Guards(manifests, {
+    positionOf: (domain) => {
+      const held = unleash?.heldStage(domainFlagName(domain));
+      return held ? positionFromFlag(held) : undefined;
+    },
+    // The flip service is made further down; the guards first use it at their first evaluation.
+    get flips() {
+      return flips;
+    },
+    alerts,
+    logger,
+  });
+  const comparator = new Comparator(
+    manifests,
+    registry,
+    {
+      record: compareStore ? (...args) => compareStore.record(...args) : undefined,
+      recordNoise: compareStore ? (...args) => compareStore.recordNoise(...args) : undefined,
+      compared: (domain, outcome) => guards.compared(domain, outcome),
+      copyAnswered: (domain, side, ms, failed) => guards.observe(domain, side, ms, failed),
+    },
+    logger,
+  );
+  const compareTimer = compareStore
+    ? setInterval(() => {
+        compareStore
+          .flush()
+          .then(() => compareStore.noise())
+          .then((noise) => comparator.learnNoise(noise))
+          .catch((err: unknown) => logger.warn('comparisons not written to the proxy database; kept for the next try', { detail: err instanceof Error ? err.message : String(err) }));
+      }, config.COMPARE_FLUSH_MS)
+    : undefined;
+  compareTimer?.unref();
+  const pruneTimer = compareStore ? setInterval(() => void compareStore.prune().catch(() => {}), 3_600_000) : undefined;
+  pruneTimer?.unref();
+  const lagAlerts = watchLag(watches, config.ALERT_CDC_LAG_MS, alerts);
+
   const app = createApp({
     routes,
     flags,
@@ -231,11 +296,17 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     rateLimits,
     split,
     consistency,
+    compare: comparator,
+    observe: manifests.some((m) => m.guard) ? (domain, side, ms, failed) => guards.observe(domain, side, ms, failed) : undefined,
+    writeFence,
   });
-  const server = http.createServer({ maxHeaderSize: config.MAX_HEADER_BYTES, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, app);
-  server.on('clientError', onClientError);
-  capConnectionsPerClient(server, config.MAX_CONNECTIONS_PER_CLIENT, metrics, config.RETRY_AFTER_SECONDS);
 
+  const control = new HttpServiceControl((service) => services.get(service)?.pick()?.target, config.SERVICE_CONTROL_TOKEN);
+  const journal = database ? new PgCutoverJournal(database) : undefined;
+  const cutover =
+    writeFence && journal ? { fence: writeFence, control, journal, drainMs: config.CUTOVER_DRAIN_MS, stepTimeoutMs: config.CUTOVER_STEP_TIMEOUT_MS } : undefined;
+  const syncWatch = writeFence && journal ? new SyncWatch(ownable, { control, fence: writeFence, journal, logger }) : undefined;
+  syncWatch?.start(1000);
   const flips =
     audit && config.UNLEASH_ADMIN_TOKEN
       ? new FlipService(manifests, {
@@ -252,6 +323,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
           targetHealthy: (service) => services.get(service)?.pick() !== undefined,
           lagOf: async (service) => (await watches.get(service)?.refresh())?.lagMs,
           logger,
+          cutover,
         })
       : undefined;
   const externalChanges =
@@ -268,16 +340,23 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     // Also at start: a flag may have changed while this proxy was down.
     externalChanges.poll();
   }
+  guards.start();
   const adminTokens = parseAdminTokens(config.ADMIN_TOKEN, config.ADMIN_TOKENS);
 
   const status = () => ({
-    domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split).map((d) => (d.service && watches.has(d.service) ? { ...d, lagMs: watches.get(d.service)!.lagMs() ?? null } : d)),
+    domains: domainStatus(manifests, routes.routes, (flag) => unleash?.heldStage(flag), services, split)
+      .map((d) => (d.service && watches.has(d.service) ? { ...d, lagMs: watches.get(d.service)!.lagMs() ?? null } : d))
+      .map((d) => {
+        const sync = syncWatch?.summary(d.domain);
+        return sync ? { ...d, sync } : d;
+      }),
     monolith: targetsOf(monolith),
     unclaimed: split.unclaimedRoutes(),
   });
   const admin = express();
   admin.disable('x-powered-by');
   admin.set('etag', false);
+  admin.use(httpMetrics(registry));
   admin.use(
     healthRouter({
       registry,
@@ -290,15 +369,42 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     (_req, _res, next) => next(adminTokens.size ? undefined : new AppError(503, 'admin_api_disabled', 'The admin API is disabled: start the proxy with ADMIN_TOKEN or ADMIN_TOKENS')),
     requireAdminToken(adminTokens),
     express.json({ limit: '16kb' }),
-    adminRouter({ status, flips, audit }),
+    adminRouter({
+      status,
+      flips,
+      audit,
+      diffs: compareStore
+        ? async (domain, windowMinutes) => {
+            await compareStore.flush();
+            return compareStore.report(domain, windowMinutes);
+          }
+        : undefined,
+      domains: manifests.map((m) => m.domain),
+    }),
   );
   admin.use(dashboardRouter({ tokens: adminTokens, manifests, status, flips, audit, unleashUnreachable: () => unleash?.unreachable(), logger }));
   admin.use(notFoundHandler());
   admin.use(errorHandler(logger));
-  const adminServer = http.createServer(admin);
 
-  const url = await listen(server, config.PORT, config.HOST);
-  const adminUrl = await listen(adminServer, config.ADMIN_PORT, config.ADMIN_HOST);
+  // serve() names the setting to change when a port is taken (a ListenError: exit code 78, never restarted).
+  const { server, url } = await serve(app, {
+    port: config.PORT,
+    host: config.HOST,
+    portSetting: 'PORT',
+    server: { ...EDGE_TIMEOUTS, maxHeaderSize: config.MAX_HEADER_BYTES },
+    setup: (edge) => {
+      edge.on('clientError', onClientError);
+      capConnectionsPerClient(edge, config.MAX_CONNECTIONS_PER_CLIENT, metrics, config.RETRY_AFTER_SECONDS);
+    },
+  });
+  let adminListening: Awaited<ReturnType<typeof serve>>;
+  try {
+    adminListening = await serve(admin, { port: config.ADMIN_PORT, host: config.ADMIN_HOST, portSetting: 'ADMIN_PORT', hostSetting: 'ADMIN_HOST' });
+  } catch (err) {
+    await new Promise<void>((done) => server.close(() => done()));
+    throw err;
+  }
+  const { server: adminServer, url: adminUrl } = adminListening;
   logger.info('proxy listening', { url, adminUrl, routes: routes.routes.length });
 
   return {
@@ -313,6 +419,11 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     audit,
     registry,
     logger,
+    guards,
+    alerts,
+    flushComparisons: async () => {
+      await compareStore?.flush();
+    },
     close: async () => {
       await Promise.all(
         [server, adminServer].map(
@@ -323,12 +434,20 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
             }),
         ),
       );
+      await guards.stop();
+      clearInterval(compareTimer);
+      clearInterval(pruneTimer);
+      clearInterval(lagAlerts);
+      await compareStore?.flush().catch(() => {});
+      await alerts.settled();
       unleash?.destroy();
       consistency.close();
+      syncWatch?.close();
       forwarder.close();
       for (const pool of [monolith, ...services.values()]) pool.stop();
       await externalChanges?.settled();
       await database?.end();
+      await fencePool?.end();
       redis?.disconnect();
     },
   };

@@ -31,14 +31,14 @@ const registry = { 'services.yaml': 'services: [legacy-monolith, catalog-service
 describe('the proxy refuses to start on a bad manifest, naming the file, the field and the reason', () => {
   it('a field with an invalid value', () => {
     const { code, output } = startWith({ ...registry, 'catalog.yaml': catalog('stage: beta') });
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(output).toContain('catalog.yaml');
     expect(output).toContain('"field":"stage"');
   });
 
   it('a service missing from the registry', () => {
     const { code, output } = startWith({ ...registry, 'catalog.yaml': catalog().replace('catalog-service', 'katalog-service') });
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(output).toContain('"field":"service.name"');
     expect(output).toContain('unknown service');
   });
@@ -46,21 +46,21 @@ describe('the proxy refuses to start on a bad manifest, naming the file, the fie
   it('a route claimed by two domains', () => {
     const orders = catalog().replace('domain: catalog', 'domain: orders').replace('catalog-service', 'orders-service');
     const { code, output } = startWith({ ...registry, 'catalog.yaml': catalog(), 'orders.yaml': orders });
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(output).toContain('orders.yaml');
     expect(output).toContain('already claimed by domain');
   });
 
   it('a malformed path template', () => {
     const { code, output } = startWith({ ...registry, 'catalog.yaml': catalog('', '  - { method: GET, path: "/api/products/*" }') });
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(output).toContain('"field":"routes.0.path"');
     expect(output).toContain('must be a path template');
   });
 
   it('a file that is not valid YAML', () => {
     const { code, output } = startWith({ ...registry, 'catalog.yaml': 'domain: catalog\nroutes: [\n' });
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(output).toContain('catalog.yaml');
   });
 });

@@ -17,7 +17,7 @@ import {
 } from './connector-config.js';
 import { buildOutboxConnectorConfig, eventStreamNames, eventsTopic, eventsTopicSpec, type EventsManifest } from './event-streams.js';
 import { dropSlotAndPublication, preparePostgres } from './postgres-setup.js';
-import { ensureTopics, heartbeatTopicSpec, tableTopicSpec, type TopicSpec } from './topics.js';
+import { ensureTopics, heartbeatTopicSpec, messageTopicSpec, tableTopicSpec, type TopicSpec } from './topics.js';
 
 export interface BootstrapOptions {
   brokers: string[];
@@ -70,12 +70,13 @@ export interface EventStreamResult {
   status: ConnectorStatus;
 }
 
-/** The CDC topics of a pipeline: one per captured table, the heartbeat table's, and Debezium's heartbeat topic. */
+/** The CDC topics of a pipeline: one per captured table, the heartbeat table's, Debezium's heartbeat topic and its message topic. */
 export function cdcTopicSpecs(names: CdcNames, tables: string[]): TopicSpec[] {
   return [
     ...tables.map((t) => tableTopicSpec(tableTopic(names.topicPrefix, t))),
     heartbeatTopicSpec(tableTopic(names.topicPrefix, names.heartbeatTable)),
     heartbeatTopicSpec(names.heartbeatTopic),
+    messageTopicSpec(names.messageTopic),
   ];
 }
 

@@ -13,6 +13,7 @@ describe('connector configuration', () => {
       publication: 'strangler_monolith',
       heartbeatTable: 'strangler_cdc.heartbeat',
       heartbeatTopic: '__debezium-heartbeat.monolith',
+      messageTopic: 'monolith.message',
       captureRole: 'debezium_monolith',
     });
     expect(cdcNames('my-app').slot).toBe('strangler_my_app');
@@ -38,6 +39,7 @@ describe('connector configuration', () => {
     expect(config).toMatchObject({
       'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
       'plugin.name': 'pgoutput',
+      'message.prefix.include.list': 'strangler\\.trace',
       'slot.name': 'strangler_monolith',
       'publication.name': 'strangler_monolith',
       'publication.autocreate.mode': 'disabled',

@@ -1,4 +1,5 @@
 import type { Manifest } from '@strangler/manifests';
+import { TRACE_MESSAGE_PREFIX } from '@strangler/platform';
 import { fileSecretPlaceholder, type FileSecretRef } from '../runtime/connect-security.js';
 
 /** Connection settings of the monolith's database. */
@@ -26,6 +27,11 @@ export interface CdcNames {
   publication: string;
   heartbeatTable: string;
   heartbeatTopic: string;
+  /**
+   * Where Debezium writes the monolith's transactional logical decoding messages: the trace context
+   * of the request behind each traced write (ADR-0026).
+   */
+  messageTopic: string;
   /** The role Debezium logs in as: LOGIN REPLICATION, SELECT on the captured tables only. */
   captureRole: string;
 }
@@ -50,6 +56,7 @@ export function cdcNames(topicPrefix = 'monolith'): CdcNames {
     publication: pgName,
     heartbeatTable: `${CDC_SCHEMA}.heartbeat`,
     heartbeatTopic: `__debezium-heartbeat.${topicPrefix}`,
+    messageTopic: `${topicPrefix}.message`,
     captureRole: `debezium_${topicPrefix.replace(/-/g, '_')}`,
   };
 }
@@ -116,6 +123,9 @@ export function buildConnectorConfig(
     'table.include.list': [...tables, names.heartbeatTable].map(escapeRegexTable).join(','),
     'snapshot.mode': tuning.snapshotMode,
     'tombstones.on.delete': 'true',
+    // Logical decoding messages with this prefix only (the trace context of a write, ADR-0026); any
+    // other tool's messages in the same database stay out of the topics.
+    'message.prefix.include.list': TRACE_MESSAGE_PREFIX.replace(/\./g, '\\.'),
     'heartbeat.interval.ms': String(tuning.heartbeatIntervalMs),
     'heartbeat.action.query': heartbeatQuery,
     'poll.interval.ms': String(tuning.pollIntervalMs),

@@ -58,7 +58,10 @@ async function ensureCaptureRole(client: pg.Client, database: DatabaseSettings, 
     await applyCaptureRole(client, database, role, password, tables, heartbeatTable);
     await client.query('COMMIT');
   } catch (err) {
-    await client.query('ROLLBACK');
+    // A failing ROLLBACK (the connection is gone) must not replace why the grants failed.
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (ROLLBACK failed too: ${rollbackError.message})`, { cause: err });
+    });
     throw err;
   }
 }

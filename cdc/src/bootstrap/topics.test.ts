@@ -23,13 +23,14 @@ describe('topic settings', () => {
     expect(heartbeatTopicSpec('__debezium-heartbeat.monolith').config).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '3600000' });
   });
 
-  it('creates one topic per captured table plus the two heartbeat topics', () => {
+  it('creates one topic per captured table, the two heartbeat topics and the message topic', () => {
     const topics = cdcTopicSpecs(cdcNames('monolith'), ['public.categories', 'public.products']).map((s) => s.topic);
     expect(topics).toEqual([
       'monolith.public.categories',
       'monolith.public.products',
       'monolith.strangler_cdc.heartbeat',
       '__debezium-heartbeat.monolith',
+      'monolith.message',
     ]);
   });
 });

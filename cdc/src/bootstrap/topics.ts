@@ -62,6 +62,18 @@ export function heartbeatTopicSpec(topic: string): TopicSpec {
   };
 }
 
+/**
+ * Debezium's logical decoding messages (the trace context of traced writes): one partition, as
+ * Debezium keys them all by their prefix; kept a day, long enough for a projection that was down.
+ */
+export function messageTopicSpec(topic: string): TopicSpec {
+  return {
+    topic,
+    numPartitions: 1,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(24 * 60 * 60_000) },
+  };
+}
+
 /** Creates the missing topics and re-applies the settings of the existing ones (idempotent). */
 export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<{ created: string[]; updated: string[] }> {
   const existing = new Set(await admin.listTopics());

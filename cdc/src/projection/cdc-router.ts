@@ -9,6 +9,8 @@ export interface CdcStatusSource {
   positions(): Promise<PartitionPosition[]>;
   watermark(): (Watermark & { lagMs: number }) | undefined;
   waitForWatermark(lsn: bigint, timeoutMs: number): Promise<Watermark | undefined>;
+  /** The direction of the domain's data sync and the reverse sync's state, for a service that may own its writes (ADR-0025). */
+  sync?(): Promise<Record<string, unknown>>;
 }
 
 /** The longest a `GET /cdc/watermark?after=` waits before answering with the watermark it has. */
@@ -33,8 +35,9 @@ export function cdcRouter(source: CdcStatusSource): Router {
   router.get('/cdc', async (_req, res) => {
     const status = source.status();
     const applied = new Map(status.partitions.map((p) => [`${p.topic}/${p.partition}`, p.appliedAt]));
-    const positions = await source.positions();
+    const [positions, sync] = await Promise.all([source.positions(), source.sync?.()]);
     res.json({
+      ...(sync ? { sync } : {}),
       watermark: watermarkBody(source),
       consuming: status.consuming,
       retrying: status.retrying,

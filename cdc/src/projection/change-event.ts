@@ -22,6 +22,8 @@ export interface ChangeEvent {
   lsn: bigint;
   /** When the monolith's transaction committed (Debezium `source.ts_ms`). */
   committedAt: Date;
+  /** The monolith's transaction id (Debezium `source.txId`): joins a change with its trace context (ADR-0026). */
+  txId: number | null;
   headers: IHeaders;
 }
 
@@ -46,6 +48,7 @@ const envelopeSchema = z.looseObject({
   source: z.looseObject({
     lsn: z.number().int().nonnegative(),
     ts_ms: z.number().int().nonnegative(),
+    txId: z.number().int().nullish(),
     schema: z.string().min(1),
     table: z.string().min(1),
   }),
@@ -90,6 +93,7 @@ export function parseChangeEvent(topic: string, partition: number, message: Pick
     after: envelope.after,
     lsn: BigInt(envelope.source.lsn),
     committedAt: new Date(envelope.source.ts_ms),
+    txId: envelope.source.txId ?? null,
     headers: message.headers ?? {},
   };
 }

@@ -1,21 +1,34 @@
-import type { Logger } from '@strangler/platform';
+import type { AlertSink, Logger } from '@strangler/platform';
 import type { Admin, Consumer, EachBatchPayload, logCreator, Producer } from 'kafkajs';
 import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ensureTopics } from '../bootstrap/topics.js';
 import { Kafka, logLevel, Partitioners } from '../kafka.js';
-import { deadLetterHeaders, projectBatch, type DeadLetter, type PartitionPosition, type Projection } from './projection.js';
+import type { ChangeEvent } from './change-event.js';
+import { deadLetterHeaders, projectBatch, type BatchOutcome, type DeadLetter, type EventParser, type PartitionPosition, type Projection, type SourceEvent } from './projection.js';
+import { parseTraceMessage, TraceLog, type TraceMessage } from './trace-log.js';
 import { WatermarkTracker, type PartitionEnd, type Watermark } from './watermark.js';
 
-export interface ProjectionConsumerOptions<C> {
+export interface ProjectionConsumerOptions<C, E extends SourceEvent = ChangeEvent> {
   brokers: string[];
   /** Consumer group, also the client id: one per service (`catalog-service`). */
   groupId: string;
   /** The Debezium topics to project (tables and the heartbeat table). */
   topics: string[];
+  /**
+   * Debezium's message topic (`CdcNames.messageTopic`): its trace messages are joined with the
+   * applied changes and logged with their trace id (ADR-0026). Its position counts in the watermark.
+   */
+  traceTopic?: string;
   /** Where events that can never be applied go (created if missing). */
   deadLetterTopic: string;
-  projection: Projection<C>;
+  projection: Projection<C, E>;
+  /** How a message becomes an event (default: a Debezium change event of a table topic). */
+  parse?: EventParser<E>;
+  /** Called after dead letters were sent (before the position moves past them): e.g. to record them with the data. */
+  onDeadLetters?: (letters: DeadLetter[]) => Promise<void>;
+  /** Prefix of the metric names (default `cdc_projection`: `cdc_projection_lag_seconds`, ...). */
+  metricPrefix?: string;
   logger: Logger;
   registry: Registry;
   /** How long a fetch waits for data (kafkajs default 5000 ms: at low traffic, each change could wait that long). */
@@ -26,6 +39,8 @@ export interface ProjectionConsumerOptions<C> {
   retry?: { minTimeoutMs: number; maxTimeoutMs: number };
   /** How often the service watermark is recomputed when no batch arrives (default 250 ms; each batch applied recomputes it too). */
   watermarkIntervalMs?: number;
+  /** Raises a `projection_dead_letter` alert for each dead letter (ADR-0023). */
+  alerts?: AlertSink;
 }
 
 export interface ProjectionStatus {
@@ -63,7 +78,7 @@ function deadLetterTopicSpec(topic: string) {
  * At start the group resumes from the positions stored with the data, so a service whose database is
  * new (or restored) rebuilds from the compacted topics.
  */
-export class ProjectionConsumer<C> {
+export class ProjectionConsumer<C, E extends SourceEvent = ChangeEvent> {
   private readonly kafka;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -76,8 +91,13 @@ export class ProjectionConsumer<C> {
   private existingTopics: string[] = [];
   private allTopicsExist = false;
   private readonly tracker: WatermarkTracker;
+  /** Every topic consumed: the projected ones and the trace topic. */
+  private readonly topics: string[];
+  private readonly traces: TraceLog;
 
-  constructor(private readonly options: ProjectionConsumerOptions<C>) {
+  constructor(private readonly options: ProjectionConsumerOptions<C, E>) {
+    this.topics = options.traceTopic ? [...options.topics, options.traceTopic] : options.topics;
+    this.traces = new TraceLog(options.logger);
     this.kafka = new Kafka({
       clientId: options.groupId,
       brokers: options.brokers,
@@ -86,17 +106,18 @@ export class ProjectionConsumer<C> {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
     const registers = [options.registry];
+    const prefix = options.metricPrefix ?? 'cdc_projection';
     this.metrics = {
-      events: new Counter({ name: 'cdc_projection_events_total', help: 'CDC messages handled, by topic and outcome (applied, stale, dead_lettered, tombstone)', labelNames: ['topic', 'outcome'] as const, registers }),
+      events: new Counter({ name: `${prefix}_events_total`, help: 'CDC messages handled, by topic and outcome (applied, stale, dead_lettered, tombstone)', labelNames: ['topic', 'outcome'] as const, registers }),
       lag: new Histogram({
-        name: 'cdc_projection_lag_seconds',
-        help: 'Commit in the monolith to applied in this service, per change',
+        name: `${prefix}_lag_seconds`,
+        help: 'Commit at the source to applied here, per change',
         labelNames: ['topic'] as const,
         buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
         registers,
       }),
-      retries: new Counter({ name: 'cdc_projection_retries_total', help: 'Batches retried after a retriable failure', labelNames: ['topic'] as const, registers }),
-      lsn: new Gauge({ name: 'cdc_projection_position_lsn', help: 'Highest source LSN applied, per partition', labelNames: ['topic', 'partition'] as const, registers }),
+      retries: new Counter({ name: `${prefix}_retries_total`, help: 'Batches retried after a retriable failure', labelNames: ['topic'] as const, registers }),
+      lsn: new Gauge({ name: `${prefix}_position_lsn`, help: 'Highest source LSN applied, per partition', labelNames: ['topic', 'partition'] as const, registers }),
     };
     this.tracker = new WatermarkTracker({
       positions: () => options.projection.positions(),
@@ -121,8 +142,8 @@ export class ProjectionConsumer<C> {
     if (!this.admin) throw new Error('the projection consumer is not started');
     if (!this.allTopicsExist) {
       const existing = new Set(await this.admin.listTopics());
-      this.existingTopics = this.options.topics.filter((t) => existing.has(t));
-      this.allTopicsExist = this.existingTopics.length === this.options.topics.length;
+      this.existingTopics = this.topics.filter((t) => existing.has(t));
+      this.allTopicsExist = this.existingTopics.length === this.topics.length;
     }
     const topics = this.existingTopics;
     const offsets = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await this.admin!.fetchTopicOffsets(topic) })));
@@ -130,7 +151,8 @@ export class ProjectionConsumer<C> {
   }
 
   async start(): Promise<void> {
-    const { groupId, topics, deadLetterTopic, logger } = this.options;
+    const { groupId, deadLetterTopic, logger } = this.options;
+    const topics = this.topics;
     const admin = this.kafka.admin();
     await admin.connect();
     let resume: Map<string, string>;
@@ -192,7 +214,7 @@ export class ProjectionConsumer<C> {
     const stored = new Map((await this.options.projection.positions()).map((p) => [`${p.topic}/${p.partition}`, BigInt(p.offset)]));
     const existing = new Set(await admin.listTopics());
     const resume = new Map<string, string>();
-    for (const topic of this.options.topics.filter((t) => existing.has(t))) {
+    for (const topic of this.topics.filter((t) => existing.has(t))) {
       for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
         const last = stored.get(`${topic}/${partition}`);
         if (last !== undefined && last + 1n <= BigInt(high)) resume.set(`${topic}/${partition}`, String(last + 1n));
@@ -207,13 +229,22 @@ export class ProjectionConsumer<C> {
       topic: this.options.deadLetterTopic,
       messages: letters.map((l) => ({ key: l.message.key, value: l.message.value, headers: deadLetterHeaders(l, failedAt) })),
     });
-    for (const l of letters) this.options.logger.warn('cdc message dead-lettered', { topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic });
+    await this.options.onDeadLetters?.(letters);
+    for (const l of letters) {
+      this.options.logger.warn('cdc message dead-lettered', { topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic });
+      this.options.alerts?.raise({
+        kind: 'projection_dead_letter',
+        summary: `a CDC event of ${l.topic} could not be applied and went to ${this.options.deadLetterTopic}`,
+        details: { groupId: this.options.groupId, topic: l.topic, partition: l.partition, offset: l.message.offset, reason: l.reason, deadLetterTopic: this.options.deadLetterTopic },
+      });
+    }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    const outcome = await pRetry(() => projectBatch(batch, this.options.projection, (letters) => this.sendDeadLetters(letters)), {
+    const project = topic === this.options.traceTopic ? () => this.recordTraces(batch) : () => projectBatch(batch, this.options.projection, (letters) => this.sendDeadLetters(letters), this.options.parse);
+    const outcome = await pRetry(project, {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: this.options.retry?.minTimeoutMs ?? 200,
       maxTimeout: this.options.retry?.maxTimeoutMs ?? 5_000,
@@ -228,6 +259,7 @@ export class ProjectionConsumer<C> {
     });
     this.retrying = null;
     const appliedAt = new Date();
+    if (outcome.events.length > 0) this.traces.appliedEvents(outcome.events, appliedAt);
     for (const at of outcome.committedAt) this.metrics.lag.observe({ topic }, Math.max(0, (appliedAt.getTime() - at.getTime()) / 1000));
     this.metrics.events.inc({ topic, outcome: 'applied' }, outcome.applied);
     this.metrics.events.inc({ topic, outcome: 'stale' }, outcome.stale);
@@ -239,6 +271,24 @@ export class ProjectionConsumer<C> {
     this.tracker.nudge();
     await commitOffsetsIfNecessary();
     await heartbeat();
+  }
+
+  /**
+   * A batch of the trace topic: nothing to apply, but its position is recorded with the data like any
+   * other partition's (the watermark needs every partition's), and its traces join the applied changes.
+   */
+  private async recordTraces(batch: EachBatchPayload['batch']): Promise<BatchOutcome<E>> {
+    const traces = batch.messages.map(parseTraceMessage).filter((t): t is TraceMessage => t !== undefined);
+    let lsn: bigint | null = null;
+    let committedAt: Date | null = null;
+    for (const t of traces) {
+      if (lsn === null || t.lsn > lsn) lsn = t.lsn;
+      if (committedAt === null || t.committedAt > committedAt) committedAt = t.committedAt;
+    }
+    const position: PartitionPosition = { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset(), lsn, committedAt };
+    await this.options.projection.apply([], position);
+    this.traces.traced(traces);
+    return { applied: 0, stale: 0, deadLettered: 0, tombstones: 0, position, committedAt: [], events: [] };
   }
 
   status(): ProjectionStatus {

@@ -1,6 +1,19 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { parseChangeEvent, PoisonMessageError, type ChangeEvent } from './change-event.js';
 
+/**
+ * What every consumed event tells the consumer: where it stands in its source (the monolith's WAL
+ * position for a Debezium change; none for a domain event of a service) and when its source
+ * committed it (for the lag).
+ */
+export interface SourceEvent {
+  lsn: bigint | null;
+  committedAt: Date;
+}
+
+/** Reads one message into an event; undefined for a message that carries nothing (a tombstone); PoisonMessageError for one that can never be read. */
+export type EventParser<E extends SourceEvent> = (topic: string, partition: number, message: Pick<KafkaMessage, 'key' | 'value' | 'offset' | 'headers'>) => E | undefined;
+
 /** How far a projection has applied one partition of one topic. */
 export interface PartitionPosition {
   topic: string;
@@ -25,9 +38,9 @@ export interface ApplyOutcome {
  * apply a partition's changes together with the new position in one transaction of its own
  * database (`apply`), guarded by the source LSN so that a replay changes nothing (ADR-0008).
  */
-export interface Projection<C> {
+export interface Projection<C, E extends SourceEvent = ChangeEvent> {
   /** Throws PoisonMessageError for an event that can never be applied. */
-  decode(event: ChangeEvent): C;
+  decode(event: E): C;
   /**
    * Applies `changes` (in partition order) and records `position`, atomically. Throws
    * PoisonMessageError when the data itself is refused (a constraint), any other error when a
@@ -46,25 +59,27 @@ export interface DeadLetter {
   reason: string;
 }
 
-export interface BatchOutcome extends ApplyOutcome {
+export interface BatchOutcome<E extends SourceEvent = ChangeEvent> extends ApplyOutcome {
   deadLettered: number;
   tombstones: number;
   position: PartitionPosition;
   /** Commit times of the changes applied, for the lag metric. */
   committedAt: Date[];
+  /** The events applied (or found already applied), for the trace log. */
+  events: E[];
 }
 
-interface Decoded<C> {
+interface Decoded<C, E> {
   change: C;
-  event: ChangeEvent;
+  event: E;
   message: DeadLetter['message'];
 }
 
-function positionAfter(topic: string, partition: number, offset: string, events: ChangeEvent[], previous?: PartitionPosition): PartitionPosition {
+function positionAfter(topic: string, partition: number, offset: string, events: SourceEvent[], previous?: PartitionPosition): PartitionPosition {
   let lsn = previous?.lsn ?? null;
   let committedAt = previous?.committedAt ?? null;
   for (const e of events) {
-    if (lsn === null || e.lsn > lsn) lsn = e.lsn;
+    if (e.lsn !== null && (lsn === null || e.lsn > lsn)) lsn = e.lsn;
     if (committedAt === null || e.committedAt > committedAt) committedAt = e.committedAt;
   }
   return { topic, partition, offset, lsn, committedAt };
@@ -77,20 +92,21 @@ function positionAfter(topic: string, partition: number, offset: string, events:
  * the offending ones are dead-lettered. Any other error propagates: the caller retries the batch
  * (nothing of it was committed, and the LSN guard makes a partial earlier attempt harmless).
  */
-export async function projectBatch<C>(
+export async function projectBatch<C, E extends SourceEvent = ChangeEvent>(
   batch: { topic: string; partition: number; messages: DeadLetter['message'][] },
-  projection: Projection<C>,
+  projection: Projection<C, E>,
   deadLetter: (letters: DeadLetter[]) => Promise<void>,
-): Promise<BatchOutcome> {
+  parse: EventParser<E> = parseChangeEvent as unknown as EventParser<E>,
+): Promise<BatchOutcome<E>> {
   const { topic, partition, messages } = batch;
   const last = messages.at(-1);
   if (!last) throw new Error('projectBatch needs at least one message');
   const letters: DeadLetter[] = [];
-  const decoded: Decoded<C>[] = [];
+  const decoded: Decoded<C, E>[] = [];
   let tombstones = 0;
   for (const message of messages) {
     try {
-      const event = parseChangeEvent(topic, partition, message);
+      const event = parse(topic, partition, message);
       if (!event) {
         tombstones++;
         continue;
@@ -108,7 +124,8 @@ export async function projectBatch<C>(
   let position = positionAfter(topic, partition, last.offset, decoded.map((d) => d.event));
   try {
     const outcome = await projection.apply(decoded.map((d) => d.change), position);
-    return { ...outcome, deadLettered: letters.length, tombstones, position, committedAt: decoded.map((d) => d.event.committedAt) };
+    const events = decoded.map((d) => d.event);
+    return { ...outcome, deadLettered: letters.length, tombstones, position, committedAt: events.map((e) => e.committedAt), events };
   } catch (err) {
     if (!(err instanceof PoisonMessageError)) throw err;
   }
@@ -116,6 +133,7 @@ export async function projectBatch<C>(
   // moving with each, and each refused change is dead-lettered before the next one is applied.
   const outcome: ApplyOutcome = { applied: 0, stale: 0 };
   const committedAt: Date[] = [];
+  const events: E[] = [];
   let previous: PartitionPosition | undefined;
   let refused = 0;
   for (const item of decoded) {
@@ -125,6 +143,7 @@ export async function projectBatch<C>(
       outcome.applied += one.applied;
       outcome.stale += one.stale;
       committedAt.push(item.event.committedAt);
+      events.push(item.event);
       previous = single;
     } catch (err) {
       if (!(err instanceof PoisonMessageError)) throw err;
@@ -135,7 +154,7 @@ export async function projectBatch<C>(
   // The batch may end with refused or skipped messages: record its end so they are not read again.
   position = previous ? { ...previous, offset: last.offset } : { topic, partition, offset: last.offset, lsn: null, committedAt: null };
   if (previous?.offset !== last.offset) await projection.apply([], position);
-  return { ...outcome, deadLettered: letters.length + refused, tombstones, position, committedAt };
+  return { ...outcome, deadLettered: letters.length + refused, tombstones, position, committedAt, events };
 }
 
 /** Headers that say where a dead letter came from and why it was refused, beside its own headers. */

@@ -464,9 +464,14 @@ function portOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** A port the runtime needs is held by another process: starting again will not help until it is freed. */
+export class PortTakenError extends Error {
+  override readonly name = 'PortTakenError';
+}
+
 async function assertPortFree(port: number, what: string): Promise<void> {
   if (await portOpen('127.0.0.1', port)) {
-    throw new Error(
+    throw new PortTakenError(
       `Port ${port} for the ${what} is taken by a process this stack did not start. Stop it, or choose another port.`,
     );
   }

@@ -13,8 +13,8 @@ export interface JvmProcess {
   /** Sends a signal without waiting (tests use SIGKILL to simulate a crash). */
   kill(signal: NodeJS.Signals): void;
   exited(): boolean;
-  /** Resolves when the process has exited (for any reason). */
-  whenExited: Promise<void>;
+  /** Resolves when the process has exited (for any reason): its exit code or signal, both null for an adopted process. */
+  whenExited: Promise<{ code: number | null; signal: string | null }>;
 }
 
 export interface JvmSpec {
@@ -86,14 +86,14 @@ export function startJvm(spec: JvmSpec): JvmProcess {
   child.unref();
   // Reap the child when it exits, so it does not linger as a zombie that still looks alive.
   let exited = false;
-  const whenExited = new Promise<void>((resolveExit) => {
-    child.on('exit', () => {
+  const whenExited = new Promise<{ code: number | null; signal: string | null }>((resolveExit) => {
+    child.on('exit', (code, signal) => {
       exited = true;
-      resolveExit();
+      resolveExit({ code, signal });
     });
     child.on('error', () => {
       exited = true;
-      resolveExit();
+      resolveExit({ code: 127, signal: null });
     });
   });
   writeFileSync(spec.pidFile, `${child.pid}\n`);
@@ -102,11 +102,11 @@ export function startJvm(spec: JvmSpec): JvmProcess {
 
 /** A handle for a JVM found running from an earlier start. */
 export function adoptJvm(name: string, pid: number, logFile: string, pidFile: string): JvmProcess {
-  const whenExited = new Promise<void>((resolveExit) => {
+  const whenExited = new Promise<{ code: number | null; signal: string | null }>((resolveExit) => {
     const timer = setInterval(() => {
       if (!isAlive(pid)) {
         clearInterval(timer);
-        resolveExit();
+        resolveExit({ code: null, signal: null });
       }
     }, 1_000);
     timer.unref();
@@ -121,7 +121,7 @@ function handleFor(
   logFile: string,
   pidFile: string,
   hasExited: () => boolean,
-  whenExited: Promise<void>,
+  whenExited: JvmProcess['whenExited'],
 ): JvmProcess {
   const gone = () => hasExited() || !isAlive(pid);
   return {

@@ -1,13 +1,13 @@
 // The extracted catalog end to end with the real components: the monolith on its own database, the
 // real CDC pipeline (Kafka, Connect, the Debezium PostgreSQL connector), the catalog service on its
 // own database, and the strangler proxy with a real Unleash in front of both.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, parseLsn } from '@strangler/platform';
+import { parseLsn } from '@strangler/platform';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { databaseSettings } from '../../../stack/src/stack.js';
 import { startTestProxy, startTestUnleash, type UnleashFixture } from '../../../strangler-proxy/test-support/proxy-fixture.js';
 import type { RunningProxy } from '../../../strangler-proxy/src/runtime.js';
 import { CATALOG_SERVICE_TEMPLATE, createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
+import { captureLogs } from '../../../test-support/log-capture.js';
 import { startTestMonolith, type TestMonolith } from '../../../test-support/monolith.js';
 import { composeCatalogService, type CatalogServiceInstance } from './compose.js';
 import { readConfig } from './config.js';
@@ -33,6 +34,8 @@ let service: RunningService;
 let sql: pg.Pool;
 let kafka: kafkajs.Kafka;
 let settings: ReturnType<typeof readConfig>;
+// The three processes' log lines, for the trace of one write through all of them.
+const logs = { proxy: captureLogs('strangler-proxy'), monolith: captureLogs('legacy-monolith'), service: captureLogs('catalog-service') };
 
 interface RunningService {
   instance: CatalogServiceInstance;
@@ -41,7 +44,7 @@ interface RunningService {
 }
 
 async function startService(): Promise<RunningService> {
-  const instance = composeCatalogService(settings, createLogger('catalog-service', 'silent'), loadManifests().find((m) => m.domain === 'catalog')!);
+  const instance = composeCatalogService(settings, logs.service.logger, loadManifests().find((m) => m.domain === 'catalog')!);
   const server: Server = await new Promise((resolve) => {
     const s = instance.app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -96,7 +99,7 @@ async function appliedCount(base: string): Promise<number> {
 beforeAll(async () => {
   [runtime, monolith, catalogDb] = await Promise.all([
     startTestCdcRuntime('catalog'),
-    startTestMonolith({ listen: true }),
+    startTestMonolith({ listen: true, logger: logs.monolith.logger }),
     createTestDatabase('catalog_service', CATALOG_SERVICE_TEMPLATE),
   ]);
   boot = await bootstrapCdc({
@@ -362,7 +365,7 @@ readYourWrites: { waitMs: 2000 }
       ADMIN_TOKEN,
       // A write through the monolith can take over a second while the whole suite runs on two cores.
       UPSTREAM_TIMEOUT_MS: '15000',
-    });
+    }, { logger: logs.proxy.logger });
   }, 120_000);
 
   afterAll(async () => {
@@ -492,4 +495,27 @@ readYourWrites: { waitMs: 2000 }
     expect(forged.headers.get('x-served-by')).toBe('catalog-service');
     expect((await flip({ reason: 'back' }, 'rollback')).status).toBe(200);
   }, 300_000);
+
+  it('follows one write by its trace id from the proxy through the monolith’s transaction and CDC into the projection that applies it', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const { body } = await get(monolith.url!, '/api/products?limit=1&sort=-price');
+    const id = (body.items as { id: string }[])[0]!.id;
+
+    const write = await fetch(`${proxy.url}/api/products/${id}`, {
+      method: 'PATCH',
+      headers: { authorization: monolith.bearer('admin'), 'content-type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify({ priceCents: 4_321 }),
+    });
+    expect(write.status).toBe(200);
+
+    const applied = await eventually('the catalog service to log the traced change as applied', async () =>
+      logs.service.lines().find((line) => line.message === 'cdc change applied' && line.traceId === traceId),
+    );
+    expect(applied).toMatchObject({ service: 'catalog-service', tables: ['public.products'] });
+    expect(applied.lagMs).toEqual(expect.any(Number));
+    expect(logs.monolith.lines()).toContainEqual(expect.objectContaining({ service: 'legacy-monolith', message: 'write served', traceId, route: '/api/products/:id', status: 200 }));
+    expect(logs.proxy.lines()).toContainEqual(expect.objectContaining({ service: 'strangler-proxy', message: 'write forwarded', traceId, servedBy: 'legacy-monolith', status: 200 }));
+    // Only the monolith's trace messages reach the projection's trace log: a write without a request (the test's own SQL) has none.
+    expect(logs.service.lines().filter((line) => line.message === 'cdc change applied' && line.traceId === traceId)).toHaveLength(1);
+  }, 120_000);
 });

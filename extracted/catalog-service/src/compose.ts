@@ -1,7 +1,7 @@
 import { catalogRouter, CatalogService } from '@strangler/catalog-contract';
 import { cdcNames, cdcRouter, ProjectionConsumer, tableTopic } from '@strangler/cdc/projection';
 import type { Manifest } from '@strangler/manifests';
-import { AccessTokenVerifier, Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
+import { AccessTokenVerifier, Alerts, Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Config } from './config.js';
 import { openDatabase } from './db/prisma.js';
 import { CatalogCache } from './features/catalog/catalog-cache.js';
@@ -12,6 +12,8 @@ import { PgOwnershipStore } from './features/ownership/ownership-store.js';
 import { CatalogProjection } from './features/projection/catalog-projection.js';
 import { InvalidatingProjectionStore } from './features/projection/invalidating-projection-store.js';
 import { PgProjectionStore } from './features/projection/projection-store.js';
+import { faultSwitch } from './features/fault/fault-switch.js';
+import { syncStatus } from './features/sync/sync-status.js';
 
 export const SERVICE_NAME = 'catalog-service';
 
@@ -32,18 +34,22 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
   const ownership = new PgOwnershipStore(database.pool);
 
   const names = cdcNames(config.CDC_TOPIC_PREFIX);
-  const projectionStore = new PgProjectionStore(database.pool);
+  const projectionStore = new PgProjectionStore(database.pool, manifest.domain);
   const projection = new CatalogProjection(cache ? new InvalidatingProjectionStore(projectionStore, cache) : projectionStore, names.heartbeatTable);
   const consumer = new ProjectionConsumer({
     brokers: config.KAFKA_BROKERS,
     groupId: config.CDC_GROUP_ID,
     topics: [...manifest.capture.tables, names.heartbeatTable].map((table) => tableTopic(names.topicPrefix, table)),
+    traceTopic: names.messageTopic,
     deadLetterTopic: config.CDC_DEAD_LETTER_TOPIC,
     projection,
     logger,
     registry,
     maxWaitTimeMs: config.CDC_MAX_WAIT_MS,
+    alerts: new Alerts({ service: SERVICE_NAME, logger, registry, webhookUrl: config.ALERT_WEBHOOK_URL }),
   });
+  const faulty = config.CATALOG_FAULT_PRICE_DELTA !== 0 || config.CATALOG_FAULT_ERROR_RATE > 0;
+  if (faulty) logger.warn('DELIBERATE DEFECT ON (test only): CATALOG_FAULT_PRICE_DELTA / CATALOG_FAULT_ERROR_RATE', { priceDelta: config.CATALOG_FAULT_PRICE_DELTA, errorRate: config.CATALOG_FAULT_ERROR_RATE });
 
   const app = buildServiceApp({
     logger,
@@ -54,11 +60,12 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
       version: '1.0.0',
       description: "The catalog extracted from the monolith: the same routes and answers, from the service's own database.",
     },
-    routers: [catalogRouter(api, catalog), controlRouter({ token: config.SERVICE_CONTROL_TOKEN, ownership }), cdcRouter({
+    routers: [...(faulty ? [faultSwitch({ priceDelta: config.CATALOG_FAULT_PRICE_DELTA, errorRate: config.CATALOG_FAULT_ERROR_RATE })] : []), catalogRouter(api, catalog), controlRouter({ token: config.SERVICE_CONTROL_TOKEN, ownership }), cdcRouter({
         status: () => consumer.status(),
         positions: () => projection.positions(),
         watermark: () => consumer.watermark(),
         waitForWatermark: (lsn, timeoutMs) => consumer.waitForWatermark(lsn, timeoutMs),
+        sync: syncStatus({ domain: manifest.domain, ownership, pool: database.pool, reverseSyncUrl: config.REVERSE_SYNC_URL }),
       })],
     readiness: {
       database: async () => {

@@ -38,7 +38,15 @@ export const configSchema = z.object({
    * cutover (strangler flip) sends it; without it the control API refuses every call.
    */
   SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (a generated secret)').optional(),
+  /** The catalog's reverse sync (catalog-reverse-sync): `GET /cdc` shows its lag and the cutover waits for it (ADR-0025). */
+  REVERSE_SYNC_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: configFields.logLevel(),
+  /** TEST ONLY (ADR-0023): a deliberate defect. Every priceCents in an answer is off by this many cents. */
+  CATALOG_FAULT_PRICE_DELTA: z.coerce.number().int().default(0),
+  /** TEST ONLY (ADR-0023): a deliberate defect. This share (0-1) of /api requests answers 500. */
+  CATALOG_FAULT_ERROR_RATE: z.coerce.number().min(0, 'must be a share from 0 to 1').max(1, 'must be a share from 0 to 1').default(0),
+  /** Alerts (a dead letter in the projection) are POSTed here as JSON; log and counter only when unset. */
+  ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Config = z.output<typeof configSchema>;

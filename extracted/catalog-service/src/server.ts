@@ -1,6 +1,6 @@
 // The catalog service's process: configuration, its own migrations, HTTP, the CDC consumer, graceful shutdown.
 import { loadManifests } from '@strangler/manifests';
-import { createLogger, gracefulShutdown, serve } from '@strangler/platform';
+import { createLogger, EXIT_CODES, gracefulShutdown, serve } from '@strangler/platform';
 import { composeCatalogService, SERVICE_NAME } from './compose.js';
 import { readConfig } from './config.js';
 import { applyMigrations } from './db/migrate.js';
@@ -11,7 +11,7 @@ try {
   config = readConfig();
 } catch (err) {
   logger.error(err instanceof Error ? err.message : String(err));
-  process.exit(2);
+  process.exit(EXIT_CODES.config);
 }
 const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
 // The tables it projects are the catalog manifest's capture.tables (migrations/catalog.yaml), not a copy of them.
@@ -21,7 +21,7 @@ try {
   if (!manifest) throw new Error(`no manifest in migrations/ names service ${SERVICE_NAME}`);
 } catch (err) {
   logger.error(`cannot read the domain manifests, not starting: ${reason(err)}`);
-  process.exit(2);
+  process.exit(EXIT_CODES.config);
 }
 if (config.MIGRATE_ON_START) {
   try {
@@ -40,7 +40,7 @@ try {
   // Never consume the CDC topics without an HTTP server: nobody could see or use what is applied.
   logger.error(`cannot listen, not starting: ${reason(err)}`);
   await service.close();
-  process.exit(1);
+  process.exit(EXIT_CODES.config);
 }
 logger.info('catalog-service listening', { url: listening.url });
 const stop = gracefulShutdown({ server: listening.server, logger, cleanups: [service.close] });

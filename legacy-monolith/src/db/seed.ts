@@ -37,7 +37,10 @@ export async function seedDatabase(databaseUrl: string, options: { hasher?: Pass
     await client.query('COMMIT');
     return report;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A failing ROLLBACK (the connection is gone) must not replace why the seed failed.
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (ROLLBACK failed too: ${rollbackError.message})`, { cause: err });
+    });
     throw err;
   } finally {
     await client.end();

@@ -1,4 +1,5 @@
 import type { PrismaClient } from './prisma.js';
+import { traceStatement } from './trace-message.js';
 
 /**
  * An open database transaction, opaque to business code: services pass it from one module to the
@@ -14,10 +15,20 @@ export interface TransactionRunner {
 
 type TxClient = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
-/** Transactions on the real database (READ COMMITTED; stock updates are guarded row by row). */
+/**
+ * Transactions on the real database (READ COMMITTED; stock updates are guarded row by row). Each
+ * carries the request's trace context for CDC (ADR-0026).
+ */
 export function prismaTransactions(prisma: PrismaClient, options: { timeoutMs?: number } = {}): TransactionRunner {
   return {
-    run: (work) => prisma.$transaction((client) => work(client as unknown as Tx), { timeout: options.timeoutMs ?? 10_000, maxWait: 5_000 }),
+    run: (work) =>
+      prisma.$transaction(
+        async (client) => {
+          await traceStatement(client);
+          return work(client as unknown as Tx);
+        },
+        { timeout: options.timeoutMs ?? 10_000, maxWait: 5_000 },
+      ),
   };
 }
 

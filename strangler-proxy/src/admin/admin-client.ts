@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../audit/audit-log.js';
+import type { DiffReport } from '../compare/compare-store.js';
 import type { FlipOutcome, FlipRequest } from './flip-service.js';
 import type { ProxyStatus } from './status.js';
 
@@ -59,6 +60,10 @@ export class AdminClient {
 
   rollback(domain: string, reason?: string): Promise<FlipOutcome> {
     return this.call('POST', `/domains/${encodeURIComponent(domain)}/rollback`, reason ? { reason } : {});
+  }
+
+  diffs(domain: string, windowMinutes?: number): Promise<DiffReport> {
+    return this.call('GET', `/domains/${encodeURIComponent(domain)}/diffs${windowMinutes ? `?window=${windowMinutes}` : ''}`);
   }
 
   audit(options: { domain?: string; limit?: number } = {}): Promise<{ entries: AuditRecord[] }> {

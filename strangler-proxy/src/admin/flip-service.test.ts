@@ -122,6 +122,16 @@ describe('flipping a domain', () => {
     });
   });
 
+  it('refuses to move the writes to the service without the fenced cutover (a proxy without its database), and nothing changes', async () => {
+    const { service, stages } = setup();
+    await service.flip('catalog', { stage: 'shadow' }, 'ana');
+    await service.flip('catalog', { stage: 'canary', percentage: 50 }, 'ana');
+    await service.flip('catalog', { stage: 'new' }, 'ana');
+
+    await expect(service.flip('catalog', { stage: 'owned' }, 'ana')).rejects.toMatchObject({ status: 409, code: 'cutover_unavailable' });
+    expect(await stages.stageOf('strangler.catalog')).toMatchObject({ stage: 'new' });
+  });
+
   it('moves forward to the next stage its manifest allows, skipping the stages it leaves out', async () => {
     const { service } = setup(true, { stages: ['legacy', 'canary', 'new'] });
 

@@ -1,6 +1,7 @@
 import { positionFromFlag, positionOf, rolloutOf, STAGES, type LoadedManifest, type Position, type Stage } from '@strangler/manifests';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '@strangler/platform';
 import { AuditCommitError, type AuditLog, type AuditRecord, type DomainLedger, type FlipMode } from '../audit/audit-log.js';
+import { cutOver, type CutoverDeps } from '../cutover/cutover.js';
 import { domainFlagName } from '../flags/flag-names.js';
 import { isStage } from '../flags/flag-reader.js';
 
@@ -43,6 +44,13 @@ export interface FlipOutcome {
   from: Position;
   to: Position;
   audit: AuditRecord;
+  /** A flip between new and owned is a cutover (ADR-0025): its journal id and how long writes were fenced. */
+  cutover?: { id: number; fenceMs: number };
+}
+
+/** Whether a move takes a domain's writes to or from its service (into or out of owned). */
+function movesWrites(from: Position, to: Position): boolean {
+  return (from.stage === 'owned') !== (to.stage === 'owned');
 }
 
 interface FlipMeta {
@@ -51,7 +59,11 @@ interface FlipMeta {
   adr: number | null;
   reason: string | null;
   override?: string | null;
+  evidence?: Record<string, unknown> | null;
 }
+
+/** A guard's decision taken on a position the domain has left meanwhile (another proxy acted first). */
+class StaleDecision extends Error {}
 
 /** The reason of the row a proxy appends when Unleash holds a stage that the audit log does not. */
 export const EXTERNAL_CHANGE_REASON = 'changed in Unleash outside the strangler admin API';
@@ -125,7 +137,7 @@ export class FlipService {
 
   constructor(
     manifests: LoadedManifest[],
-    private readonly deps: { stages: StageStore; audit: Pick<AuditLog, 'transaction'>; applyNow: ApplyNow; targetHealthy: TargetHealth; logger: FlipLogger; lagOf?: LagOf },
+    private readonly deps: { stages: StageStore; audit: Pick<AuditLog, 'transaction'>; applyNow: ApplyNow; targetHealthy: TargetHealth; logger: FlipLogger; lagOf?: LagOf; cutover?: CutoverDeps },
   ) {
     this.domains = new Map(manifests.map((m) => [m.domain, m]));
   }
@@ -151,12 +163,47 @@ export class FlipService {
     allowedStage(manifest, to.stage);
     // The rules first (cheap, and the more useful refusal), then the data: the lag gate asks the
     // service over the network, so it runs outside the domain's lock; the step is checked again under it.
-    oneStepForward(manifest, await this.current(domain), to);
+    const now = await this.current(domain);
+    oneStepForward(manifest, now, to);
     const override = await this.lagGate(manifest, to.stage, request);
+    const meta: FlipMeta = { actor, mode, adr: request.adr ?? null, reason: request.reason ?? null, override };
+    if (movesWrites(now, to)) return this.cutOver(manifest, now, to, meta);
     return this.change(manifest, (from) => {
       oneStepForward(manifest, from, to);
-      return { to, meta: { actor, mode, adr: request.adr ?? null, reason: request.reason ?? null, override } };
+      if (movesWrites(from, to)) throw new ConflictError(`${domain} moved to ${from.stage} meanwhile; flip again`, 'flip_conflict');
+      return { to, meta };
     });
+  }
+
+  /**
+   * A move into or out of owned: the fenced cutover (ADR-0025), whose "switch routes" step is the
+   * usual audited flip. Refused when this proxy has no fence (no PROXY_DATABASE_URL) for the domain.
+   */
+  private async cutOver(manifest: LoadedManifest, from: Position, to: Position, meta: FlipMeta): Promise<FlipOutcome> {
+    const domain = manifest.domain;
+    const deps = this.deps.cutover;
+    const service = manifest.service?.name;
+    if (!deps || !service || !deps.fence.covers(domain)) {
+      throw new ConflictError(`moving the writes of ${domain} needs the fenced cutover, which this proxy cannot run (it needs PROXY_DATABASE_URL and a service)`, 'cutover_unavailable');
+    }
+    if (!this.deps.targetHealthy(service)) throw new ConflictError(`${service} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
+    const outcome = await cutOver(deps, {
+      domain,
+      service,
+      actor: meta.actor,
+      fromStage: from.stage,
+      toStage: to.stage,
+      direction: to.stage === 'owned' ? 'to-service' : 'to-monolith',
+      route: () =>
+        this.change(manifest, (now) => {
+          if (now.stage !== from.stage || now.percentage !== from.percentage) throw new ConflictError(`${domain} moved to ${text(now)} during the cutover`, 'flip_conflict');
+          return { to, meta };
+        }),
+      unroute: async () => {
+        await this.change(manifest, () => ({ to: from, meta: { ...meta, override: null, reason: `undo: the cutover to ${to.stage} failed after its routes moved` } }));
+      },
+    });
+    return { ...outcome.routed, cutover: { id: outcome.cutoverId, fenceMs: outcome.fenceMs } };
   }
 
   /**
@@ -189,12 +236,60 @@ export class FlipService {
   /** Back to the stage before the domain's last change in the audit log (a flip, or a change made in Unleash). */
   async rollback(domain: string, actor: string, reason?: string): Promise<FlipOutcome> {
     const manifest = this.manifestOf(domain);
-    return this.change(manifest, (_from, last) => {
+    // A rollback that moves the writes is a cutover too: where it goes is read first, then checked again under the lock.
+    const now = await this.current(domain);
+    const last = await this.deps.audit.transaction(domain, (ledger) => ledger.last());
+    if (last?.fromStage && (last.toStage === now.stage && last.toPercentage === now.percentage)) {
+      const to = positionOf(last.fromStage, last.fromPercentage ?? undefined);
+      if (movesWrites(now, to)) {
+        allowedStage(manifest, to.stage);
+        return this.cutOver(manifest, now, to, { actor, mode: 'manual', adr: last.adr, reason: reason ?? `rollback of flip #${last.id}` });
+      }
+    }
+    return this.change(manifest, (from, last) => {
       if (!last?.fromStage) throw new ConflictError(`the ${domain} domain has no flip to roll back`, 'nothing_to_roll_back');
       const to = positionOf(last.fromStage, last.fromPercentage ?? undefined);
       allowedStage(manifest, to.stage);
+      if (movesWrites(from, to)) throw new ConflictError(`${domain} moved to ${from.stage} meanwhile; roll back again`, 'flip_conflict');
       return { to, meta: { actor, mode: 'manual', adr: last.adr, reason: reason ?? `rollback of flip #${last.id}` } };
     });
+  }
+
+  /**
+   * A guard's automatic change (ADR-0023): one stage back (`'back'`), or to `to` (a canary promotion).
+   * Under the domain's lock, and only while the domain still is at `expected`: when several proxies
+   * see the same breach, the first one moves the domain and the others find it moved and do nothing
+   * (undefined). Audited as mode automatic with the guard's evidence. Going back is never refused for
+   * an unhealthy target; a promotion keeps every rule of a flip (health, lag gate).
+   */
+  async automatic(domain: string, expected: Position, to: Position | 'back', actor: string, reason: string, evidence: Record<string, unknown>): Promise<FlipOutcome | undefined> {
+    const manifest = this.manifestOf(domain);
+    if (to !== 'back') {
+      allowedStage(manifest, to.stage);
+      await this.lagGate(manifest, to.stage, { stage: to.stage });
+    }
+    try {
+      return await this.change(
+        manifest,
+        (from, last) => {
+          if (from.stage !== expected.stage || from.percentage !== expected.percentage) throw new StaleDecision();
+          const target = to === 'back' ? this.stageBack(manifest, from, last) : to;
+          return { to: target, meta: { actor, mode: 'automatic', adr: last?.adr ?? manifest.adr, reason, evidence } };
+        },
+        { back: to === 'back' },
+      );
+    } catch (err) {
+      if (err instanceof StaleDecision) return undefined;
+      throw err;
+    }
+  }
+
+  /** The allowed stage before `from`; a canary at the share it had before, else at the first promotion step. */
+  private stageBack(manifest: LoadedManifest, from: Position, last: AuditRecord | undefined): Position {
+    const stage = manifest.stages.filter((s) => STAGES.indexOf(s) < STAGES.indexOf(from.stage)).at(-1) ?? 'legacy';
+    if (stage !== 'canary') return positionOf(stage);
+    const percentage = last?.toStage === from.stage && last.fromStage === 'canary' && last.fromPercentage ? last.fromPercentage : (manifest.guard?.promotion?.steps[0] ?? 5);
+    return positionOf('canary', percentage);
   }
 
   /**
@@ -231,7 +326,7 @@ export class FlipService {
    * One flip: under the domain's lock, read where Unleash is (recording a change made there first),
    * let `plan` decide where to go, append the row, set Unleash, commit; then apply it here.
    */
-  private async change(manifest: LoadedManifest, plan: (from: Position, last: AuditRecord | undefined) => { to: Position; meta: FlipMeta }): Promise<FlipOutcome> {
+  private async change(manifest: LoadedManifest, plan: (from: Position, last: AuditRecord | undefined) => { to: Position; meta: FlipMeta }, options: { back?: boolean } = {}): Promise<FlipOutcome> {
     const domain = manifest.domain;
     const flag = domainFlagName(domain);
     let written: { from: Position; to: Position } | undefined;
@@ -241,7 +336,7 @@ export class FlipService {
         const from = await this.current(domain);
         const { last } = await this.reconcile(ledger, domain, from);
         const { to, meta } = plan(from, last);
-        if (to.stage !== 'legacy' && !(manifest.service && this.deps.targetHealthy(manifest.service.name))) {
+        if (!options.back && to.stage !== 'legacy' && !(manifest.service && this.deps.targetHealthy(manifest.service.name))) {
           throw new ConflictError(`${manifest.service?.name ?? 'the domain has no service and'} has no healthy instance, so ${domain} cannot move to ${to.stage}`, 'target_unhealthy');
         }
         const audit = await ledger.append({ domain, fromStage: from.stage, toStage: to.stage, fromPercentage: from.percentage, toPercentage: to.percentage, ...meta });

@@ -29,6 +29,22 @@ export interface DomainStatus {
   targets: TargetStatus[];
   /** The service's watermark lag in ms as last reported (ADR-0021); null when not fed by CDC or not known. */
   lagMs?: number | null;
+  /** Which way the domain's data flows, for a domain that may be owned by its service (ADR-0025). */
+  sync?: SyncSummary;
+}
+
+/** The data sync of an ownable domain: direction, where writes go, the fence, the reverse sync's lag, the last cutover. */
+export interface SyncSummary {
+  /** forward: monolith → service (the monolith owns the writes); reverse: service → monolith. */
+  direction: 'forward' | 'reverse' | null;
+  owner: string | null;
+  epoch: number | null;
+  writesTo: 'legacy' | 'new' | null;
+  /** Since when writes are fenced (a cutover in progress), else null. */
+  fencedSince: string | null;
+  reverseLagMs: number | null;
+  reversePendingEvents: number | null;
+  lastCutover: { id: number; from: string; to: string; at: string; outcome: string | null; fenceMs: number | null; failedStep: string | null } | null;
 }
 
 /** The admin API's status: every domain, the monolith's instances, and the requests no manifest claims. */

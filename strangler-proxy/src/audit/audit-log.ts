@@ -18,6 +18,8 @@ export interface AuditEntry {
   mode: FlipMode;
   /** The safety check a forced flip went past (ADR-0021), or null. */
   override?: string | null;
+  /** What a guard measured, and over which window, for its automatic rollback or promotion (ADR-0023). */
+  evidence?: Record<string, unknown> | null;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -78,6 +80,7 @@ interface Row {
   reason: string | null;
   mode: FlipMode;
   override: string | null;
+  evidence?: Record<string, unknown> | null;
 }
 
 function toRecord(row: Row): AuditRecord {
@@ -94,6 +97,7 @@ function toRecord(row: Row): AuditRecord {
     reason: row.reason,
     mode: row.mode,
     override: row.override,
+    evidence: row.evidence ?? null,
   };
 }
 
@@ -153,9 +157,9 @@ export class PgAuditLog implements AuditLog {
       append: async (e) => {
         const { rows } = await query<Row>(
           'append a row',
-          `INSERT INTO audit_log (actor, domain, from_stage, to_stage, from_percentage, to_percentage, adr, reason, mode, override)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-          [e.actor, e.domain, e.fromStage, e.toStage, e.fromPercentage, e.toPercentage, e.adr, e.reason, e.mode, e.override ?? null],
+          `INSERT INTO audit_log (actor, domain, from_stage, to_stage, from_percentage, to_percentage, adr, reason, mode, override, evidence)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+          [e.actor, e.domain, e.fromStage, e.toStage, e.fromPercentage, e.toPercentage, e.adr, e.reason, e.mode, e.override ?? null, e.evidence ? JSON.stringify(e.evidence) : null],
         );
         return toRecord(rows[0]!);
       },

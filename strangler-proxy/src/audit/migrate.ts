@@ -30,8 +30,12 @@ export async function migrate(pool: pg.Pool, dir = SQL_DIR): Promise<string[]> {
         await client.query('COMMIT');
         applied.push(file);
       } catch (err) {
-        await client.query('ROLLBACK');
-        throw new Error(`migration ${file} failed: ${err instanceof Error ? err.message : String(err)}`);
+        // A failing ROLLBACK (the connection is gone) must not replace why the migration failed.
+        const rollback = await client.query('ROLLBACK').then(
+          () => '',
+          (rollbackError: Error) => ` (ROLLBACK failed too: ${rollbackError.message})`,
+        );
+        throw new Error(`migration ${file} failed: ${err instanceof Error ? err.message : String(err)}${rollback}`, { cause: err });
       }
     }
   } finally {

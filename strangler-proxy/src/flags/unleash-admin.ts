@@ -48,7 +48,7 @@ export class UnleashAdmin {
       text = await response.text();
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.message : String(err));
-      throw new UnleashUnavailableError(`${method} /api/admin${path} at ${this.baseUrl} failed (${cause})`, err);
+      throw new UnleashUnavailableError(`Unleash is unreachable (${method} /api/admin${path} at ${this.baseUrl} failed: ${cause}); nothing was changed, retry once it is back`, err);
     }
     let json: unknown;
     try {

@@ -83,7 +83,13 @@ export class UnleashFlagReader implements FlagReader {
     client.on('changed', () => {
       lastError = '';
     });
-    client.on('warn', () => {});
+    let lastWarning = '';
+    client.on('warn', (message: unknown) => {
+      // The client's warnings (a bad backup file, a rejected metrics post) were dropped before; once each.
+      const text = message instanceof Error ? message.message : String(message);
+      if (text !== lastWarning) options.logger.warn('unleash client warning', { detail: text });
+      lastWarning = text;
+    });
     await new Promise<void>((resolve) => {
       if (client.isSynchronized()) resolve();
       client.once('ready', () => resolve());

@@ -21,6 +21,8 @@ export interface ForwardOptions {
   failOnServerError: boolean;
   /** The request body, read whole by the proxy (the request's own stream is already consumed). */
   body?: Buffer;
+  /** Sees the answer passed on to the user, as it streams (answer comparison keeps a bounded copy). */
+  tap?: (answer: IncomingMessage, startedAt: number) => void;
 }
 
 export interface ForwarderOptions {
@@ -156,6 +158,7 @@ export class Forwarder {
           }
           res.setHeader('x-served-by', options.servedBy);
           res.writeHead(status, proxyRes.statusMessage);
+          options.tap?.(proxyRes, started);
           proxyRes.pipe(res);
           // A 5xx passed on still counts against the instance's breaker.
           settle(status >= 500 ? new UpstreamFailure('server_error', `${options.servedBy} answered ${status}`, true) : undefined);
@@ -178,9 +181,18 @@ export class Forwarder {
    * their own small pool, and past `shadowMaxInFlight` copies in flight a copy is dropped rather than
    * queued: the shadow can lose comparisons under load, never slow down or starve the users.
    */
-  mirror(req: IncomingMessage, target: URL, body: Buffer | undefined, onOutcome: (outcome: 'ok' | 'error' | 'dropped') => void): void {
-    if (this.shadowInFlight >= this.options.shadowMaxInFlight) {
+  mirror(
+    req: IncomingMessage,
+    target: URL,
+    body: Buffer | undefined,
+    onOutcome: (outcome: 'ok' | 'error' | 'dropped') => void,
+    capture?: (answer: IncomingMessage | Error | undefined, startedAt: number) => void,
+    /** Only while at most half the cap is in flight (noise samples: they never take a copy's room). */
+    spareOnly = false,
+  ): void {
+    if (this.shadowInFlight >= (spareOnly ? Math.floor(this.options.shadowMaxInFlight / 2) : this.options.shadowMaxInFlight)) {
       onOutcome('dropped');
+      capture?.(undefined, 0);
       return;
     }
     this.shadowInFlight++;
@@ -191,14 +203,27 @@ export class Forwarder {
       this.shadowInFlight--;
       onOutcome(outcome);
     };
-    const copy = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers }, agent: this.shadowAgent, timeout: 5000 }, (answer) => {
-      answer.resume();
-      answer.once('end', () => finish((answer.statusCode ?? 500) < 500 ? 'ok' : 'error'));
-      answer.once('error', () => finish('error'));
+    // What to send is fixed now; it is sent once the user's own request has gone out (setImmediate).
+    const url = new URL(req.url ?? '/', target);
+    const options = { method: req.method, headers: { ...req.headers }, agent: this.shadowAgent, timeout: 5000 };
+    setImmediate(() => {
+      const started = performance.now();
+      let answered = false;
+      const copy = http.request(url, options, (answer) => {
+        answered = true;
+        // Compared copies are read by the comparison (bounded); the others are read and dropped.
+        if (capture) capture(answer, started);
+        answer.resume();
+        answer.once('end', () => finish((answer.statusCode ?? 500) < 500 ? 'ok' : 'error'));
+        answer.once('error', () => finish('error'));
+      });
+      copy.on('timeout', () => copy.destroy(new Error('timeout')));
+      copy.on('error', (err) => {
+        if (!answered) capture?.(err, started);
+        finish('error');
+      });
+      copy.end(body);
     });
-    copy.on('timeout', () => copy.destroy(new Error('timeout')));
-    copy.on('error', () => finish('error'));
-    copy.end(body);
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { contextFromHeaders, tokenProblemMessage, type Logger, type TokenCheck } from '@strangler/platform';
+import { AppError, contextFromHeaders, tokenProblemMessage, type Logger, type TokenCheck } from '@strangler/platform';
+import type { Admission, WriteFence } from '../cutover/write-fence.js';
 import type { FlagReader } from '../flags/flag-reader.js';
 import { decide, SAFE_METHODS, type Decision } from '../routing/decide.js';
 import { normalisePath } from '../routing/normalise-path.js';
@@ -15,6 +16,7 @@ import type { EdgeTokens } from '../edge/access-token.js';
 import { matchesRule, type PathRule } from '../edge/path-rules.js';
 import { accountKey, type RateLimits } from '../edge/rate-limit.js';
 import type { ReadYourWrites } from '../consistency/read-your-writes.js';
+import type { Comparator, PendingComparison } from '../compare/comparator.js';
 
 export const PROXY_NAME = 'strangler-proxy';
 
@@ -42,6 +44,18 @@ export interface ProxyDeps {
   split?: TrafficSplit;
   /** Read-your-writes with consistency tokens (ADR-0021). */
   consistency?: ReadYourWrites;
+  /** Answer comparison (ADR-0023). */
+  compare?: Comparator;
+  /** Each answer of a domain's route, by side (the guards' windows, ADR-0023). */
+  observe?: (domain: string, side: 'legacy' | 'new', durationMs: number, failed: boolean) => void;
+  /** Where writes of ownable domains go, and the fence of their cutovers (ADR-0025). */
+  writeFence?: WriteFence;
+}
+
+/** What the attempts of one request need to know about it: its domain, and its comparison if any. */
+interface Exchange {
+  domain: string;
+  comparison: PendingComparison | undefined;
 }
 
 /** Methods whose forwarded request always states its length, even when empty (so Node does not pick chunked framing). */
@@ -80,12 +94,17 @@ function accountOf(body: Buffer | undefined): string | undefined {
  */
 export function createProxyHandler(deps: ProxyDeps) {
   const monolithName = deps.monolith.service;
+  const exchanges = new WeakMap<IncomingMessage, Exchange>();
 
   async function attempt(instance: UpstreamInstance, req: IncomingMessage, res: ServerResponse, servedBy: string, failOnServerError: boolean, body: Buffer | undefined): Promise<UpstreamFailure | undefined> {
     const started = performance.now();
     let failure: UpstreamFailure | undefined;
+    const exchange = exchanges.get(req);
+    const side = servedBy === monolithName ? 'legacy' : 'new';
+    const comparison = exchange?.comparison;
+    const tap = comparison ? (answer: IncomingMessage, at: number) => comparison.tap(answer, side, at) : undefined;
     try {
-      await instance.breaker.fire(() => deps.forwarder.forward(req, res, instance.target, { servedBy, failOnServerError, body }));
+      await instance.breaker.fire(() => deps.forwarder.forward(req, res, instance.target, { servedBy, failOnServerError, body, tap }));
     } catch (err) {
       if (err instanceof UpstreamFailure) failure = err;
       else if ((err as { code?: string }).code === 'EOPENBREAKER') failure = new UpstreamFailure('breaker_open', `the breaker of ${instance.target.host} is open`);
@@ -93,6 +112,9 @@ export function createProxyHandler(deps: ProxyDeps) {
     }
     if (failure?.reason !== 'breaker_open' && failure?.reason !== 'client_aborted' && failure?.reason !== 'queue_timeout') {
       instance.window.record(performance.now() - started, failure !== undefined);
+    }
+    if (exchange && deps.observe && failure?.reason !== 'client_aborted' && failure?.reason !== 'queue_timeout') {
+      deps.observe(exchange.domain, side, performance.now() - started, failure !== undefined);
     }
     return failure;
   }
@@ -255,23 +277,71 @@ export function createProxyHandler(deps: ProxyDeps) {
     let side = decision?.side ?? 'legacy';
     // A read after the client's own write goes to the new service only once its watermark has the write.
     if (route?.service && side === 'new' && deps.consistency && SAFE_METHODS.has(method)) side = await deps.consistency.sideFor(route.service, token);
+    // A write of a domain that may be owned goes where the shared fence row says, and waits while a cutover holds it.
+    let admission: Admission | undefined;
+    if (route && deps.writeFence?.covers(route.domain) && !SAFE_METHODS.has(method)) {
+      try {
+        admission = await deps.writeFence.admit(route.domain);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        deps.metrics.refused.inc({ reason: err.code });
+        deps.logger.warn('write not admitted by the write fence', { requestId: ctx.requestId, domain: route.domain, code: err.code });
+        sendError(res, err.status, err.code, err.message, err.options.headers);
+        return;
+      }
+      side = admission.side;
+    }
+    const started = SAFE_METHODS.has(method) ? 0 : performance.now();
     res.once('finish', () => {
       const servedBy = String(res.getHeader('x-served-by') ?? PROXY_NAME);
       deps.metrics.requests.inc({ served_by: servedBy, domain: route?.domain ?? 'none', stage: decision?.stage ?? 'legacy', side });
+      // One line per write, with the trace id the upstream and the CDC projection log too (ADR-0026).
+      if (started > 0) {
+        deps.logger.info('write forwarded', {
+          requestId: ctx.requestId,
+          traceId: ctx.traceId,
+          method,
+          route: route?.template ?? 'unclaimed',
+          domain: route?.domain,
+          status: res.statusCode,
+          servedBy,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        });
+      }
       if (route && deps.split) {
         if (servedBy === route.service) deps.split.served(route.domain, 'new');
         else if (servedBy === monolithName) deps.split.served(route.domain, 'legacy');
       } else if (!route) deps.split?.unclaimed(method, normalised.path);
     });
 
+    const comparison = route && decision && deps.compare ? deps.compare.plan(route, method, decision.stage, decision.mirror, side, body !== undefined, ctx.traceId) : undefined;
+    if (route && (deps.observe || comparison)) {
+      exchanges.set(req, { domain: route.domain, comparison });
+      if (comparison) res.once('close', () => comparison.userDone());
+    }
     if (route && decision?.mirror) {
       const target = route.service ? deps.services.get(route.service)?.pick() : undefined;
       if (target) {
-        deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }));
+        deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: route.service, outcome }), comparison?.copy('new'));
         deps.split?.mirrored(route.domain);
-      }
+      } else comparison?.abandon();
+    } else if (route && comparison) {
+      // A sampled comparison at canary or new: a copy to the side that does not serve this user.
+      const target = comparison.copySide === 'new' ? (route.service ? deps.services.get(route.service)?.pick() : undefined) : deps.monolith.pick();
+      if (target) deps.forwarder.mirror(req, target.target, body, (outcome) => deps.metrics.mirrors.inc({ service: comparison.copySide === 'new' ? route.service : monolithName, outcome }), comparison.copy(comparison.copySide));
+      else comparison.abandon();
     }
-    if (route && side === 'new') await serveNew(route, req, res, body);
-    else await serveLegacy(req, res, body);
+    if (comparison?.noise) {
+      // A noise sample: the legacy side asked a second time; what differs between its two answers is noise.
+      const again = deps.monolith.pick();
+      if (again) deps.forwarder.mirror(req, again.target, body, (outcome) => deps.metrics.mirrors.inc({ service: monolithName, outcome }), comparison.copy('again'), true);
+      else comparison.copied('again', undefined);
+    }
+    try {
+      if (route && side === 'new') await serveNew(route, req, res, body);
+      else await serveLegacy(req, res, body);
+    } finally {
+      await admission?.release();
+    }
   };
 }

@@ -141,4 +141,9 @@ describe('upstream failures', () => {
     for (let i = 0; i < 6; i++) expect(await get(`/api/products/${i}`)).toMatchObject({ status: 200, servedBy: 'legacy-monolith' });
     expect(await metric('proxy_fallbacks_total', 'service="catalog-service"')).toBeGreaterThanOrEqual(1);
   });
+
+  it('the admin app serves its own HTTP metrics (one serve() and one metrics middleware for every listener)', async () => {
+    await (await fetch(`${proxy.adminUrl}/healthz`)).arrayBuffer();
+    expect(await metric('http_server_request_duration_seconds_count', 'route="/healthz"')).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -1,5 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/prisma.js';
+import { traced } from '../../db/trace-message.js';
 import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSearch, ProductSort } from '@strangler/catalog-contract';
 
 const withCategory = { category: { select: { id: true, slug: true, name: true } } } as const;
@@ -57,7 +58,7 @@ export class PrismaCatalogStore implements CatalogStore {
 
   async createProduct(product: NewProduct): Promise<ProductRecord | 'sku_taken'> {
     try {
-      return await this.prisma.product.create({ data: product, include: withCategory });
+      return await traced(this.prisma, this.prisma.product.create({ data: product, include: withCategory }));
     } catch (err) {
       if (isUniqueViolation(err)) return 'sku_taken';
       throw err;
@@ -66,7 +67,7 @@ export class PrismaCatalogStore implements CatalogStore {
 
   async updateProduct(id: string, patch: ProductPatch): Promise<ProductRecord | 'sku_taken' | undefined> {
     try {
-      return await this.prisma.product.update({ where: { id }, data: patch, include: withCategory });
+      return await traced(this.prisma, this.prisma.product.update({ where: { id }, data: patch, include: withCategory }));
     } catch (err) {
       if (isUniqueViolation(err)) return 'sku_taken';
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return undefined;

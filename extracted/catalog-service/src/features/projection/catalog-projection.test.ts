@@ -28,7 +28,7 @@ const product = {
 };
 
 function event(table: string, op: ChangeEvent['op'], fields: Partial<ChangeEvent> = {}): ChangeEvent {
-  return { topic: `monolith.${table}`, partition: 0, offset: '7', table, op, key: { id: product.id }, before: null, after: product, lsn: 900n, committedAt: new Date(), headers: {}, ...fields };
+  return { topic: `monolith.${table}`, partition: 0, offset: '7', table, op, key: { id: product.id }, before: null, after: product, lsn: 900n, committedAt: new Date(), txId: null, headers: {}, ...fields };
 }
 
 const projection = () => new CatalogProjection(new RecordingStore(), 'strangler_cdc.heartbeat');

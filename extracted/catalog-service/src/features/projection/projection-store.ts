@@ -55,7 +55,16 @@ interface PositionRow {
 }
 
 export class PgProjectionStore implements ProjectionStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /**
+   * `domain`: the ownership record (`sync_ownership`) that pauses the apply. While the service owns the
+   * domain's writes, the projection keeps consuming and moving its positions (and so the watermark) but
+   * writes no row: the monolith's changes then are the reverse sync's copies of the service's own
+   * writes, and applying them would loop (ADR-0025).
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly domain = 'catalog',
+  ) {}
 
   async apply(changes: RowChange[], position: PartitionPosition): Promise<ApplyOutcome> {
     const categories = newestPerRow(changes.filter((c) => c.table === 'categories'));
@@ -65,6 +74,14 @@ export class PgProjectionStore implements ProjectionStore {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      // FOR SHARE: a change of owner waits for this batch, and the batches after it see the new owner.
+      const owner = (await client.query<{ owner: string }>('SELECT owner FROM sync_ownership WHERE domain = $1 FOR SHARE', [this.domain])).rows[0]?.owner;
+      const paused = owner === 'service';
+      if (paused) {
+        await client.query(UPSERT_POSITION, [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt]);
+        await client.query('COMMIT');
+        return { applied: 0, stale: changes.length };
+      }
       // The read model's locks (ADR-0027), all at once in one order: the triggers take them one row at a time.
       await lockCategories(client, { changed: categories.map((c) => c.row.id), joined: products.map((p) => p.row.categoryId) });
       if (categories.length > 0) {
@@ -101,7 +118,8 @@ export class PgProjectionStore implements ProjectionStore {
       await client.query('COMMIT');
     } catch (err) {
       if (isRefusedData(err)) {
-        await client.query('ROLLBACK');
+        // A failing ROLLBACK drops the connection but must not hide that the data was refused.
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
         throw new PoisonMessageError(`the catalog database refused the change: ${err.message} (SQLSTATE ${err.code})`, { cause: err });
       }
       // Anything else may have broken the connection: it leaves the pool rather than go back to it.

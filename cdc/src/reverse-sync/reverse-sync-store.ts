@@ -1,0 +1,135 @@
+import type pg from 'pg';
+import { PoisonMessageError } from '../projection/change-event.js';
+import type { ApplyOutcome, PartitionPosition } from '../projection/projection.js';
+import type { CatalogEvent } from './catalog-event.js';
+
+/** The reverse sync's own schema in the monolith's database: its positions and the events it has seen, beside the rows it writes. */
+export const REVERSE_SYNC_SCHEMA = 'strangler_reverse_sync';
+
+const SCHEMA = `
+  CREATE SCHEMA IF NOT EXISTS ${REVERSE_SYNC_SCHEMA};
+  CREATE TABLE IF NOT EXISTS ${REVERSE_SYNC_SCHEMA}.positions (
+    topic text NOT NULL, partition int NOT NULL, "offset" bigint NOT NULL,
+    committed_at timestamptz, applied_at timestamptz NOT NULL, PRIMARY KEY (topic, partition));
+  CREATE TABLE IF NOT EXISTS ${REVERSE_SYNC_SCHEMA}.aggregate_versions (
+    aggregate_type text NOT NULL, aggregate_id text NOT NULL, version bigint NOT NULL, event_id uuid NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (aggregate_type, aggregate_id));
+  CREATE TABLE IF NOT EXISTS ${REVERSE_SYNC_SCHEMA}.processed_events (
+    event_id uuid PRIMARY KEY, aggregate_type text NOT NULL, aggregate_id text NOT NULL, version bigint NOT NULL,
+    outcome text NOT NULL CHECK (outcome IN ('applied', 'stale', 'dead_lettered')), reason text,
+    processed_at timestamptz NOT NULL DEFAULT now());`;
+
+const UPSERT_PRODUCT = `
+  INSERT INTO products AS t (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
+    price_cents = EXCLUDED.price_cents, currency = EXCLUDED.currency, category_id = EXCLUDED.category_id,
+    active = EXCLUDED.active, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`;
+
+const UPSERT_POSITION = `
+  INSERT INTO ${REVERSE_SYNC_SCHEMA}.positions AS p (topic, partition, "offset", committed_at, applied_at) VALUES ($1, $2, $3, $4, now())
+  ON CONFLICT (topic, partition) DO UPDATE SET "offset" = EXCLUDED."offset",
+    committed_at = GREATEST(p.committed_at, EXCLUDED.committed_at), applied_at = EXCLUDED.applied_at`;
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the monolith refuses the data, a retry cannot help. */
+function isRefusedData(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** What the reverse sync has done, for its status and the cutover's "caught up" check. */
+export interface ReverseSyncCounts {
+  applied: number;
+  stale: number;
+  deadLettered: number;
+}
+
+/**
+ * Applies catalog events to the monolith's `products`, in the monolith's database,
+ * one transaction per batch holding the row changes, the event ids and versions seen and the new
+ * position. Idempotent twice over: an event id seen before changes nothing, and an event whose
+ * version is not above the aggregate's last applied version changes nothing (an older event
+ * replayed, or a duplicate with a new id). Events carry the whole row, so the newest wins.
+ */
+export class PgReverseSyncStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Creates the reverse sync's schema if missing (idempotent; run at start). */
+  async prepare(): Promise<void> {
+    await this.pool.query(SCHEMA);
+  }
+
+  async apply(events: CatalogEvent[], position: PartitionPosition): Promise<ApplyOutcome> {
+    const client = await this.pool.connect();
+    let applied = 0;
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      for (const event of events) {
+        if (await this.applyOne(client, event)) applied++;
+      }
+      await client.query(UPSERT_POSITION, [position.topic, position.partition, position.offset, position.committedAt]);
+      await client.query('COMMIT');
+    } catch (err) {
+      if (isRefusedData(err)) {
+        await client.query('ROLLBACK');
+        throw new PoisonMessageError(`the monolith's database refused the change: ${err.message} (SQLSTATE ${err.code})`, { cause: err });
+      }
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+    return { applied, stale: events.length - applied };
+  }
+
+  private async applyOne(client: pg.PoolClient, event: CatalogEvent): Promise<boolean> {
+    const seen = await client.query(
+      `INSERT INTO ${REVERSE_SYNC_SCHEMA}.processed_events (event_id, aggregate_type, aggregate_id, version, outcome) VALUES ($1, $2, $3, $4, 'stale') ON CONFLICT (event_id) DO NOTHING`,
+      [event.eventId, event.aggregateType, event.aggregateId, String(event.version)],
+    );
+    if (seen.rowCount === 0) return false;
+    // The version guard: claims the aggregate's next version, or learns that a newer one is applied.
+    const claimed = await client.query(
+      `INSERT INTO ${REVERSE_SYNC_SCHEMA}.aggregate_versions AS v (aggregate_type, aggregate_id, version, event_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = EXCLUDED.version, event_id = EXCLUDED.event_id, applied_at = now()
+       WHERE v.version < EXCLUDED.version`,
+      [event.aggregateType, event.aggregateId, String(event.version), event.eventId],
+    );
+    if (claimed.rowCount === 0) return false;
+    // Every product event carries the whole row after the change; a delete is soft (`active: false`),
+    // as the monolith's own delete: order history keeps its copy. The monolith has no category writes.
+    const r = event.data;
+    await client.query(UPSERT_PRODUCT, [r.id, r.sku, r.name, r.description, r.price_cents, r.currency, r.category_id, r.active, r.created_at, r.updated_at]);
+    await client.query(`UPDATE ${REVERSE_SYNC_SCHEMA}.processed_events SET outcome = 'applied' WHERE event_id = $1`, [event.eventId]);
+    return true;
+  }
+
+  /** Records events sent to the dead-letter topic (those whose id could be read), so that the cutover counts them as handled. */
+  async recordDeadLetters(letters: { eventId: string; aggregateType: string; aggregateId: string; version: bigint; reason: string }[]): Promise<void> {
+    for (const l of letters) {
+      await this.pool.query(
+        `INSERT INTO ${REVERSE_SYNC_SCHEMA}.processed_events (event_id, aggregate_type, aggregate_id, version, outcome, reason) VALUES ($1, $2, $3, $4, 'dead_lettered', $5) ON CONFLICT (event_id) DO NOTHING`,
+        [l.eventId, l.aggregateType, l.aggregateId, String(l.version), l.reason.slice(0, 1000)],
+      );
+    }
+  }
+
+  async positions(): Promise<PartitionPosition[]> {
+    const { rows } = await this.pool.query<{ topic: string; partition: number; offset: string; committed_at: Date | null }>(
+      `SELECT topic, partition, "offset"::text AS "offset", committed_at FROM ${REVERSE_SYNC_SCHEMA}.positions ORDER BY topic, partition`,
+    );
+    return rows.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, lsn: null, committedAt: r.committed_at }));
+  }
+
+  async counts(): Promise<ReverseSyncCounts> {
+    const { rows } = await this.pool.query<{ outcome: string; n: string }>(`SELECT outcome, count(*)::text AS n FROM ${REVERSE_SYNC_SCHEMA}.processed_events GROUP BY outcome`);
+    const of = (o: string) => Number(rows.find((r) => r.outcome === o)?.n ?? 0);
+    return { applied: of('applied'), stale: of('stale'), deadLettered: of('dead_lettered') };
+  }
+
+  /** The monolith's current WAL position (what the forward projection must reach before a cutover). */
+  async currentLsn(): Promise<string> {
+    return (await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
+  }
+}

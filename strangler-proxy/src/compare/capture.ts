@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http';
+import type { CapturedAnswer } from './answer-diff.js';
+
+/**
+ * Keeps a copy of an answer's body up to `maxBytes` while it streams (to the user, or to nowhere for
+ * a copy): the chunks are referenced, not copied, and past the limit nothing more is kept; the stream
+ * is never paused or delayed. Calls `done` once, with the answer or with the error that cut it short.
+ */
+export function captureAnswer(answer: IncomingMessage, startedAt: number, maxBytes: number, done: (result: CapturedAnswer | Error) => void): void {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let truncated = false;
+  let settled = false;
+  const finish = (result: CapturedAnswer | Error) => {
+    if (settled) return;
+    settled = true;
+    answer.off('data', onData);
+    done(result);
+  };
+  const onData = (chunk: Buffer) => {
+    if (truncated) return;
+    if (kept + chunk.length > maxBytes) {
+      truncated = true;
+      chunks.length = 0;
+      return;
+    }
+    chunks.push(chunk);
+    kept += chunk.length;
+  };
+  answer.on('data', onData);
+  answer.once('end', () =>
+    finish({ status: answer.statusCode ?? 0, headers: answer.headers, body: truncated ? Buffer.alloc(0) : Buffer.concat(chunks, kept), truncated, durationMs: performance.now() - startedAt }),
+  );
+  answer.once('error', (err) => finish(err));
+  answer.once('close', () => finish(new Error('the answer was cut short')));
+}

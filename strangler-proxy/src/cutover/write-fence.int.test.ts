@@ -1,0 +1,132 @@
+// The write fence with real components (ADR-0025): two proxy instances on one proxy database (real
+// PostgreSQL) and a real Unleash, stand-ins for the monolith and the services. The fence is raised
+// and lifted as a cutover on a third instance would, through the same table.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
+import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
+import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
+import type { RunningProxy } from '../runtime.js';
+import { WriteFence } from './write-fence.js';
+
+let monolith: StandIn;
+let catalog: StandIn;
+let orders: StandIn;
+let unleash: UnleashFixture;
+let database: TestDatabase;
+let first: RunningProxy;
+let second: RunningProxy;
+let pool: pg.Pool;
+let fence: WriteFence;
+
+const HOLD_MS = 3000;
+
+async function send(proxy: RunningProxy, method: string, path: string) {
+  const res = await fetch(`${proxy.url}${path}`, { method, headers: method === 'GET' ? {} : { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{"sku":"X"}' });
+  const text = await res.text();
+  return { status: res.status, servedBy: res.headers.get('x-served-by'), retryAfter: res.headers.get('retry-after'), body: text, at: Date.now() };
+}
+
+const posts = (s: StandIn) => s.received.filter((r) => r.method === 'POST').length;
+
+beforeAll(async () => {
+  [monolith, catalog, orders, unleash, database] = await Promise.all([
+    startStandIn('legacy-monolith'),
+    startStandIn('catalog-service'),
+    startStandIn('orders-service'),
+    startTestUnleash(),
+    createTestDatabase('proxy_fence'),
+  ]);
+  const env = {
+    MONOLITH_URLS: monolith.url,
+    MANIFEST_DIR: writeManifests({ catalog: [catalog.url], orders: [orders.url] }),
+    UNLEASH_URL: unleash.unleash.url,
+    UNLEASH_CLIENT_TOKEN: unleash.clientToken,
+    UNLEASH_ADMIN_TOKEN: unleash.adminToken,
+    PROXY_DATABASE_URL: database.url,
+    FENCE_HOLD_MS: String(HOLD_MS),
+    UPSTREAM_TIMEOUT_MS: '10000',
+  };
+  first = await startTestProxy(env);
+  second = await startTestProxy(env);
+  pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  fence = new WriteFence(pool, new Set(['catalog']), { holdMs: HOLD_MS, retryAfterSeconds: 1 });
+}, 120_000);
+
+afterAll(async () => {
+  await first?.close();
+  await second?.close();
+  await pool?.end();
+  await Promise.all([monolith?.close(), catalog?.close(), orders?.close()]);
+  await unleash?.stop();
+  await database?.drop();
+});
+
+describe('the write fence shared by every proxy instance', () => {
+  it('holds the writes on every instance while reads go on, then sends them all where the lifted fence says', async () => {
+    const before = { monolith: posts(monolith), catalog: posts(catalog) };
+    await fence.raise('catalog', 5000);
+    const held = [send(first, 'POST', '/api/products'), send(second, 'POST', '/api/products')];
+    const read = await send(second, 'GET', '/api/products');
+    expect(read).toMatchObject({ status: 200, servedBy: 'legacy-monolith' });
+    // The reads went through while the writes wait: no write reached any upstream yet.
+    expect({ monolith: posts(monolith), catalog: posts(catalog) }).toEqual(before);
+
+    // The flag still says legacy on both instances: the fence row alone sends the writes to the service.
+    await fence.lift('catalog', 'new');
+    const answers = await Promise.all(held);
+    expect(answers.map((a) => [a.status, a.servedBy])).toEqual([
+      [200, 'catalog-service'],
+      [200, 'catalog-service'],
+    ]);
+    expect(posts(catalog)).toBe(before.catalog + 2);
+    expect(posts(monolith)).toBe(before.monolith);
+
+    await fence.raise('catalog', 5000);
+    await fence.lift('catalog', 'legacy');
+    expect(await send(first, 'POST', '/api/products')).toMatchObject({ status: 200, servedBy: 'legacy-monolith' });
+  });
+
+  it('answers a write held longer than FENCE_HOLD_MS with 503 write_fenced and Retry-After, having sent it nowhere', async () => {
+    const before = posts(monolith) + posts(catalog);
+    await fence.raise('catalog', 5000);
+    try {
+      const refused = await send(first, 'POST', '/api/products');
+      expect(refused).toMatchObject({ status: 503, retryAfter: '1', servedBy: 'strangler-proxy' });
+      expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'write_fenced' } });
+      expect(posts(monolith) + posts(catalog)).toBe(before);
+    } finally {
+      await fence.lift('catalog', 'legacy');
+    }
+  });
+
+  it('goes up only once the writes in flight on every instance have their answer, and refuses when they take too long', async () => {
+    monolith.delayMs = 1500;
+    try {
+      const inFlight = send(second, 'POST', '/api/products');
+      await new Promise((r) => setTimeout(r, 300));
+      await expect(fence.raise('catalog', 100)).rejects.toThrow(/in flight did not finish within 100 ms/);
+      const slow = send(first, 'POST', '/api/products');
+      await new Promise((r) => setTimeout(r, 300));
+      await fence.raise('catalog', 10_000);
+      // Both writes in flight got through to the monolith and were answered: none was cut off or refused.
+      const answers = await Promise.all([inFlight, slow]);
+      expect(answers.map((a) => [a.status, a.servedBy])).toEqual([
+        [200, 'legacy-monolith'],
+        [200, 'legacy-monolith'],
+      ]);
+    } finally {
+      monolith.delayMs = 0;
+      await fence.lift('catalog', 'legacy');
+    }
+  });
+
+  it('holds only the writes of its own domain', async () => {
+    await fence.raise('catalog', 5000);
+    try {
+      expect(await send(first, 'POST', '/api/orders/checkout')).toMatchObject({ status: 200, servedBy: 'legacy-monolith' });
+    } finally {
+      await fence.lift('catalog', 'legacy');
+    }
+  });
+});

@@ -1,0 +1,181 @@
+import { AppError } from '@strangler/platform';
+import type pg from 'pg';
+
+export type WriteSide = 'legacy' | 'new';
+
+/** A write let through the fence: forward it to `side`, then `release()` (which lets a cutover proceed). */
+export interface Admission {
+  side: WriteSide;
+  release(): Promise<void>;
+}
+
+/** A write of a fenced domain that waited the longest allowed: refused, never forwarded. */
+export class WriteFencedError extends AppError {
+  constructor(domain: string, heldMs: number, retryAfterSeconds: number) {
+    super(503, 'write_fenced', `writes of the ${domain} domain are paused for a cutover (held ${heldMs} ms); nothing was applied, retry in ${retryAfterSeconds} s`, {
+      retriable: true,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+  }
+}
+
+/** The fence's database cannot be reached: a write of an ownable domain is refused rather than sent to a side that may not own it. */
+export class FenceUnavailableError extends AppError {
+  constructor(domain: string, detail: string, retryAfterSeconds: number) {
+    super(503, 'write_side_unknown', `the write side of the ${domain} domain cannot be read (${detail}); nothing was applied, retry in ${retryAfterSeconds} s`, {
+      retriable: true,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+  }
+}
+
+export interface WriteFenceOptions {
+  /** The longest a write waits at a raised fence before a 503 (FENCE_HOLD_MS). */
+  holdMs: number;
+  /** How often a held write looks again. */
+  pollMs?: number;
+  retryAfterSeconds: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The write fence of the domains that may be owned by their service (ADR-0025), shared by every proxy
+ * instance through the proxy's database (`write_fences`). Each write of such a domain reads the
+ * domain's row FOR SHARE and keeps that lock until its answer is back, so:
+ * - the row, not a flag each instance polls, says where writes go (`writes_to`): all instances switch at once;
+ * - raising the fence (an UPDATE) waits until no write is in flight on any instance;
+ * - while the fence is up, writes wait (up to `holdMs`) and then go where the lifted fence sends them,
+ *   or get a 503 `write_fenced` with Retry-After. Reads never look at the fence.
+ */
+export class WriteFence {
+  private readonly pollMs: number;
+  private readonly polls = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly domains: ReadonlySet<string>,
+    private readonly options: WriteFenceOptions,
+  ) {
+    this.pollMs = options.pollMs ?? 25;
+  }
+
+  covers(domain: string): boolean {
+    return this.domains.has(domain);
+  }
+
+  /** Creates each covered domain's row if missing, writing to the side its stage gives (`owned`: the service). */
+  async prepare(initial: Map<string, WriteSide>): Promise<void> {
+    for (const domain of this.domains) {
+      await this.pool.query('INSERT INTO write_fences (domain, writes_to) VALUES ($1, $2) ON CONFLICT (domain) DO NOTHING', [domain, initial.get(domain) ?? 'legacy']);
+    }
+  }
+
+  /** Waits for the fence (if up) and admits the write: the caller forwards it to `side` and releases afterwards. */
+  async admit(domain: string): Promise<Admission> {
+    const started = Date.now();
+    for (;;) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw new FenceUnavailableError(domain, err instanceof Error ? err.message : String(err), this.options.retryAfterSeconds);
+      }
+      let row: { writes_to: WriteSide; fenced: boolean } | undefined;
+      try {
+        await client.query('BEGIN');
+        row = (await client.query<{ writes_to: WriteSide; fenced: boolean }>('SELECT writes_to, fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1 FOR SHARE', [domain])).rows[0];
+      } catch (err) {
+        client.release(err instanceof Error ? err : new Error(String(err)));
+        throw new FenceUnavailableError(domain, err instanceof Error ? err.message : String(err), this.options.retryAfterSeconds);
+      }
+      if (row && !row.fenced) {
+        let released = false;
+        return {
+          side: row.writes_to,
+          release: async () => {
+            if (released) return;
+            released = true;
+            try {
+              await client.query('COMMIT');
+              client.release();
+            } catch (err) {
+              client.release(err instanceof Error ? err : new Error(String(err)));
+            }
+          },
+        };
+      }
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      if (!row) throw new FenceUnavailableError(domain, 'no write_fences row for the domain', this.options.retryAfterSeconds);
+      const held = Date.now() - started;
+      if (held >= this.options.holdMs) throw new WriteFencedError(domain, held, this.options.retryAfterSeconds);
+      await this.lifted(domain, started + this.options.holdMs);
+    }
+  }
+
+  /**
+   * Resolves when the domain's fence is down, or at `until`. Every write held on this instance shares
+   * one poll per domain (a plain read, no lock, no connection held between polls), so a crowd of held
+   * writes costs the database no more than one.
+   */
+  private lifted(domain: string, until: number): Promise<void> {
+    let poll = this.polls.get(domain);
+    if (!poll) {
+      const stopAt = Date.now() + this.options.holdMs + this.pollMs;
+      poll = (async () => {
+        try {
+          while (Date.now() < stopAt) {
+            await sleep(this.pollMs);
+            const { rows } = await this.pool.query<{ fenced: boolean }>('SELECT fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain]);
+            if (!rows[0]?.fenced) return;
+          }
+        } catch {
+          // The admission that follows reports the database's problem.
+        } finally {
+          this.polls.delete(domain);
+        }
+      })();
+      this.polls.set(domain, poll);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([poll, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Raises the fence: returns once no write of the domain is in flight on any instance and every new
+   * one waits. Refused when a fence is already up (another cutover), or when the writes in flight
+   * do not finish within `drainMs`.
+   */
+  async raise(domain: string, drainMs: number): Promise<{ raisedAt: Date; writesTo: WriteSide }> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(drainMs))}`);
+      const { rows } = await client.query<{ writes_to: WriteSide; raised_at: Date }>(
+        'UPDATE write_fences SET fenced_since = clock_timestamp(), updated_at = now() WHERE domain = $1 AND fenced_since IS NULL RETURNING writes_to, fenced_since AS raised_at',
+        [domain],
+      );
+      await client.query('COMMIT');
+      const row = rows[0];
+      if (!row) throw new Error(`the write fence of ${domain} is already up (another cutover is running, or one was interrupted: see the status)`);
+      return { raisedAt: row.raised_at, writesTo: row.writes_to };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((err as { code?: string }).code === '55P03') throw new Error(`writes of ${domain} in flight did not finish within ${drainMs} ms`);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Lifts the fence, sending the domain's writes to `writesTo` from now on (on every instance at once). */
+  async lift(domain: string, writesTo: WriteSide): Promise<void> {
+    await this.pool.query('UPDATE write_fences SET fenced_since = NULL, writes_to = $2, updated_at = now() WHERE domain = $1', [domain, writesTo]);
+  }
+
+  async state(domain: string): Promise<{ writesTo: WriteSide; fencedSince: Date | null } | undefined> {
+    const { rows } = await this.pool.query<{ writes_to: WriteSide; fenced_since: Date | null }>('SELECT writes_to, fenced_since FROM write_fences WHERE domain = $1', [domain]);
+    return rows[0] && { writesTo: rows[0].writes_to, fencedSince: rows[0].fenced_since };
+  }
+}

@@ -229,6 +229,33 @@ describe('the catalog service', () => {
     expect(comparable(await get(service.url, '/api/products?limit=5'))).toEqual(comparable(await get(monolith.url!, '/api/products?limit=5')));
   });
 
+  it('answers a change made in the monolith the moment its watermark reaches it, never an older cached answer (CATALOG_CACHE on)', async () => {
+    expect(settings.CATALOG_CACHE).toBe(true);
+    const page = '/api/products?limit=20&sort=price';
+    const { body } = await get(service.url, page);
+    const first = (body.items as { id: string; category: { id: string } }[])[0]!;
+    // Read everything twice: the second answers come from the cache.
+    for (let i = 0; i < 2; i++) for (const path of [page, `/api/products/${first.id}`, '/api/categories']) await get(service.url, path);
+
+    const monolithSql = new pg.Client({ connectionString: monolith.db.url });
+    await monolithSql.connect();
+    await monolithSql.query('UPDATE products SET price_cents = price_cents + 1, updated_at = now() WHERE id = $1', [first.id]);
+    await monolithSql.query("UPDATE categories SET name = name || ' (renamed)', updated_at = now() WHERE id = $1", [first.category.id]);
+    const { rows } = await monolithSql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    await monolithSql.end();
+    const lsn = rows[0]!.lsn;
+    await eventually(`the service watermark at ${lsn}`, async () => {
+      const { watermark } = (await (await fetch(`${service.url}/cdc/watermark?after=${lsn}&waitMs=5000`)).json()) as { watermark: { lsn: string } | null };
+      return watermark && parseLsn(watermark.lsn)! >= parseLsn(lsn)! ? true : undefined;
+    });
+
+    for (const path of [`/api/products/${first.id}`, page, '/api/categories']) {
+      const [fromService, fromMonolith] = await Promise.all([get(service.url, path), get(monolith.url!, path)]);
+      expect(comparable(fromService)).toEqual(comparable(fromMonolith));
+    }
+    expect((await get(service.url, `/api/products/${first.id}`)).body).toMatchObject({ category: { name: expect.stringMatching(/ \(renamed\)$/) } });
+  });
+
   it('sends a message it can never apply to the dead-letter topic, with where it came from, and keeps projecting', async () => {
     const topic = `${boot.names.topicPrefix}.public.products`;
     const producer = kafka.producer();

@@ -4,10 +4,13 @@ import type { Manifest } from '@strangler/manifests';
 import { AccessTokenVerifier, Alerts, Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
 import type { Config } from './config.js';
 import { openDatabase } from './db/prisma.js';
-import { PrismaCatalogStore } from './features/catalog/catalog-store.js';
+import { CatalogCache } from './features/catalog/catalog-cache.js';
+import { CachedCatalogStore } from './features/catalog/cached-catalog-store.js';
+import { PgCatalogStore } from './features/catalog/catalog-store.js';
 import { controlRouter } from './features/ownership/control-router.js';
 import { PgOwnershipStore } from './features/ownership/ownership-store.js';
 import { CatalogProjection } from './features/projection/catalog-projection.js';
+import { InvalidatingProjectionStore } from './features/projection/invalidating-projection-store.js';
 import { PgProjectionStore } from './features/projection/projection-store.js';
 import { faultSwitch } from './features/fault/fault-switch.js';
 import { syncStatus } from './features/sync/sync-status.js';
@@ -25,11 +28,14 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
   const database = openDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   const registry = createMetricsRegistry(SERVICE_NAME);
   const api = new Api(config.JWT_PUBLIC_KEY ? new AccessTokenVerifier(config.JWT_PUBLIC_KEY, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }) : undefined);
-  const catalog = new CatalogService(new PrismaCatalogStore(database));
+  // The read model's cache (ADR-0027): the projection and the writes invalidate it before their changes can be seen.
+  const cache = config.CATALOG_CACHE ? new CatalogCache() : undefined;
+  const catalog = new CatalogService(cache ? new CachedCatalogStore(new PgCatalogStore(database.pool), cache) : new PgCatalogStore(database.pool));
   const ownership = new PgOwnershipStore(database.pool);
 
   const names = cdcNames(config.CDC_TOPIC_PREFIX);
-  const projection = new CatalogProjection(new PgProjectionStore(database.pool, manifest.domain), names.heartbeatTable);
+  const projectionStore = new PgProjectionStore(database.pool, manifest.domain);
+  const projection = new CatalogProjection(cache ? new InvalidatingProjectionStore(projectionStore, cache) : projectionStore, names.heartbeatTable);
   const consumer = new ProjectionConsumer({
     brokers: config.KAFKA_BROKERS,
     groupId: config.CDC_GROUP_ID,

@@ -7,6 +7,11 @@ export const configSchema = z.object({
   /** The service's own database; never the monolith's (ADR-0007). */
   DATABASE_URL: configFields.postgresUrl(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * The in-process cache of the catalog's reads (ADR-0027), invalidated by the projection and the
+   * service's writes before their changes can be seen: never older than the watermark.
+   */
+  CATALOG_CACHE: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on').transform((v) => v === 'on'),
   /** Apply the service's pending migrations at start-up (several instances may start at once: the engine locks). */
   MIGRATE_ON_START: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   KAFKA_BROKERS: z

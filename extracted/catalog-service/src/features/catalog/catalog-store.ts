@@ -2,27 +2,59 @@ import { productEvent, productRow, type CatalogStore, type CategoryRecord, type 
 import { currentContext } from '@strangler/platform';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Prisma } from '../../generated/prisma/client.js';
-import type { Database } from '../../db/prisma.js';
 import { requireOwnership } from '../ownership/ownership-store.js';
+import { lockCategories } from './read-model.js';
 
-const categoryFields = { id: true, slug: true, name: true, description: true } as const;
-const withCategory = { category: { select: { id: true, slug: true, name: true } } } as const;
-/** Live rows only: tombstones and products whose category has not been projected yet are left out. */
-const liveProduct: Prisma.ProductWhereInput = { deleted: false, category: { is: { deleted: false } } };
+/** A product a public read may show: not a tombstone, with its category projected and live (the joined slug). */
+const LIVE = 'NOT deleted AND category_slug IS NOT NULL';
+const PRODUCT_COLUMNS = 'id, sku, name, description, price_cents, currency, active, created_at, updated_at, category_id, category_slug, category_name';
 
-// The monolith's orders, so that a page is the same page on both sides.
-const ORDER_BY: Record<ProductSort, Prisma.ProductOrderByWithRelationInput[]> = {
-  name: [{ name: 'asc' }, { id: 'asc' }],
-  '-name': [{ name: 'desc' }, { id: 'asc' }],
-  price: [{ priceCents: 'asc' }, { id: 'asc' }],
-  '-price': [{ priceCents: 'desc' }, { id: 'asc' }],
-  newest: [{ createdAt: 'desc' }, { id: 'desc' }],
+// The monolith's orders, so that a page is the same page on both sides (each has its partial index).
+const ORDER_BY: Record<ProductSort, string> = {
+  name: 'name ASC, id ASC',
+  '-name': 'name DESC, id ASC',
+  price: 'price_cents ASC, id ASC',
+  '-price': 'price_cents DESC, id ASC',
+  newest: 'created_at DESC, id DESC',
 };
 
 /** LIKE wildcards typed by a user are literal characters, not patterns. */
 function literal(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The list's statement for one shape of search (text or not, category or not, sort): a named
+ * prepared statement per shape, so each connection plans it once. Parameters: $1 limit, $2 offset,
+ * then the category id, then the text.
+ */
+function searchStatements(search: ProductSearch): { page: pg.QueryConfig; count: pg.QueryConfig } {
+  const values: unknown[] = [];
+  const where = ['active', LIVE];
+  if (search.categoryId) {
+    values.push(search.categoryId);
+    where.push(`category_id = $${values.length + 2}`);
+  }
+  if (search.q) {
+    values.push(`%${literal(search.q)}%`);
+    const n = values.length + 2;
+    where.push(`(name ILIKE $${n} OR description ILIKE $${n} OR sku ILIKE $${n})`);
+  }
+  const shape = `${search.categoryId ? 'c' : '-'}${search.q ? 'q' : '-'}${search.sort}`;
+  const conditions = where.join(' AND ');
+  return {
+    page: {
+      name: `catalog.page.${shape}`,
+      text: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE ${conditions} ORDER BY ${ORDER_BY[search.sort]} LIMIT $1 OFFSET $2`,
+      values: [search.limit, search.offset, ...values],
+    },
+    count: {
+      name: `catalog.count.${shape.slice(0, 2)}`,
+      // $1 and $2 are not used by the count; renumber the filters from $1.
+      text: `SELECT count(*)::int AS total FROM products WHERE ${conditions.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) - 2}`)}`,
+      values,
+    },
+  };
 }
 
 /** The monolith's column of each field a write may set. */
@@ -51,10 +83,7 @@ interface ProductJoinRow {
   category_name: string;
 }
 
-const SELECT_PRODUCT = `SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, p.active, p.created_at, p.updated_at,
-       c.id AS category_id, c.slug AS category_slug, c.name AS category_name
-  FROM products p JOIN categories c ON c.id = p.category_id AND NOT c.deleted
- WHERE p.id = $1 AND NOT p.deleted`;
+const SELECT_PRODUCT = `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1 AND ${LIVE}`;
 
 function record(row: ProductJoinRow): ProductRecord {
   return {
@@ -72,60 +101,49 @@ function record(row: ProductJoinRow): ProductRecord {
 }
 
 /**
- * The catalog in the service's own database. Reads see live rows (projected from the monolith, or
- * written here). Writes (docs/adr/0022) run in one transaction each: the ownership row FOR SHARE
- * (409 not_owner unless the service owns the catalog), the change, and its domain event in the outbox.
+ * The catalog in the service's own database, read and written with plain SQL on the pg pool (no ORM
+ * on the hot routes). Reads are one table, the read model (ADR-0027): live rows (projected from the
+ * monolith, or written here) with their category joined in, through named prepared statements.
+ * Writes (docs/adr/0022) run in one transaction each: the ownership row FOR SHARE (409 not_owner
+ * unless the service owns the catalog), the change, and its domain event in the outbox.
  * The projected tables have no unique constraint (ADR-0015), so a sku is locked and checked here.
  * A row written here keeps its `source_lsn` (0 for a new row): it is not a change from the monolith.
  */
-export class PrismaCatalogStore implements CatalogStore {
-  private readonly prisma: Database['prisma'];
-  private readonly pool: pg.Pool;
-
-  constructor(database: Pick<Database, 'prisma' | 'pool'>) {
-    this.prisma = database.prisma;
-    this.pool = database.pool;
-  }
+export class PgCatalogStore implements CatalogStore {
+  constructor(private readonly pool: pg.Pool) {}
 
   async listCategories(): Promise<CategoryRecord[]> {
-    return this.prisma.category.findMany({ where: { deleted: false }, orderBy: { name: 'asc' }, select: categoryFields });
+    const { rows } = await this.pool.query<CategoryRecord>({ name: 'catalog.categories', text: 'SELECT id, slug, name, description FROM categories WHERE NOT deleted ORDER BY name ASC' });
+    return rows;
   }
 
   async findCategoryBySlug(slug: string): Promise<CategoryRecord | undefined> {
-    return (await this.prisma.category.findFirst({ where: { slug, deleted: false }, select: categoryFields })) ?? undefined;
+    const { rows } = await this.pool.query<CategoryRecord>({ name: 'catalog.category-by-slug', text: 'SELECT id, slug, name, description FROM categories WHERE slug = $1 AND NOT deleted LIMIT 1', values: [slug] });
+    return rows[0];
   }
 
   async searchActiveProducts(search: ProductSearch): Promise<{ items: ProductRecord[]; total: number }> {
-    const where: Prisma.ProductWhereInput = { ...liveProduct, active: true };
-    if (search.categoryId) where.categoryId = search.categoryId;
-    if (search.q) {
-      const contains = literal(search.q);
-      where.OR = [
-        { name: { contains, mode: 'insensitive' } },
-        { description: { contains, mode: 'insensitive' } },
-        { sku: { contains, mode: 'insensitive' } },
-      ];
-    }
-    const [items, total] = await Promise.all([
-      this.prisma.product.findMany({ where, include: withCategory, orderBy: ORDER_BY[search.sort], skip: search.offset, take: search.limit }),
-      this.prisma.product.count({ where }),
-    ]);
-    return { items, total };
+    const { page, count } = searchStatements(search);
+    const [items, total] = await Promise.all([this.pool.query<ProductJoinRow>(page), this.pool.query<{ total: number }>(count)]);
+    return { items: items.rows.map(record), total: total.rows[0]!.total };
   }
 
   async findProduct(id: string): Promise<ProductRecord | undefined> {
-    return (await this.prisma.product.findFirst({ where: { ...liveProduct, id }, include: withCategory })) ?? undefined;
+    const { rows } = await this.pool.query<ProductJoinRow>({ name: 'catalog.product', text: SELECT_PRODUCT, values: [id] });
+    return rows[0] && record(rows[0]);
   }
 
   async findProducts(ids: string[]): Promise<ProductRecord[]> {
     if (ids.length === 0) return [];
-    return this.prisma.product.findMany({ where: { ...liveProduct, id: { in: ids } }, include: withCategory });
+    const { rows } = await this.pool.query<ProductJoinRow>({ name: 'catalog.products', text: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = ANY($1::uuid[]) AND ${LIVE}`, values: [ids] });
+    return rows.map(record);
   }
 
   async createProduct(product: NewProduct): Promise<ProductRecord | 'sku_taken'> {
     return this.write(async (client) => {
       if (await this.skuTaken(client, product.sku, undefined)) return 'sku_taken';
       const id = randomUUID();
+      await lockCategories(client, { changed: [], joined: [product.categoryId] });
       await client.query(
         `INSERT INTO products (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at, deleted, source_lsn)
          VALUES ($1, $2, $3, $4, $5, $6, $7, true, now(), now(), false, 0)`,
@@ -154,6 +172,7 @@ export class PrismaCatalogStore implements CatalogStore {
       if (patch.sku !== undefined && (await this.skuTaken(client, patch.sku, id))) return 'sku_taken';
       const fields = (Object.keys(COLUMNS) as (keyof ProductPatch)[]).filter((field) => patch[field] !== undefined);
       const sets = fields.map((field, i) => `${COLUMNS[field]} = $${i + 2}`);
+      if (patch.categoryId !== undefined) await lockCategories(client, { changed: [], joined: [patch.categoryId] });
       await client.query(`UPDATE products SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1`, [id, ...fields.map((f) => patch[f])]);
       const updated = await this.locked(client, id);
       if (!updated) throw new Error(`category ${patch.categoryId} of product ${id} is gone`);
@@ -182,7 +201,7 @@ export class PrismaCatalogStore implements CatalogStore {
 
   /** The live product, its row locked for the rest of the transaction (writes of one product take turns). */
   private async locked(client: pg.PoolClient, id: string): Promise<ProductRecord | undefined> {
-    const { rows } = await client.query<ProductJoinRow>(`${SELECT_PRODUCT} FOR UPDATE OF p`, [id]);
+    const { rows } = await client.query<ProductJoinRow>(`${SELECT_PRODUCT} FOR UPDATE`, [id]);
     return rows[0] ? record(rows[0]) : undefined;
   }
 

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_SERVICE_TEMPLATE, createTestDatabase, type TestDatabase } from '../../../../../test-support/database.js';
 import { openDatabase, type Database } from '../../db/prisma.js';
-import { PrismaCatalogStore } from '../catalog/catalog-store.js';
+import { PgCatalogStore } from '../catalog/catalog-store.js';
 import { PgProjectionStore } from './projection-store.js';
 import type { CategoryRow, ProductRow, RowChange } from './projection-store-type.js';
 
@@ -77,7 +77,7 @@ describe('applying changes to the projection', () => {
     await store.apply([write(p, 300n)], position(300n));
 
     expect(await productRow(p.id)).toMatchObject({ deleted: true, lsn: '301' });
-    await expect(new PrismaCatalogStore(database).findProduct(p.id)).resolves.toBeUndefined();
+    await expect(new PgCatalogStore(database.pool).findProduct(p.id)).resolves.toBeUndefined();
   });
 
   it('records the position with the data, keeping the highest LSN when an older batch is replayed', async () => {
@@ -105,11 +105,53 @@ describe('applying changes to the projection', () => {
     const c = category();
     const p = product(c.id);
     await store.apply([write(p, 600n)], position(600n));
-    const reads = new PrismaCatalogStore(database);
+    const reads = new PgCatalogStore(database.pool);
     await expect(reads.findProduct(p.id)).resolves.toBeUndefined();
 
     await store.apply([writeCategory(c, 601n)], position(601n));
 
     await expect(reads.findProduct(p.id)).resolves.toMatchObject({ id: p.id, category: { id: c.id, slug: c.slug } });
+  });
+});
+
+describe('the read model the projection maintains (ADR-0027)', () => {
+  const reads = () => new PgCatalogStore(database.pool);
+
+  it('gives a product its category’s slug and name, and rewrites them on the category’s products when the category changes', async () => {
+    const c = category({ slug: 'tea', name: 'Tea' });
+    const p = product(c.id);
+    await store.apply([writeCategory(c, 700n)], position(700n));
+    await store.apply([write(p, 701n)], position(701n));
+    await expect(reads().findProduct(p.id)).resolves.toMatchObject({ category: { id: c.id, slug: 'tea', name: 'Tea' } });
+
+    await store.apply([writeCategory({ ...c, slug: 'green-tea', name: 'Green tea' }, 702n)], position(702n));
+
+    await expect(reads().findProduct(p.id)).resolves.toMatchObject({ category: { id: c.id, slug: 'green-tea', name: 'Green tea' } });
+    const page = await reads().searchActiveProducts({ categoryId: c.id, sort: 'name', offset: 0, limit: 10 });
+    expect(page).toMatchObject({ total: 1, items: [{ id: p.id, category: { slug: 'green-tea', name: 'Green tea' } }] });
+  });
+
+  it('hides the products of a deleted category from every read, and shows them again when it comes back', async () => {
+    const c = category();
+    const p = product(c.id);
+    await store.apply([writeCategory(c, 800n), write(p, 801n)], position(801n));
+    await store.apply([writeCategory(c, 802n, true)], position(802n));
+    await expect(reads().findProduct(p.id)).resolves.toBeUndefined();
+    await expect(reads().searchActiveProducts({ categoryId: c.id, sort: 'name', offset: 0, limit: 10 })).resolves.toEqual({ items: [], total: 0 });
+
+    await store.apply([writeCategory(c, 803n)], position(803n));
+    await expect(reads().findProduct(p.id)).resolves.toMatchObject({ id: p.id, category: { slug: c.slug } });
+  });
+
+  it('joins the right category when a product and its category’s rename are applied at the same time on two partitions', async () => {
+    const c = category({ name: 'Before' });
+    await store.apply([writeCategory(c, 900n)], position(900n));
+    const products = Array.from({ length: 20 }, () => product(c.id));
+    await Promise.all([
+      ...products.map((p, i) => store.apply([write(p, 910n + BigInt(i))], position(910n + BigInt(i), 1))),
+      store.apply([writeCategory({ ...c, name: 'After' }, 905n)], position(905n, 2)),
+    ]);
+    const { rows } = await sql.query<{ name: string }>('SELECT DISTINCT category_name AS name FROM products WHERE category_id = $1', [c.id]);
+    expect(rows).toEqual([{ name: 'After' }]);
   });
 });

@@ -1,5 +1,6 @@
 import { PoisonMessageError, type ApplyOutcome, type PartitionPosition } from '@strangler/cdc/projection';
 import type pg from 'pg';
+import { lockCategories } from '../catalog/read-model.js';
 import type { ProjectionStore, RowChange } from './projection-store-type.js';
 
 // One statement per table per batch: the rows travel as one JSON array. The WHERE of the upsert is
@@ -81,6 +82,8 @@ export class PgProjectionStore implements ProjectionStore {
         await client.query('COMMIT');
         return { applied: 0, stale: changes.length };
       }
+      // The read model's locks (ADR-0027), all at once in one order: the triggers take them one row at a time.
+      await lockCategories(client, { changed: categories.map((c) => c.row.id), joined: products.map((p) => p.row.categoryId) });
       if (categories.length > 0) {
         const rows = categories.map(({ row, deleted, lsn }) => ({
           id: row.id,

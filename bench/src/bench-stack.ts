@@ -9,7 +9,7 @@ import { loadManifests } from '@strangler/manifests';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { ensureDatabase, startPostgres, type PostgresHandle } from '@strangler/stack';
 
-export const ROOT = resolve(import.meta.dirname, '../../..');
+export const ROOT = resolve(import.meta.dirname, '../..');
 export const RESULTS = join(ROOT, 'bench', 'results');
 
 export interface BenchStack {

@@ -15,6 +15,7 @@ import { createMonolithDatabase, startTestCdcRuntime, uniquePrefix, type Monolit
 import { loadManifests } from '@strangler/manifests';
 import { eventsTopic } from '../bootstrap/event-streams.js';
 import { composeReverseSync, type ReverseSync } from './reverse-sync.js';
+import { eventually } from '../../../test-support/eventually.js';
 
 let runtime: TestCdcRuntime;
 let monolith: MonolithDatabase;
@@ -25,16 +26,6 @@ let prefix: string;
 let topic: string;
 let deadLetterTopic: string;
 const categoryId = randomUUID();
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface ProductState {
   id: string;

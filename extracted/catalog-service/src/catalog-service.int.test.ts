@@ -23,6 +23,7 @@ import { captureLogs } from '../../../test-support/log-capture.js';
 import { startTestMonolith, type TestMonolith } from '../../../test-support/monolith.js';
 import { composeCatalogService, type CatalogServiceInstance } from './compose.js';
 import { readConfig } from './config.js';
+import { eventually } from '../../../test-support/eventually.js';
 
 const ADMIN_TOKEN = 'catalog-e2e-admin-token-0123456789';
 
@@ -60,16 +61,6 @@ async function startService(): Promise<RunningService> {
       await instance.close();
     },
   };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function get(base: string, path: string) {

@@ -21,6 +21,7 @@ import { CATALOG_SERVICE_TEMPLATE, createTestDatabase, type TestDatabase } from 
 import { startTestMonolith, type TestMonolith } from '../../../test-support/monolith.js';
 import { composeCatalogService } from './compose.js';
 import { readConfig } from './config.js';
+import { eventually as waitFor } from '../../../test-support/eventually.js';
 
 const ADMIN_TOKEN = 'guarded-rollout-admin-token-0123456789';
 
@@ -161,15 +162,8 @@ function steadyTraffic(baseUrl: string, workers = 4): { stop(): Promise<number> 
   };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** This file's waits: longer than the shared default. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> => waitFor(what, probe, timeoutMs, 200);
 
 beforeAll(async () => {
   [monolith, catalogDb, unleash, webhook] = await Promise.all([

@@ -23,6 +23,7 @@ import { CATALOG_SERVICE_TEMPLATE, createTestDatabase, type TestDatabase } from 
 import { startTestMonolith, TEST_JWT_KEYS, type TestMonolith } from '../../../test-support/monolith.js';
 import { composeCatalogService, type CatalogServiceInstance } from './compose.js';
 import { readConfig } from './config.js';
+import { eventually as waitFor } from '../../../test-support/eventually.js';
 
 const CONTROL_TOKEN = 'owned-cutover-control-token-0123456789';
 const ADMIN_TOKEN = 'owned-cutover-admin-token-0123456789';
@@ -55,15 +56,8 @@ const closeServer = (server: Server) =>
     server.closeAllConnections();
   });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** This file's waits: longer than the shared default. */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => waitFor(what, probe, timeoutMs);
 
 /** A request through the stable URL: status, who served it, the JSON body. */
 async function call(method: string, path: string, body?: unknown, authorization = admin) {

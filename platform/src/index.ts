@@ -44,4 +44,5 @@ export {
   type TokenSettings,
 } from './access-tokens.js';
 export { EDGE_TIMEOUTS, EXIT_CODES, ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';
+export { requireControlToken } from './control-token.js';
 export { Alerts, type Alert, type AlertKind, type AlertSink, type AlertsOptions } from './alerts.js';

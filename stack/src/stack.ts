@@ -231,6 +231,7 @@ export async function startStack(config: StackConfig, report: (line: string) => 
         PORT: String(config.REVERSE_SYNC_PORT),
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: cdc.brokers.join(','),
+        SERVICE_CONTROL_TOKEN: secrets.serviceControlToken,
         LOG_LEVEL: config.LOG_LEVEL,
       },
       readyUrl: `${reverseSyncUrl}/readyz`,

@@ -57,8 +57,13 @@ function lagText(lagMs: number | null | undefined): string {
 
 function describeFlip(outcome: FlipOutcome): string {
   const a = outcome.audit;
-  const cutover = outcome.cutover ? `; cutover #${outcome.cutover.id}, writes fenced ${outcome.cutover.fenceMs} ms` : '';
+  const cutover = outcome.cutover ? `; cutover #${outcome.cutover.id}, writes fenced ${outcome.cutover.fenceMs} ms: ${describeSteps(outcome.cutover.steps)}` : '';
   return `${outcome.domain}: ${outcome.from.stage} ${outcome.from.percentage}% → ${outcome.to.stage} ${outcome.to.percentage}% (audit #${a.id}${a.adr ? `, ADR ${a.adr}` : ''}${a.reason ? `, "${a.reason}"` : ''}${a.override ? `, FORCED past ${a.override}` : ''}${cutover})`;
+}
+
+/** A cutover's steps with their times: where the fence's time went. */
+function describeSteps(steps: { step: string; ms: number }[]): string {
+  return steps.map((s) => `${s.step} ${s.ms} ms`).join(', ');
 }
 
 /** The data sync of an ownable domain (ADR-0025): direction, writes, reverse-sync lag, the last cutover. */
@@ -68,7 +73,7 @@ function syncLines(s: SyncSummary): string[] {
   const fence = s.fencedSince ? `, FENCED since ${s.fencedSince}` : '';
   const reverse = s.reverseLagMs === null ? 'unknown' : `${s.reverseLagMs} ms (${s.reversePendingEvents ?? '?'} pending)`;
   const c = s.lastCutover;
-  const last = c ? `#${c.id} ${c.from} → ${c.to} at ${c.at}: ${c.outcome ?? 'running'}${c.failedStep ? ` at "${c.failedStep}"` : ''}, writes fenced ${c.fenceMs === null ? '-' : `${c.fenceMs} ms`}` : 'none';
+  const last = c ? `#${c.id} ${c.from} → ${c.to} at ${c.at}: ${c.outcome ?? 'running'}${c.failedStep ? ` at "${c.failedStep}"` : ''}, writes fenced ${c.fenceMs === null ? '-' : `${c.fenceMs} ms`}${c.steps.length ? ` (${describeSteps(c.steps)})` : ''}` : 'none';
   return [`sync ${direction}, owner ${s.owner ?? 'unknown'} (epoch ${s.epoch ?? '?'}); writes go to ${writes}${fence}`, `reverse-sync lag ${reverse}`, `last cutover ${last}`];
 }
 
@@ -148,6 +153,19 @@ export function buildProgram(out: (line: string) => void, env: NodeJS.ProcessEnv
     .option('--reason <text>', 'why, for the audit log')
     .action(async (domain: string, options: { reason?: string }) => {
       out(`rolled back ${describeFlip(await client().rollback(domain, options.reason))}`);
+    });
+
+  program
+    .command('fence')
+    .description('the write fence of an ownable domain: --lift lifts a fence an interrupted cutover left up (writes then go to the side that owns the domain)')
+    .argument('<domain>', 'the domain')
+    .requiredOption('--lift', 'lift the fence (refused while a cutover may still be running)')
+    .action(async (domain: string) => {
+      const lifted = await client().liftFence(domain);
+      const sealed = lifted.owner === 'service' ? "stay sealed" : 'are writable';
+      out(`lifted the write fence of ${domain} after ${lifted.fencedForMs} ms (journal #${lifted.cutoverId}): writes go to the ${lifted.owner}, which owns them; the monolith's tables ${sealed}; stage ${lifted.stage}`);
+      const expected = lifted.owner === 'service' ? 'owned' : 'new';
+      if ((lifted.stage === 'owned') !== (expected === 'owned')) out(`the stage (${lifted.stage}) does not match the owner: flip ${domain} --stage ${expected} to bring them together`);
     });
 
   program

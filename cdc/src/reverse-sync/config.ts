@@ -19,6 +19,10 @@ export const reverseSyncConfigSchema = z.object({
   REVERSE_SYNC_GROUP_ID: z.string().min(1).default('catalog-reverse-sync'),
   REVERSE_SYNC_DEAD_LETTER_TOPIC: z.string().min(1).default('catalog-reverse-sync.dead-letters'),
   REVERSE_SYNC_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(100),
+  /** Bearer token of the write-guard control API (`PUT /internal/write-owner/catalog`), shared with catalog-service and the proxy. */
+  SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (a generated secret)').optional(),
+  /** The longest a change of write owner waits for the monolith's catalog writes in flight. */
+  WRITE_OWNER_DRAIN_MS: z.coerce.number().int().min(10).max(60_000).default(5_000),
   LOG_LEVEL: configFields.logLevel(),
 });
 

@@ -32,6 +32,8 @@ const sync = composeReverseSync({
   groupId: config.REVERSE_SYNC_GROUP_ID,
   deadLetterTopic: config.REVERSE_SYNC_DEAD_LETTER_TOPIC,
   maxWaitTimeMs: config.REVERSE_SYNC_MAX_WAIT_MS,
+  controlToken: config.SERVICE_CONTROL_TOKEN,
+  ownerDrainMs: config.WRITE_OWNER_DRAIN_MS,
   logger,
 });
 let listening;

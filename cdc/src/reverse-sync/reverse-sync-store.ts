@@ -5,6 +5,22 @@ import type { CatalogEvent } from './catalog-event.js';
 
 /** The reverse sync's own schema in the monolith's database: its positions and the events it has seen, beside the rows it writes. */
 export const REVERSE_SYNC_SCHEMA = 'strangler_reverse_sync';
+/** The session setting that marks the reverse sync's own transactions, which the write guard lets through. */
+const WRITER_SETTING = 'strangler.writer';
+const REVERSE_SYNC_WRITER = 'catalog-reverse-sync';
+/** SQLSTATE of a write the monolith's database refuses because the domain's service owns it. */
+export const NOT_OWNER_SQLSTATE = 'SF409';
+
+export type WriteOwner = 'monolith' | 'service';
+
+/** Who may write a domain's tables in the monolith's database, and the monolith's WAL position once that took effect. */
+export interface WriteOwnerRecord {
+  domain: string;
+  owner: WriteOwner;
+  changedAt: string;
+  /** Read after the change committed: with owner `service`, no write of the monolith's own can commit after it. */
+  monolithLsn: string;
+}
 
 const SCHEMA = `
   CREATE SCHEMA IF NOT EXISTS ${REVERSE_SYNC_SCHEMA};
@@ -17,7 +33,31 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS ${REVERSE_SYNC_SCHEMA}.processed_events (
     event_id uuid PRIMARY KEY, aggregate_type text NOT NULL, aggregate_id text NOT NULL, version bigint NOT NULL,
     outcome text NOT NULL CHECK (outcome IN ('applied', 'stale', 'dead_lettered')), reason text,
-    processed_at timestamptz NOT NULL DEFAULT now());`;
+    processed_at timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE IF NOT EXISTS ${REVERSE_SYNC_SCHEMA}.write_owners (
+    domain text PRIMARY KEY, owner text NOT NULL CHECK (owner IN ('monolith', 'service')),
+    changed_at timestamptz NOT NULL DEFAULT now());
+  INSERT INTO ${REVERSE_SYNC_SCHEMA}.write_owners (domain, owner) VALUES ('catalog', 'monolith') ON CONFLICT (domain) DO NOTHING;
+  -- The monolith's database refuses a write of a table whose domain its service owns (ADR-0032), except
+  -- the reverse sync's own. FOR SHARE: a change of owner waits for every write in flight to commit.
+  CREATE OR REPLACE FUNCTION ${REVERSE_SYNC_SCHEMA}.refuse_unowned_write() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    current_owner text;
+  BEGIN
+    IF current_setting('${WRITER_SETTING}', true) = '${REVERSE_SYNC_WRITER}' THEN
+      RETURN NULL;
+    END IF;
+    SELECT owner INTO current_owner FROM ${REVERSE_SYNC_SCHEMA}.write_owners WHERE domain = TG_ARGV[0] FOR SHARE;
+    IF current_owner = 'service' THEN
+      RAISE EXCEPTION 'the % domain is owned by its service: % on % is refused in the monolith''s database', TG_ARGV[0], TG_OP, TG_TABLE_NAME
+        USING ERRCODE = '${NOT_OWNER_SQLSTATE}', HINT = 'the write belongs to the service now (npm run strangler -- status)';
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE OR REPLACE TRIGGER strangler_owned_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON products
+    FOR EACH STATEMENT EXECUTE FUNCTION ${REVERSE_SYNC_SCHEMA}.refuse_unowned_write('catalog');
+  CREATE OR REPLACE TRIGGER strangler_owned_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON categories
+    FOR EACH STATEMENT EXECUTE FUNCTION ${REVERSE_SYNC_SCHEMA}.refuse_unowned_write('catalog');`;
 
 const UPSERT_PRODUCT = `
   INSERT INTO products AS t (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at)
@@ -65,6 +105,7 @@ export class PgReverseSyncStore {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      await client.query(`SET LOCAL ${WRITER_SETTING} = '${REVERSE_SYNC_WRITER}'`);
       for (const event of events) {
         if (await this.applyOne(client, event)) applied++;
       }
@@ -126,6 +167,44 @@ export class PgReverseSyncStore {
     const { rows } = await this.pool.query<{ outcome: string; n: string }>(`SELECT outcome, count(*)::text AS n FROM ${REVERSE_SYNC_SCHEMA}.processed_events GROUP BY outcome`);
     const of = (o: string) => Number(rows.find((r) => r.outcome === o)?.n ?? 0);
     return { applied: of('applied'), stale: of('stale'), deadLettered: of('dead_lettered') };
+  }
+
+  /**
+   * Sets who may write the domain's tables in the monolith's database. The UPDATE waits (at most
+   * `drainMs`) until every monolith transaction that already wrote those tables has ended; once it
+   * commits with owner `service`, every later monolith write of them fails with SQLSTATE SF409. So the
+   * position returned is final: the forward projection that reaches it has every write of the monolith.
+   */
+  async setWriteOwner(domain: string, owner: WriteOwner, drainMs: number): Promise<WriteOwnerRecord | undefined> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(drainMs))}`);
+      const { rows } = await client.query<{ domain: string; owner: WriteOwner; changed_at: Date }>(
+        `UPDATE ${REVERSE_SYNC_SCHEMA}.write_owners SET owner = $2, changed_at = now() WHERE domain = $1 RETURNING domain, owner, changed_at`,
+        [domain, owner],
+      );
+      await client.query('COMMIT');
+      const row = rows[0];
+      if (!row) return undefined;
+      return { domain: row.domain, owner: row.owner, changedAt: row.changed_at.toISOString(), monolithLsn: await this.currentLsn() };
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => (broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr))));
+      if ((err as { code?: string }).code === '55P03') throw new Error(`the monolith's writes of ${domain} in flight did not finish within ${drainMs} ms`, { cause: err });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async writeOwner(domain: string): Promise<WriteOwnerRecord | undefined> {
+    const { rows } = await this.pool.query<{ domain: string; owner: WriteOwner; changed_at: Date; lsn: string }>(
+      `SELECT domain, owner, changed_at, pg_current_wal_insert_lsn()::text AS lsn FROM ${REVERSE_SYNC_SCHEMA}.write_owners WHERE domain = $1`,
+      [domain],
+    );
+    const row = rows[0];
+    return row && { domain: row.domain, owner: row.owner, changedAt: row.changed_at.toISOString(), monolithLsn: row.lsn };
   }
 
   /** The monolith's current WAL position (what the forward projection must reach before a cutover). */

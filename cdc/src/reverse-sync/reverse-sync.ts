@@ -1,12 +1,13 @@
-import { Api, buildServiceApp, createMetricsRegistry, type Logger } from '@strangler/platform';
+import { Api, buildServiceApp, createMetricsRegistry, NotFoundError, requireControlToken, ValidationError, type Logger } from '@strangler/platform';
 import { Router } from 'express';
 import pg from 'pg';
 import { Gauge } from 'prom-client';
+import { z } from 'zod';
 import { Kafka, logLevel } from '../kafka.js';
 import type { DeadLetter, PartitionPosition, Projection } from '../projection/projection.js';
 import { ProjectionConsumer } from '../projection/projection-consumer.js';
 import { parseCatalogEvent, type CatalogEvent } from './catalog-event.js';
-import { PgReverseSyncStore, type ReverseSyncCounts } from './reverse-sync-store.js';
+import { PgReverseSyncStore, type ReverseSyncCounts, type WriteOwnerRecord } from './reverse-sync-store.js';
 
 export interface ReverseSyncOptions {
   /** The monolith's database: the reverse sync writes its catalog tables and keeps its positions there. */
@@ -19,7 +20,16 @@ export interface ReverseSyncOptions {
   logger: Logger;
   maxWaitTimeMs?: number;
   databasePoolSize?: number;
+  /** Bearer token of `PUT /internal/write-owner/:domain` (SERVICE_CONTROL_TOKEN); without it the control API refuses every call. */
+  controlToken?: string;
+  /** The longest a change of write owner waits for the monolith's writes in flight (default 5 s). */
+  ownerDrainMs?: number;
 }
+
+/** The domains whose tables in the monolith's database the write guard covers. */
+const GUARDED_DOMAINS = ['catalog'];
+
+const PutWriteOwnerBody = z.object({ owner: z.enum(['monolith', 'service']) }).strict();
 
 /** What the reverse sync reports at `GET /status` (and the catalog service relays in its `GET /cdc`). */
 export interface ReverseSyncStatus {
@@ -37,6 +47,8 @@ export interface ReverseSyncStatus {
   partitions: { partition: number; offset: string; end: string | null; committedAt: string | null }[];
   /** The monolith's current WAL position, for a cutover that must know where the monolith stands. */
   monolithLsn: string;
+  /** Who may write the catalog's tables in the monolith's database (the write guard, ADR-0032). */
+  writeOwner: WriteOwnerRecord['owner'] | null;
 }
 
 class CatalogReverseProjection implements Projection<CatalogEvent, CatalogEvent> {
@@ -98,7 +110,8 @@ export function composeReverseSync(options: ReverseSyncOptions) {
 
   async function status(): Promise<ReverseSyncStatus> {
     const consumerStatus = consumer.status();
-    const [positions, events, monolithLsn] = await Promise.all([store.positions(), store.counts(), store.currentLsn()]);
+    const [positions, events, guard] = await Promise.all([store.positions(), store.counts(), store.writeOwner('catalog')]);
+    const monolithLsn = guard?.monolithLsn ?? (await store.currentLsn());
     let ends: Map<number, string> | undefined;
     try {
       adminConnected ??= admin.connect();
@@ -129,6 +142,7 @@ export function composeReverseSync(options: ReverseSyncOptions) {
       events,
       partitions: mine.map((p) => ({ partition: p.partition, offset: p.offset, end: ends?.get(p.partition) ?? null, committedAt: p.committedAt?.toISOString() ?? null })),
       monolithLsn,
+      writeOwner: guard?.owner ?? null,
     };
   }
 
@@ -145,6 +159,27 @@ export function composeReverseSync(options: ReverseSyncOptions) {
   const router = Router();
   router.get('/status', async (_req, res) => {
     res.json(await status());
+  });
+  // The write guard of the monolith's database (ADR-0032), set by a cutover through catalog-service.
+  router.use('/internal', requireControlToken(options.controlToken));
+  const guardedDomain = (raw: unknown): string => {
+    const domain = String(raw);
+    if (!GUARDED_DOMAINS.includes(domain)) throw new NotFoundError(`No write guard for domain ${domain} (known: ${GUARDED_DOMAINS.join(', ')})`);
+    return domain;
+  };
+  router.get('/internal/write-owner/:domain', async (req, res) => {
+    const record = await store.writeOwner(guardedDomain(req.params.domain));
+    if (!record) throw new NotFoundError(`No write owner recorded for ${String(req.params.domain)}: has the reverse sync prepared its schema?`);
+    res.json(record);
+  });
+  router.put('/internal/write-owner/:domain', async (req, res) => {
+    const domain = guardedDomain(req.params.domain);
+    const parsed = PutWriteOwnerBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'body');
+    const record = await store.setWriteOwner(domain, parsed.data.owner, options.ownerDrainMs ?? 5_000);
+    if (!record) throw new NotFoundError(`No write owner recorded for ${domain}: has the reverse sync prepared its schema?`);
+    options.logger.info('monolith write owner changed', { domain, owner: record.owner, monolithLsn: record.monolithLsn });
+    res.json(record);
   });
   const app = buildServiceApp({
     logger: options.logger,

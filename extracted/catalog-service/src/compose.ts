@@ -60,7 +60,7 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
       version: '1.0.0',
       description: "The catalog extracted from the monolith: the same routes and answers, from the service's own database.",
     },
-    routers: [...(faulty ? [faultSwitch({ priceDelta: config.CATALOG_FAULT_PRICE_DELTA, errorRate: config.CATALOG_FAULT_ERROR_RATE })] : []), catalogRouter(api, catalog), controlRouter({ token: config.SERVICE_CONTROL_TOKEN, ownership }), cdcRouter({
+    routers: [...(faulty ? [faultSwitch({ priceDelta: config.CATALOG_FAULT_PRICE_DELTA, errorRate: config.CATALOG_FAULT_ERROR_RATE })] : []), catalogRouter(api, catalog), controlRouter({ token: config.SERVICE_CONTROL_TOKEN, ownership, reverseSyncUrl: config.REVERSE_SYNC_URL }), cdcRouter({
         status: () => consumer.status(),
         positions: () => projection.positions(),
         watermark: () => consumer.watermark(),

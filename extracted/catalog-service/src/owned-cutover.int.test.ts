@@ -121,6 +121,7 @@ beforeAll(async () => {
     topic: eventsTopic(catalogManifest, prefix),
     groupId: `${prefix}-reverse-sync`,
     deadLetterTopic: `${prefix}.catalog-reverse-sync.dead-letters`,
+    controlToken: CONTROL_TOKEN,
     logger: createLogger('catalog-reverse-sync', 'silent'),
   });
   const reverseHttp = await listen(reverseSync.app as never);
@@ -234,7 +235,8 @@ describe('the cutover to owned', () => {
     const outcome = await flipTo('owned');
     expect(outcome).toMatchObject({ from: { stage: 'new' }, to: { stage: 'owned' }, cutover: { id: expect.any(Number), fenceMs: expect.any(Number) } });
     const cdc = (await (await fetch(`${service.url}/cdc`)).json()) as { sync: { direction: string; owner: string; reverse: { reachable: boolean; consuming: boolean } } };
-    expect(cdc.sync).toMatchObject({ direction: 'reverse', owner: 'service', reverse: { reachable: true, consuming: true } });
+    expect(cdc.sync).toMatchObject({ direction: 'reverse', owner: 'service', reverse: { reachable: true, consuming: true, writeOwner: 'service' } });
+    expect(outcome.cutover!.steps.map((s) => s.step)).toEqual(['fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'reverse sync running', 'switch routes', 'lift the fence']);
     const audit = await proxy.audit!.list({ domain: 'catalog', limit: 1 });
     expect(audit[0]).toMatchObject({ fromStage: 'new', toStage: 'owned', actor: 'test' });
   });
@@ -284,13 +286,46 @@ describe('the cutover to owned', () => {
     expect(await reverseApplied(id)).toBe(outboxBefore + 1);
   });
 
+  it('refuses a write that reaches the monolith after the cutover (a request the proxy gave up on, a path around the proxy), on both sides', SLOW, async () => {
+    const { body: page } = await call('GET', '/api/products?limit=1&sort=price');
+    const id = (page.items as { id: string }[])[0]!.id;
+    const [before, outboxBefore] = [await monolithPrice(id), await outboxCount(id)];
+    const res = await fetch(`${monolith.url}/api/products/${id}`, { method: 'PATCH', headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify({ priceCents: 4242 }) });
+    expect(res.ok).toBe(false);
+    expect(await monolithPrice(id)).toBe(before);
+    expect(await servicePrice(id)).toBe(before);
+    expect(await outboxCount(id)).toBe(outboxBefore);
+  });
+
   it('shows the direction, the reverse sync’s lag and the last cutover with its fence in the status', SLOW, async () => {
     await eventually('the sync status', async () => {
       const res = await fetch(`${proxy.adminUrl}/api/domains`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       const status = (await res.json()) as { domains: { domain: string; sync?: { direction: string; writesTo: string; reverseLagMs: number | null; lastCutover: { to: string; outcome: string; fenceMs: number } | null } }[] };
       const sync = status.domains.find((d) => d.domain === 'catalog')?.sync;
       return sync?.direction === 'reverse' && sync.reverseLagMs !== null ? sync : undefined;
-    }).then((sync) => expect(sync).toMatchObject({ direction: 'reverse', writesTo: 'new', lastCutover: { to: 'owned', outcome: 'done', fenceMs: expect.any(Number) } }));
+    }).then((sync) => expect(sync).toMatchObject({ direction: 'reverse', writesTo: 'new', lastCutover: { to: 'owned', outcome: 'done', fenceMs: expect.any(Number), steps: expect.arrayContaining([{ step: 'forward watermark', ms: expect.any(Number) }]) } }));
+  });
+});
+
+describe('a fence left up by an interrupted cutover', () => {
+  it('holds the writes until lifted by hand, then sends them to the owner; a young fence is not lifted', SLOW, async () => {
+    const fences = new pg.Pool({ connectionString: proxyDb.url, max: 1 });
+    try {
+      // What a proxy killed in the middle of a cutover leaves behind: the fence up, nobody to lift it.
+      await fences.query("UPDATE write_fences SET fenced_since = now() WHERE domain = 'catalog'");
+      await expect(proxy.flips!.liftFence('catalog', 'test')).rejects.toMatchObject({ code: 'cutover_may_be_running' });
+      await fences.query("UPDATE write_fences SET fenced_since = now() - interval '1 hour' WHERE domain = 'catalog'");
+      const { body: page } = await call('GET', '/api/products?limit=1&sort=price');
+      const id = (page.items as { id: string }[])[0]!.id;
+      expect(await call('PATCH', `/api/products/${id}`, { priceCents: 5151 })).toMatchObject({ status: 503, body: { error: { code: 'write_fenced' } } });
+      const lifted = await proxy.flips!.liftFence('catalog', 'test');
+      expect(lifted).toMatchObject({ owner: 'service', writesTo: 'new', stage: 'owned' });
+      expect(await call('PATCH', `/api/products/${id}`, { priceCents: 5252 })).toMatchObject({ status: 200, servedBy: 'catalog-service' });
+      await eventually('the write in the monolith', async () => ((await monolithPrice(id)) === 5252 ? true : undefined));
+    } finally {
+      await fences.query("UPDATE write_fences SET fenced_since = NULL WHERE domain = 'catalog'");
+      await fences.end();
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 import type { AuditRecord } from '../audit/audit-log.js';
 import type { DiffReport } from '../compare/compare-store.js';
-import type { FlipOutcome, FlipRequest } from './flip-service.js';
+import type { FlipOutcome, FlipRequest, FlipService } from './flip-service.js';
+
+type FenceLift = Awaited<ReturnType<FlipService['liftFence']>>;
 import type { ProxyStatus } from './status.js';
 
 /** The admin API answered with an error, or could not be reached (`status` 0). */
@@ -60,6 +62,10 @@ export class AdminClient {
 
   rollback(domain: string, reason?: string): Promise<FlipOutcome> {
     return this.call('POST', `/domains/${encodeURIComponent(domain)}/rollback`, reason ? { reason } : {});
+  }
+
+  liftFence(domain: string): Promise<FenceLift> {
+    return this.call('POST', `/domains/${encodeURIComponent(domain)}/fence/lift`, {});
   }
 
   diffs(domain: string, windowMinutes?: number): Promise<DiffReport> {

@@ -55,6 +55,10 @@ export function adminRouter(deps: AdminApiDeps): Router {
     const body = parse(rollbackBody, req.body, 'body');
     res.json(await flips().rollback(req.params.domain, actor(res.locals), body.reason));
   });
+  router.post('/domains/:domain/fence/lift', async (req, res) => {
+    parse(z.object({}).strict(), req.body, 'body');
+    res.json(await flips().liftFence(req.params.domain, actor(res.locals)));
+  });
   router.get('/domains/:domain/diffs', async (req, res) => {
     const query = parse(diffsQuery, req.query, 'query');
     const domain = req.params.domain;

@@ -1,7 +1,7 @@
 import { positionFromFlag, positionOf, rolloutOf, STAGES, type LoadedManifest, type Position, type Stage } from '@strangler/manifests';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '@strangler/platform';
 import { AuditCommitError, type AuditLog, type AuditRecord, type DomainLedger, type FlipMode } from '../audit/audit-log.js';
-import { cutOver, type CutoverDeps } from '../cutover/cutover.js';
+import { cutOver, liftStuckFence, type CutoverDeps, type FenceRecovery } from '../cutover/cutover.js';
 import { domainFlagName } from '../flags/flag-names.js';
 import { isStage } from '../flags/flag-reader.js';
 
@@ -45,7 +45,7 @@ export interface FlipOutcome {
   to: Position;
   audit: AuditRecord;
   /** A flip between new and owned is a cutover (ADR-0025): its journal id and how long writes were fenced. */
-  cutover?: { id: number; fenceMs: number };
+  cutover?: { id: number; fenceMs: number; steps: { step: string; ms: number }[] };
 }
 
 /** Whether a move takes a domain's writes to or from its service (into or out of owned). */
@@ -203,7 +203,22 @@ export class FlipService {
         await this.change(manifest, () => ({ to: from, meta: { ...meta, override: null, reason: `undo: the cutover to ${to.stage} failed after its routes moved` } }));
       },
     });
-    return { ...outcome.routed, cutover: { id: outcome.cutoverId, fenceMs: outcome.fenceMs } };
+    return { ...outcome.routed, cutover: { id: outcome.cutoverId, fenceMs: outcome.fenceMs, steps: outcome.steps } };
+  }
+
+  /**
+   * Lifts the write fence an interrupted cutover left up (`strangler fence <domain> --lift`): writes go
+   * to the side the service's ownership record names. Refused while a cutover may still be running.
+   */
+  async liftFence(domain: string, actor: string): Promise<FenceRecovery & { domain: string; stage: string }> {
+    const manifest = this.manifestOf(domain);
+    const deps = this.deps.cutover;
+    const service = manifest.service?.name;
+    if (!deps || !service || !deps.fence.covers(domain)) throw new ConflictError(`${domain} has no write fence on this proxy (it needs PROXY_DATABASE_URL and a manifest that allows owned)`, 'cutover_unavailable');
+    const stage = (await this.current(domain)).stage;
+    // A live cutover waits at most the drain and four waiting steps; a fence older than that is stuck.
+    const minAgeMs = deps.drainMs + 4 * deps.stepTimeoutMs + 30_000;
+    return { domain, stage, ...(await liftStuckFence(deps, { domain, service, actor, stage, minAgeMs })) };
   }
 
   /**

@@ -44,7 +44,7 @@ export interface SyncSummary {
   fencedSince: string | null;
   reverseLagMs: number | null;
   reversePendingEvents: number | null;
-  lastCutover: { id: number; from: string; to: string; at: string; outcome: string | null; fenceMs: number | null; failedStep: string | null } | null;
+  lastCutover: { id: number; from: string; to: string; at: string; outcome: string | null; fenceMs: number | null; failedStep: string | null; steps: { step: string; ms: number }[] } | null;
 }
 
 /** The admin API's status: every domain, the monolith's instances, and the requests no manifest claims. */

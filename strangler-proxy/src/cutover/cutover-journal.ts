@@ -15,12 +15,16 @@ export interface CutoverRecord {
   failedStep: string | null;
   detail: string | null;
   auditId: number | null;
+  /** The steps done (the last one refused, if any) and how long each took, ms. */
+  steps: { step: string; ms: number }[];
 }
+
+type Finish = { outcome: 'done' | 'refused'; fenceMs: number | null; failedStep?: string; detail?: string; auditId?: number; steps?: { step: string; ms: number }[] };
 
 /** Where cutovers are recorded: the proxy's database, beside the audit log. */
 export interface CutoverJournal {
   start(entry: { domain: string; actor: string; fromStage: string; toStage: string }): Promise<number>;
-  finish(id: number, result: { outcome: 'done' | 'refused'; fenceMs: number | null; failedStep?: string; detail?: string; auditId?: number }): Promise<void>;
+  finish(id: number, result: Finish): Promise<void>;
   last(domain: string): Promise<CutoverRecord | undefined>;
 }
 
@@ -37,6 +41,7 @@ interface Row {
   failed_step: string | null;
   detail: string | null;
   audit_id: string | null;
+  steps: { step: string; ms: number }[];
 }
 
 export class PgCutoverJournal implements CutoverJournal {
@@ -47,14 +52,15 @@ export class PgCutoverJournal implements CutoverJournal {
     return Number(rows[0]!.id);
   }
 
-  async finish(id: number, result: { outcome: 'done' | 'refused'; fenceMs: number | null; failedStep?: string; detail?: string; auditId?: number }): Promise<void> {
-    await this.pool.query('UPDATE cutovers SET finished_at = now(), outcome = $2, fence_ms = $3, failed_step = $4, detail = $5, audit_id = $6 WHERE id = $1', [
+  async finish(id: number, result: Finish): Promise<void> {
+    await this.pool.query('UPDATE cutovers SET finished_at = now(), outcome = $2, fence_ms = $3, failed_step = $4, detail = $5, audit_id = $6, steps = $7 WHERE id = $1', [
       id,
       result.outcome,
       result.fenceMs === null ? null : Math.round(result.fenceMs),
       result.failedStep ?? null,
       result.detail?.slice(0, 2000) ?? null,
       result.auditId ?? null,
+      JSON.stringify(result.steps ?? []),
     ]);
   }
 
@@ -75,6 +81,7 @@ export class PgCutoverJournal implements CutoverJournal {
         failedStep: r.failed_step,
         detail: r.detail,
         auditId: r.audit_id === null ? null : Number(r.audit_id),
+        steps: r.steps,
       }
     );
   }

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CutoverJournal, CutoverRecord } from './cutover-journal.js';
-import { cutOver, type CutoverDeps } from './cutover.js';
+import { cutOver, liftStuckFence, type CutoverDeps } from './cutover.js';
 import type { ServiceControl, SyncStatus } from './service-control.js';
 import type { WriteSide } from './write-fence.js';
 
 /** A service, a fence and a journal in memory that log every call, in order. */
 function fakes(sync: Partial<SyncStatus> = {}) {
   const calls: string[] = [];
-  const state = { owner: 'monolith', epoch: 3, fenced: false, writesTo: 'legacy' as WriteSide };
+  const state = { owner: 'monolith', epoch: 3, fenced: false, fencedSince: null as Date | null, writesTo: 'legacy' as WriteSide, monolithWriter: 'monolith', sealFails: false };
   const status: SyncStatus = {
     watermarkLsn: 200n,
     owner: 'monolith',
@@ -25,6 +25,16 @@ function fakes(sync: Partial<SyncStatus> = {}) {
       state.owner = owner;
       state.epoch++;
       return { owner, epoch: state.epoch };
+    },
+    watermark: async (_service, _after, waitMs) => {
+      await new Promise((r) => setTimeout(r, Math.min(waitMs, 5)));
+      return status.watermarkLsn;
+    },
+    setMonolithWriter: async (_service, _domain, owner) => {
+      if (state.sealFails) throw new Error('the reverse sync does not answer');
+      calls.push(`monolith writer ${owner}`);
+      state.monolithWriter = owner;
+      return { owner, monolithLsn: 150n };
     },
   };
   const records: Partial<CutoverRecord>[] = [];
@@ -46,6 +56,7 @@ function fakes(sync: Partial<SyncStatus> = {}) {
         state.fenced = false;
         state.writesTo = side;
       },
+      state: async () => ({ writesTo: state.writesTo, fencedSince: state.fenced ? (state.fencedSince ?? new Date()) : null }),
     },
     control,
     journal,
@@ -74,28 +85,46 @@ function plan(calls: string[], direction: 'to-service' | 'to-monolith', routeFai
 }
 
 describe('the fenced cutover', () => {
-  it('moves the writes to the service in order: fence, ownership, routes, then the fence lifts towards the service', async () => {
+  it('moves the writes to the service in order: fence, seal the monolith, ownership, routes, then the fence lifts towards the service', async () => {
     const { deps, calls, state, records } = fakes();
     const outcome = await cutOver(deps, plan(calls, 'to-service'));
-    expect(calls).toEqual(['fence up', 'owner service', 'routes', 'fence down, writes to new']);
-    expect(state).toMatchObject({ owner: 'service', writesTo: 'new', fenced: false });
+    expect(calls).toEqual(['fence up', 'monolith writer service', 'owner service', 'routes', 'fence down, writes to new']);
+    expect(state).toMatchObject({ owner: 'service', writesTo: 'new', fenced: false, monolithWriter: 'service' });
     expect(records[0]).toMatchObject({ outcome: 'done', auditId: 7 });
     expect(outcome.fenceMs).toBeGreaterThanOrEqual(0);
+    expect(outcome.steps.map((s) => s.step)).toEqual(['fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'reverse sync running', 'switch routes', 'lift the fence']);
+    expect(records[0]!.steps).toEqual(outcome.steps);
+  });
+
+  it('waits for the forward watermark to reach the position the seal returned, not an earlier one', async () => {
+    // The reverse sync reports 100, the seal 150: a watermark of 120 is not enough.
+    const { deps, calls, state } = fakes({ watermarkLsn: 120n });
+    await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: 'forward watermark' });
+    expect(calls).toEqual(['fence up', 'monolith writer service', 'monolith writer monolith', 'fence down, writes to legacy']);
+    expect(state).toMatchObject({ owner: 'monolith', monolithWriter: 'monolith', writesTo: 'legacy' });
+  });
+
+  it('refuses without touching the ownership when the monolith cannot be sealed', async () => {
+    const { deps, calls, state, records } = fakes();
+    state.sealFails = true;
+    await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: "seal the monolith's tables", message: expect.stringMatching(/does not answer.*everything was put back/) });
+    expect(calls).toEqual(['fence up', 'fence down, writes to legacy']);
+    expect(records[0]).toMatchObject({ outcome: 'refused', failedStep: "seal the monolith's tables", steps: [{ step: 'fence writes' }] });
   });
 
   it('refuses and puts everything back when the forward watermark does not reach the monolith in time', async () => {
     const { deps, calls, state, records } = fakes({ watermarkLsn: 50n });
     await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ status: 409, code: 'cutover_refused', step: 'forward watermark', message: expect.stringMatching(/failed at step "forward watermark".*everything was put back/) });
-    expect(calls).toEqual(['fence up', 'fence down, writes to legacy']);
-    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', fenced: false });
+    expect(calls).toEqual(['fence up', 'monolith writer service', 'monolith writer monolith', 'fence down, writes to legacy']);
+    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', fenced: false, monolithWriter: 'monolith' });
     expect(records[0]).toMatchObject({ outcome: 'refused', failedStep: 'forward watermark' });
   });
 
   it('gives the ownership back when the routes cannot move, and names that step', async () => {
     const { deps, calls, state } = fakes();
     await expect(cutOver(deps, plan(calls, 'to-service', true))).rejects.toMatchObject({ step: 'switch routes', message: expect.stringMatching(/Unleash refused/) });
-    expect(calls).toEqual(['fence up', 'owner service', 'owner monolith', 'fence down, writes to legacy']);
-    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy' });
+    expect(calls).toEqual(['fence up', 'monolith writer service', 'owner service', 'owner monolith', 'monolith writer monolith', 'fence down, writes to legacy']);
+    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith' });
   });
 
   it('moves the writes back only once the reverse sync has handled every outbox event', async () => {
@@ -110,8 +139,50 @@ describe('the fenced cutover', () => {
     const { deps, calls, state } = fakes();
     state.owner = 'service';
     state.writesTo = 'new';
+    state.monolithWriter = 'service';
     await cutOver(deps, plan(calls, 'to-monolith'));
-    expect(calls).toEqual(['fence up', 'owner monolith', 'routes', 'fence down, writes to legacy']);
-    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy' });
+    expect(calls).toEqual(['fence up', 'owner monolith', 'monolith writer monolith', 'routes', 'fence down, writes to legacy']);
+    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith' });
+  });
+
+  it('seals the monolith again and gives the ownership back when the routes cannot move back', async () => {
+    const { deps, calls, state } = fakes();
+    state.owner = 'service';
+    state.writesTo = 'new';
+    state.monolithWriter = 'service';
+    await expect(cutOver(deps, plan(calls, 'to-monolith', true))).rejects.toMatchObject({ step: 'switch routes' });
+    expect(calls).toEqual(['fence up', 'owner monolith', 'monolith writer monolith', 'monolith writer service', 'owner service', 'fence down, writes to new']);
+    expect(state).toMatchObject({ owner: 'service', writesTo: 'new', monolithWriter: 'service' });
+  });
+});
+
+describe('lifting a fence an interrupted cutover left up', () => {
+  const lift = (deps: CutoverDeps, minAgeMs = 60_000) => liftStuckFence(deps, { domain: 'catalog', service: 'catalog-service', actor: 'ana', stage: 'new', minAgeMs });
+
+  it('sends writes to the side the ownership record names and makes the monolith agree', async () => {
+    const { deps, calls, state, records } = fakes();
+    // Killed after the ownership moved: the service owns the writes, the fence is still up.
+    Object.assign(state, { owner: 'service', fenced: true, fencedSince: new Date(Date.now() - 120_000), writesTo: 'legacy', monolithWriter: 'service' });
+    const lifted = await lift(deps);
+    expect(lifted).toMatchObject({ owner: 'service', writesTo: 'new' });
+    expect(lifted.fencedForMs).toBeGreaterThanOrEqual(120_000);
+    expect(calls).toEqual(['monolith writer service', 'fence down, writes to new']);
+    expect(records[0]).toMatchObject({ outcome: 'done', detail: expect.stringMatching(/lifted by hand.*the service owns the writes/) });
+  });
+
+  it('opens the monolith again when the cutover was killed before the ownership moved', async () => {
+    const { deps, calls, state } = fakes();
+    Object.assign(state, { fenced: true, fencedSince: new Date(Date.now() - 120_000), monolithWriter: 'service' });
+    expect(await lift(deps)).toMatchObject({ owner: 'monolith', writesTo: 'legacy' });
+    expect(calls).toEqual(['monolith writer monolith', 'fence down, writes to legacy']);
+    expect(state.monolithWriter).toBe('monolith');
+  });
+
+  it('refuses while a cutover may still be running, and when no fence is up', async () => {
+    const { deps, calls, state } = fakes();
+    await expect(lift(deps)).rejects.toMatchObject({ status: 409, code: 'fence_not_raised' });
+    Object.assign(state, { fenced: true, fencedSince: new Date(Date.now() - 5_000) });
+    await expect(lift(deps)).rejects.toMatchObject({ status: 409, code: 'cutover_may_be_running', message: expect.stringMatching(/went up 5 s ago.*at most 60 s/) });
+    expect(calls).toEqual([]);
   });
 });

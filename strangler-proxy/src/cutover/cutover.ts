@@ -5,7 +5,7 @@ import type { WriteFence, WriteSide } from './write-fence.js';
 
 /** What a cutover needs: the fence, the service's control API, the journal, and its limits. */
 export interface CutoverDeps {
-  fence: Pick<WriteFence, 'covers' | 'raise' | 'lift'>;
+  fence: Pick<WriteFence, 'covers' | 'raise' | 'lift' | 'state'>;
   control: ServiceControl;
   journal: CutoverJournal;
   /** The longest the writes in flight may take to finish when the fence goes up. */
@@ -22,6 +22,13 @@ export interface CutoverOutcome<A> {
   cutoverId: number;
   fenceMs: number;
   routed: A;
+  /** Each step done and how long it took, ms. */
+  steps: CutoverStep[];
+}
+
+export interface CutoverStep {
+  step: string;
+  ms: number;
 }
 
 /** A cutover refused at one of its steps; everything it had done was put back. */
@@ -74,7 +81,7 @@ export async function cutOver<A>(
   const undo: { what: string; run: () => Promise<unknown> }[] = [];
   const fromSide: WriteSide = direction === 'to-service' ? 'legacy' : 'new';
   const toSide: WriteSide = direction === 'to-service' ? 'new' : 'legacy';
-  let step = 'fence writes';
+  let step = 'start';
   let raisedAt: number | undefined;
 
   /** Asks the service until `ready` says yes (returns undefined) or the step's time is up (the last reason). */
@@ -94,56 +101,88 @@ export async function cutOver<A>(
     }
   }
 
-  async function forwardCaughtUp(): Promise<void> {
-    // The monolith's position now: no write of the domain can commit after it (the fence is up).
-    let target: bigint | undefined;
-    await waitUntil((s) => {
-      target ??= s.reverse?.monolithLsn;
-      if (target === undefined) return "the monolith's position cannot be read (the reverse sync does not report it)";
-      if (s.watermarkLsn === undefined) return 'the forward watermark is unknown';
-      return s.watermarkLsn >= target ? undefined : 'the forward watermark is behind the monolith';
-    });
+  /**
+   * Waits until the forward watermark reaches `target`, or the monolith's position read now (its
+   * writes of the domain are refused by then), with the service's long poll: it answers the moment
+   * the watermark passes, so the fence does not wait for a polling period.
+   */
+  async function forwardCaughtUp(target?: bigint): Promise<void> {
+    const deadline = Date.now() + deps.stepTimeoutMs;
+    if (target === undefined) {
+      await waitUntil((s) => ((target = s.reverse?.monolithLsn) === undefined ? "the monolith's position cannot be read (the reverse sync does not report it)" : undefined));
+    }
+    let reason = 'not asked yet';
+    for (;;) {
+      const left = deadline - Date.now();
+      try {
+        const watermark = await deps.control.watermark(service, target!, Math.max(0, Math.min(2_000, left)));
+        if (watermark !== undefined && watermark >= target!) return;
+        reason = watermark === undefined ? 'the forward watermark is unknown' : 'the forward watermark is behind the monolith';
+      } catch (err) {
+        reason = detailOf(err);
+        await sleep(pollMs);
+      }
+      if (Date.now() >= deadline) throw new Error(`not reached within ${deps.stepTimeoutMs} ms: ${reason}`);
+    }
+  }
+
+  /** Runs one step and records how long it took (the journal's `steps`, the status). */
+  const steps: CutoverStep[] = [];
+  async function run<T>(name: string, work: () => Promise<T>): Promise<T> {
+    step = name;
+    const started = performance.now();
+    const result = await work();
+    steps.push({ step: name, ms: Math.round(performance.now() - started) });
+    return result;
   }
 
   try {
-    const raised = await deps.fence.raise(domain, deps.drainMs);
+    const raised = await run('fence writes', () => deps.fence.raise(domain, deps.drainMs));
     raisedAt = raised.raisedAt.getTime();
     undo.push({ what: 'lift the fence', run: () => deps.fence.lift(domain, fromSide) });
 
-    if (direction === 'to-monolith') {
-      step = 'reverse sync caught up';
-      await waitUntil((s) => {
-        if (!s.reverse) return 'the reverse sync does not answer';
-        if (s.reverse.pendingEvents !== 0) return `${s.reverse.pendingEvents ?? 'an unknown number of'} events not applied yet`;
-        if (s.outboxEvents !== null && s.reverse.handledEvents < s.outboxEvents) return `${s.outboxEvents - s.reverse.handledEvents} outbox events not yet received`;
-        return undefined;
-      });
+    if (direction === 'to-service') {
+      // The monolith's database refuses the domain's writes from here on (a write the proxy gave up
+      // on, a path around the proxy): the position it returns is the last the monolith can reach.
+      const sealed = await run("seal the monolith's tables", () => deps.control.setMonolithWriter(service, domain, 'service'));
+      undo.push({ what: "the monolith's tables writable again", run: () => deps.control.setMonolithWriter(service, domain, 'monolith') });
+      await run('forward watermark', () => forwardCaughtUp(sealed.monolithLsn));
+    } else {
+      await run('reverse sync caught up', () =>
+        waitUntil((s) => {
+          if (!s.reverse) return 'the reverse sync does not answer';
+          if (s.reverse.pendingEvents !== 0) return `${s.reverse.pendingEvents ?? 'an unknown number of'} events not applied yet`;
+          if (s.outboxEvents !== null && s.reverse.handledEvents < s.outboxEvents) return `${s.outboxEvents - s.reverse.handledEvents} outbox events not yet received`;
+          return undefined;
+        }),
+      );
+      // The monolith's tables are still sealed: its position now is final, and the reverse sync's
+      // own writes must have passed the paused forward projection before it resumes.
+      await run('forward watermark', () => forwardCaughtUp());
     }
 
-    step = 'forward watermark';
-    await forwardCaughtUp();
-
-    step = 'ownership';
-    const held = await deps.control.ownership(service, domain);
     const newOwner = direction === 'to-service' ? 'service' : 'monolith';
     const previous = direction === 'to-service' ? 'monolith' : 'service';
-    const set = await deps.control.setOwner(service, domain, newOwner, held.epoch);
-    undo.push({ what: `ownership back to the ${previous}`, run: () => deps.control.setOwner(service, domain, previous, set.epoch) });
+    await run('ownership', async () => {
+      const held = await deps.control.ownership(service, domain);
+      const set = await deps.control.setOwner(service, domain, newOwner, held.epoch);
+      undo.push({ what: `ownership back to the ${previous}`, run: () => deps.control.setOwner(service, domain, previous, set.epoch) });
+    });
 
     if (direction === 'to-service') {
-      step = 'reverse sync running';
-      await waitUntil((s) => (s.reverse?.consuming ? undefined : s.reverse ? 'the reverse sync is not consuming' : 'the reverse sync does not answer'));
+      await run('reverse sync running', () => waitUntil((s) => (s.reverse?.consuming ? undefined : s.reverse ? 'the reverse sync is not consuming' : 'the reverse sync does not answer')));
+    } else {
+      await run("unseal the monolith's tables", () => deps.control.setMonolithWriter(service, domain, 'monolith'));
+      undo.push({ what: "the monolith's tables sealed again", run: () => deps.control.setMonolithWriter(service, domain, 'service') });
     }
 
-    step = 'switch routes';
-    const routed = await plan.route();
+    const routed = await run('switch routes', () => plan.route());
     undo.push({ what: 'routes back', run: () => plan.unroute() });
 
-    step = 'lift the fence';
-    await deps.fence.lift(domain, toSide);
+    await run('lift the fence', () => deps.fence.lift(domain, toSide));
     const fenceMs = Date.now() - raisedAt;
-    await deps.journal.finish(id, { outcome: 'done', fenceMs, auditId: routed.audit.id });
-    return { cutoverId: id, fenceMs, routed };
+    await deps.journal.finish(id, { outcome: 'done', fenceMs, auditId: routed.audit.id, steps });
+    return { cutoverId: id, fenceMs, routed, steps };
   } catch (err) {
     const detail = detailOf(err);
     const problems: string[] = [];
@@ -156,7 +195,52 @@ export async function cutOver<A>(
     }
     const fenceMs = raisedAt === undefined ? null : Date.now() - raisedAt;
     const putBack = problems.length ? `putting back failed in part (${problems.join('; ')})` : 'everything was put back as it was';
-    await deps.journal.finish(id, { outcome: 'refused', fenceMs, failedStep: step, detail: `${detail}; ${putBack}` }).catch(() => undefined);
+    await deps.journal.finish(id, { outcome: 'refused', fenceMs, failedStep: step, detail: `${detail}; ${putBack}`, steps }).catch(() => undefined);
     throw new CutoverRefusedError(`the cutover of ${domain} from ${plan.fromStage} to ${plan.toStage} failed at step "${step}": ${detail}; ${putBack}`, step);
   }
+}
+
+/** What lifting a fence left up by an interrupted cutover did. */
+export interface FenceRecovery {
+  cutoverId: number;
+  /** Who owns the domain's writes according to the service's ownership record: the fence now sends writes there. */
+  owner: 'monolith' | 'service';
+  writesTo: WriteSide;
+  /** How long the fence had been up, ms. */
+  fencedForMs: number;
+}
+
+/**
+ * Lifts a fence that an interrupted cutover left up (the proxy running it was killed): writes go
+ * again to the side the service's ownership record names, and the monolith's write guard is made to
+ * agree with it, so the one owner is the one that receives writes. Refused while the fence is younger
+ * than the longest a running cutover can take (`minAgeMs`), so it never races a live cutover on
+ * another instance. Recorded in the journal as a cutover of its own.
+ */
+export async function liftStuckFence(
+  deps: Pick<CutoverDeps, 'fence' | 'control' | 'journal'>,
+  plan: { domain: string; service: string; actor: string; stage: string; minAgeMs: number },
+): Promise<FenceRecovery> {
+  const { domain, service } = plan;
+  const state = await deps.fence.state(domain);
+  if (!state?.fencedSince) throw new ConflictError(`the write fence of ${domain} is not up: nothing to lift`, 'fence_not_raised');
+  const fencedForMs = Date.now() - state.fencedSince.getTime();
+  if (fencedForMs < plan.minAgeMs) {
+    throw new ConflictError(
+      `the write fence of ${domain} went up ${Math.round(fencedForMs / 1000)} s ago: a cutover may still be running (it takes at most ${Math.round(plan.minAgeMs / 1000)} s); try again later`,
+      'cutover_may_be_running',
+    );
+  }
+  const record = await deps.control.ownership(service, domain);
+  const owner = record.owner === 'service' ? 'service' : 'monolith';
+  const writesTo: WriteSide = owner === 'service' ? 'new' : 'legacy';
+  const id = await deps.journal.start({ domain, actor: plan.actor, fromStage: plan.stage, toStage: plan.stage });
+  await deps.control.setMonolithWriter(service, domain, owner);
+  await deps.fence.lift(domain, writesTo);
+  await deps.journal.finish(id, {
+    outcome: 'done',
+    fenceMs: fencedForMs,
+    detail: `fence lifted by hand after ${fencedForMs} ms: the ${owner} owns the writes (epoch ${record.epoch}); the monolith's tables ${owner === 'service' ? 'stay sealed' : 'are writable'}`,
+  });
+  return { cutoverId: id, owner, writesTo, fencedForMs };
 }

@@ -1,4 +1,4 @@
-import { parseLsn } from '@strangler/platform';
+import { formatLsn, parseLsn } from '@strangler/platform';
 
 /** Where the domain's data sync stands, as the service reports it at `GET /cdc` (ADR-0021, ADR-0025). */
 export interface SyncStatus {
@@ -24,6 +24,13 @@ export interface ServiceControl {
   sync(service: string): Promise<SyncStatus>;
   ownership(service: string, domain: string): Promise<{ owner: string; epoch: number }>;
   setOwner(service: string, domain: string, owner: 'monolith' | 'service', expectedEpoch: number): Promise<{ owner: string; epoch: number }>;
+  /**
+   * Sets who may write the domain's tables in the monolith's database (the write guard, ADR-0032);
+   * returns the monolith's WAL position read once the change took effect.
+   */
+  setMonolithWriter(service: string, domain: string, owner: 'monolith' | 'service'): Promise<{ owner: string; monolithLsn: bigint }>;
+  /** The forward watermark, answered as soon as it reaches `after` or after `waitMs` (the service's long poll). */
+  watermark(service: string, after: bigint, waitMs: number): Promise<bigint | undefined>;
 }
 
 interface CdcBody {
@@ -47,14 +54,14 @@ export class HttpServiceControl implements ServiceControl {
     private readonly timeoutMs = 3_000,
   ) {}
 
-  private async call<T>(service: string, path: string, init: RequestInit = {}): Promise<T> {
+  private async call<T>(service: string, path: string, init: RequestInit = {}, timeoutMs = this.timeoutMs): Promise<T> {
     const base = this.instanceOf(service);
     if (!base) throw new Error(`no healthy instance of ${service}`);
     const url = new URL(path, base);
     const res = await fetch(url, {
       ...init,
       headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(init.headers as Record<string, string> | undefined) },
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url.pathname} of ${service} answered ${res.status}${text ? `: ${text.slice(0, 300)}` : ''}`);
@@ -88,5 +95,18 @@ export class HttpServiceControl implements ServiceControl {
 
   setOwner(service: string, domain: string, owner: 'monolith' | 'service', expectedEpoch: number): Promise<{ owner: string; epoch: number }> {
     return this.call(service, `/internal/ownership/${encodeURIComponent(domain)}`, { method: 'PUT', body: JSON.stringify({ owner, expectedEpoch }) });
+  }
+
+  async watermark(service: string, after: bigint, waitMs: number): Promise<bigint | undefined> {
+    const wait = Math.max(0, Math.min(10_000, Math.round(waitMs)));
+    const body = await this.call<CdcBody>(service, `/cdc/watermark?after=${formatLsn(after)}&waitMs=${wait}`, {}, wait + this.timeoutMs);
+    return parseLsn(body.watermark?.lsn ?? undefined);
+  }
+
+  async setMonolithWriter(service: string, domain: string, owner: 'monolith' | 'service'): Promise<{ owner: string; monolithLsn: bigint }> {
+    const answer = await this.call<{ owner: string; monolithLsn?: string }>(service, `/internal/ownership/${encodeURIComponent(domain)}/monolith`, { method: 'PUT', body: JSON.stringify({ owner }) }, 15_000);
+    const monolithLsn = parseLsn(answer.monolithLsn);
+    if (monolithLsn === undefined) throw new Error(`the monolith's write guard answered without a WAL position: ${JSON.stringify(answer).slice(0, 200)}`);
+    return { owner: answer.owner, monolithLsn };
   }
 }

@@ -39,7 +39,7 @@ export class SyncWatch {
         reverseLagMs: sync?.reverse?.lagMs ?? null,
         reversePendingEvents: sync?.reverse?.pendingEvents ?? null,
         lastCutover: last
-          ? { id: last.id, from: last.fromStage, to: last.toStage, at: last.startedAt.toISOString(), outcome: last.outcome, fenceMs: last.fenceMs, failedStep: last.failedStep }
+          ? { id: last.id, from: last.fromStage, to: last.toStage, at: last.startedAt.toISOString(), outcome: last.outcome, fenceMs: last.fenceMs, failedStep: last.failedStep, steps: last.steps }
           : null,
       });
     }

@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '@strangler/platform';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { AppError, ConflictError, NotFoundError, requireControlToken, ServiceUnavailableError, ValidationError } from '@strangler/platform';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { OWNERS, type PgOwnershipStore } from './ownership-store.js';
 
@@ -8,22 +7,7 @@ import { OWNERS, type PgOwnershipStore } from './ownership-store.js';
 const DOMAINS = ['catalog'];
 
 const PutOwnershipBody = z.object({ owner: z.enum(OWNERS), expectedEpoch: z.number().int().min(0) }).strict();
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** Bearer `token`, compared in constant time (hashes of equal length); without a configured token every call is refused. */
-function requireControlToken(token: string | undefined) {
-  const expected = token === undefined ? undefined : digest(token);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (!expected) throw new UnauthorizedError('The control API is disabled: SERVICE_CONTROL_TOKEN is not set', 'token_missing');
-    const match = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw new UnauthorizedError('Missing bearer token', 'token_missing');
-    if (!timingSafeEqual(digest(match[1]!), expected)) throw new UnauthorizedError('Token is invalid', 'token_invalid');
-    next();
-  };
-}
+const PutMonolithWriterBody = z.object({ owner: z.enum(OWNERS) }).strict();
 
 /**
  * The internal control API (docs/adr/0022), on the service's own port only (the proxy blocks
@@ -31,8 +15,11 @@ function requireControlToken(token: string | undefined) {
  * - `GET /internal/ownership/catalog` → `{ domain, owner, epoch, changedAt }`
  * - `PUT /internal/ownership/catalog` `{ owner, expectedEpoch }` → the new record (epoch + 1), or
  *   409 `epoch_mismatch` when the epoch is not `expectedEpoch`.
+ * - `GET|PUT /internal/ownership/catalog/monolith` `{ owner }`: the write guard of the monolith's
+ *   database (ADR-0032), relayed to the reverse sync (REVERSE_SYNC_URL), which alone reaches that
+ *   database; the answer carries the monolith's WAL position read after the change.
  */
-export function controlRouter(options: { token: string | undefined; ownership: PgOwnershipStore }): Router {
+export function controlRouter(options: { token: string | undefined; ownership: PgOwnershipStore; reverseSyncUrl?: string; relayTimeoutMs?: number }): Router {
   const router = Router();
   router.use('/internal', requireControlToken(options.token));
   const domainOf = (req: Request): string => {
@@ -58,6 +45,34 @@ export function controlRouter(options: { token: string | undefined; ownership: P
       });
     }
     res.json(result.changed);
+  });
+  const relay = async (req: Request, method: 'GET' | 'PUT', body?: unknown) => {
+    const domain = domainOf(req);
+    if (!options.reverseSyncUrl) throw new ServiceUnavailableError(`The monolith's write guard of ${domain} cannot be reached: REVERSE_SYNC_URL is not set`);
+    let res: globalThis.Response;
+    try {
+      res = await fetch(new URL(`/internal/write-owner/${encodeURIComponent(domain)}`, options.reverseSyncUrl), {
+        method,
+        headers: { authorization: `Bearer ${options.token ?? ''}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(options.relayTimeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw new ServiceUnavailableError(`The reverse sync at ${options.reverseSyncUrl} does not answer: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const answer = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    if (!res.ok) {
+      throw new AppError(res.status >= 500 ? 502 : res.status, answer?.error?.code ?? 'reverse_sync_refused', `The reverse sync refused the monolith's write guard change: ${answer?.error?.message ?? `status ${res.status}`}`);
+    }
+    return answer;
+  };
+  router.get('/internal/ownership/:domain/monolith', async (req, res) => {
+    res.json(await relay(req, 'GET'));
+  });
+  router.put('/internal/ownership/:domain/monolith', async (req, res) => {
+    const parsed = PutMonolithWriterBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'body');
+    res.json(await relay(req, 'PUT', parsed.data));
   });
   return router;
 }

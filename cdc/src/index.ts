@@ -24,4 +24,5 @@ export {
   type ConnectApi,
   type ConnectorStatus,
 } from './bootstrap/connect-client.js';
+export { monolithWriteOwner, type WriteOwner } from './reverse-sync/reverse-sync-store.js';
 export { collectCdcStatus, formatCdcStatus, isHealthy, type CdcStatus } from './status/status.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { applyMigrations as applyCatalogServiceMigrations } from '@strangler/catalog-service/migrate';
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
-import { bootstrapCdc, CAPTURE_PASSWORD_KEY, PortTakenError, startCdcRuntime, stopCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
+import { bootstrapCdc, CAPTURE_PASSWORD_KEY, monolithWriteOwner, PortTakenError, startCdcRuntime, stopCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
@@ -112,8 +112,11 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     signal?.throwIfAborted();
     const applied = await applyMigrations(databaseUrl);
     report(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
-    const seeded = await seedDatabase(databaseUrl);
-    report(`seed data: ${seeded.products.inserted} products and ${seeded.users.inserted} users inserted (0 means already there)`);
+    // Once catalog-service owns the catalog, the monolith's catalog tables are the reverse sync's copy
+    // and refuse any other writer (ADR-0032): the seed leaves them alone.
+    const catalogOwned = (await monolithWriteOwner(databaseUrl, 'catalog')) === 'service';
+    const seeded = await seedDatabase(databaseUrl, { leaveCatalog: catalogOwned });
+    report(`seed data: ${seeded.products.inserted} products and ${seeded.users.inserted} users inserted (0 means already there)${catalogOwned ? "; the catalog's tables left alone: catalog-service owns them" : ''}`);
 
     signal?.throwIfAborted();
     await assertPortFree(config.MONOLITH_PORT, 'the monolith', 'MONOLITH_PORT');

@@ -206,7 +206,8 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   if (database && ownable.length) {
     fencePool = new pg.Pool({ connectionString: config.PROXY_DATABASE_URL, max: config.FENCE_POOL_SIZE, connectionTimeoutMillis: 2000 });
     fencePool.on('error', (err) => logger.warn('write fence connection lost', { detail: err.message }));
-    writeFence = new WriteFence(fencePool, new Set(ownable.map((o) => o.domain)), { holdMs: config.FENCE_HOLD_MS, retryAfterSeconds: 1 });
+    // The fence's own operations use the proxy's general pool: writes held at a full fence pool never starve a cutover.
+    writeFence = new WriteFence(fencePool, new Set(ownable.map((o) => o.domain)), { holdMs: config.FENCE_HOLD_MS, retryAfterSeconds: 1 }, database);
     await writeFence.prepare(new Map(ownable.map((o) => [o.domain, o.stage === 'owned' ? 'new' : 'legacy'])));
   }
 

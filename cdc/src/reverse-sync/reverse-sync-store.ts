@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { PoisonMessageError } from '../projection/change-event.js';
 import type { ApplyOutcome, PartitionPosition } from '../projection/projection.js';
 import type { CatalogEvent } from './catalog-event.js';
@@ -210,5 +210,22 @@ export class PgReverseSyncStore {
   /** The monolith's current WAL position (what the forward projection must reach before a cutover). */
   async currentLsn(): Promise<string> {
     return (await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
+  }
+}
+
+/**
+ * Who may write the domain's tables in the monolith's database at `databaseUrl`: `monolith` when the
+ * reverse sync has never prepared its schema there (no guard, the monolith owns everything).
+ */
+export async function monolithWriteOwner(databaseUrl: string, domain: string): Promise<WriteOwner> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const present = await client.query<{ present: boolean }>(`SELECT to_regclass('${REVERSE_SYNC_SCHEMA}.write_owners') IS NOT NULL AS present`);
+    if (!present.rows[0]!.present) return 'monolith';
+    const { rows } = await client.query<{ owner: WriteOwner }>(`SELECT owner FROM ${REVERSE_SYNC_SCHEMA}.write_owners WHERE domain = $1`, [domain]);
+    return rows[0]?.owner ?? 'monolith';
+  } finally {
+    await client.end();
   }
 }

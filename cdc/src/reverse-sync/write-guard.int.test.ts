@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonolithDatabase, type MonolithDatabase } from '../../test/cdc-test-kit.js';
 import { parseCatalogEvent } from './catalog-event.js';
 import { composeReverseSync, type ReverseSync } from './reverse-sync.js';
-import { NOT_OWNER_SQLSTATE } from './reverse-sync-store.js';
+import { monolithWriteOwner, NOT_OWNER_SQLSTATE } from './reverse-sync-store.js';
 
 const TOKEN = 'write-guard-control-token-0123456789';
 let monolith: MonolithDatabase;
@@ -70,6 +70,15 @@ afterAll(async () => {
 });
 
 describe("the monolith's write guard", () => {
+  it('reads the owner as the monolith in a database the reverse sync never prepared', async () => {
+    const fresh = await createMonolithDatabase('guardfresh');
+    try {
+      expect(await monolithWriteOwner(fresh.db.url, 'catalog')).toBe('monolith');
+    } finally {
+      await fresh.db.drop();
+    }
+  });
+
   it('lets the monolith write its catalog while it owns it, and the schema can be prepared again', async () => {
     await sync.store.prepare();
     await sql.query('UPDATE products SET price_cents = 101 WHERE id = $1', [product.id]);
@@ -95,6 +104,7 @@ describe("the monolith's write guard", () => {
     expect(outcome).toEqual({ applied: 1, stale: 0 });
     expect(await priceOf(product.id)).toBe(303);
     expect(await sync.store.writeOwner('catalog')).toMatchObject({ owner: 'service' });
+    expect(await monolithWriteOwner(monolith.db.url, 'catalog')).toBe('service');
 
     expect(await put('monolith')).toMatchObject({ status: 200, body: { owner: 'monolith' } });
     await sql.query('UPDATE products SET price_cents = 404 WHERE id = $1', [product.id]);

@@ -60,6 +60,25 @@ describe('the seed', () => {
     expect((await t.monolith.prisma.stockLevel.findUniqueOrThrow({ where: { productId_warehouseId: { productId: id, warehouseId: 'ams' } } })).quantity).toBe(0);
   });
 
+  it('leaves the catalog as it is when asked, even where its tables refuse every write', async () => {
+    const id = seedUuid('product:COF-0001');
+    const seeded = await t.monolith.prisma.product.findUniqueOrThrow({ where: { id } });
+    await t.monolith.prisma.product.update({ where: { id }, data: { priceCents: seeded.priceCents + 7 } });
+    // What a catalog owned by another system looks like from here: its tables refuse writes.
+    await t.monolith.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_all() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'owned elsewhere'; END $$`);
+    await t.monolith.prisma.$executeRawUnsafe('CREATE TRIGGER refuse_products BEFORE INSERT OR UPDATE OR DELETE ON products FOR EACH STATEMENT EXECUTE FUNCTION refuse_all()');
+    await t.monolith.prisma.$executeRawUnsafe('CREATE TRIGGER refuse_categories BEFORE INSERT OR UPDATE OR DELETE ON categories FOR EACH STATEMENT EXECUTE FUNCTION refuse_all()');
+    try {
+      await expect(seedDatabase(t.db.url)).rejects.toThrow(/owned elsewhere/);
+      const report = await seedDatabase(t.db.url, { leaveCatalog: true });
+      expect(report).toMatchObject({ categories: { inserted: 0, updated: 0 }, products: { inserted: 0, updated: 0 } });
+      expect((await t.monolith.prisma.product.findUniqueOrThrow({ where: { id } })).priceCents).toBe(seeded.priceCents + 7);
+    } finally {
+      await t.monolith.prisma.$executeRawUnsafe('DROP FUNCTION refuse_all() CASCADE');
+    }
+    await seedDatabase(t.db.url);
+  });
+
   it('fills an empty database completely', async () => {
     await t.monolith.prisma.$executeRawUnsafe('TRUNCATE stock_movements, stock_levels, products, categories, warehouses, users CASCADE');
     const report = await seedDatabase(t.db.url);

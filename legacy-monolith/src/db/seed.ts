@@ -27,13 +27,22 @@ function count(rows: Counted[]): { inserted: number; updated: number } {
   return { inserted, updated: rows.length - inserted };
 }
 
+export interface SeedOptions {
+  hasher?: PasswordHasher;
+  /**
+   * Leave `categories` and `products` as they are (seed only what is missing around them): for a
+   * catalog whose writes another system owns, where the monolith's rows are a copy it must not touch.
+   */
+  leaveCatalog?: boolean;
+}
+
 /** Seeds the database at `databaseUrl` (already migrated) in one transaction. */
-export async function seedDatabase(databaseUrl: string, options: { hasher?: PasswordHasher } = {}): Promise<SeedReport> {
+export async function seedDatabase(databaseUrl: string, options: SeedOptions = {}): Promise<SeedReport> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     await client.query('BEGIN');
-    const report = await seed(client, options.hasher ?? argon2idHasher);
+    const report = await seed(client, options.hasher ?? argon2idHasher, options.leaveCatalog ?? false);
     await client.query('COMMIT');
     return report;
   } catch (err) {
@@ -47,7 +56,7 @@ export async function seedDatabase(databaseUrl: string, options: { hasher?: Pass
   }
 }
 
-async function seed(client: pg.Client, hasher: PasswordHasher): Promise<SeedReport> {
+async function seed(client: pg.Client, hasher: PasswordHasher, leaveCatalog: boolean): Promise<SeedReport> {
   const warehouses = await client.query<Counted>(
     `INSERT INTO warehouses (id, name) SELECT * FROM unnest($1::text[], $2::text[])
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE warehouses.name IS DISTINCT FROM EXCLUDED.name
@@ -56,7 +65,7 @@ async function seed(client: pg.Client, hasher: PasswordHasher): Promise<SeedRepo
   );
 
   const categories = seedCategories();
-  const categoryRows = await client.query<Counted>(
+  const categoryRows = leaveCatalog ? { rows: [] } : await client.query<Counted>(
     `INSERT INTO categories (id, slug, name, description, created_at, updated_at)
      SELECT id, slug, name, description, $5, $5 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS c(id, slug, name, description)
      ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description, updated_at = now()
@@ -70,7 +79,7 @@ async function seed(client: pg.Client, hasher: PasswordHasher): Promise<SeedRepo
   );
 
   const products = seedProducts();
-  const productRows = await client.query<Counted>(
+  const productRows = leaveCatalog ? { rows: [] } : await client.query<Counted>(
     `INSERT INTO products (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at)
      SELECT id, sku, name, description, price_cents, currency, category_id, true, created_at, created_at
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::uuid[], $8::timestamptz[])
@@ -96,7 +105,8 @@ async function seed(client: pg.Client, hasher: PasswordHasher): Promise<SeedRepo
   );
 
   // Initial stock, with its movement in the ledger, only where the product has no stock row yet.
-  const stock = products.flatMap((p) => p.stock.map((s) => ({ productId: productIds.get(p.sku)!, sku: p.sku, ...s })));
+  // (With the catalog left alone, a seed product missing from it gets no stock.)
+  const stock = products.filter((p) => productIds.has(p.sku)).flatMap((p) => p.stock.map((s) => ({ productId: productIds.get(p.sku)!, sku: p.sku, ...s })));
   const stockRows = await client.query(
     `WITH levels AS (
        INSERT INTO stock_levels (product_id, warehouse_id, quantity, updated_at)

@@ -129,4 +129,26 @@ describe('the write fence shared by every proxy instance', () => {
       await fence.lift('catalog', 'legacy');
     }
   });
+
+  it('is raised and lifted on its own connections while every write connection is taken', async () => {
+    // A proxy instance whose write pool is full: its writes hold both connections (a slow upstream).
+    const writes = new pg.Pool({ connectionString: database.url, max: 2, connectionTimeoutMillis: 1000 });
+    const control = new pg.Pool({ connectionString: database.url, max: 1, connectionTimeoutMillis: 1000 });
+    const busy = new WriteFence(writes, new Set(['catalog']), { holdMs: HOLD_MS, retryAfterSeconds: 1 }, control);
+    const admitted = [await busy.admit('catalog'), await busy.admit('catalog')];
+    try {
+      await expect(busy.admit('catalog')).rejects.toMatchObject({ code: 'write_side_unknown' });
+      const raising = busy.raise('catalog', 5000);
+      // The raise waits for the two writes in flight, not for a connection: it goes up when they end.
+      await Promise.all(admitted.map((a) => a.release()));
+      expect((await raising).writesTo).toBe('legacy');
+      expect(await busy.state('catalog')).toMatchObject({ fencedSince: expect.any(Date) });
+    } finally {
+      await Promise.all(admitted.map((a) => a.release()));
+      await busy.lift('catalog', 'legacy');
+      await writes.end();
+      await control.end();
+    }
+    expect(await fence.state('catalog')).toMatchObject({ writesTo: 'legacy', fencedSince: null });
+  });
 });

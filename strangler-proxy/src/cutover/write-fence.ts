@@ -52,10 +52,16 @@ export class WriteFence {
   private readonly pollMs: number;
   private readonly polls = new Map<string, Promise<void>>();
 
+  /**
+   * @param pool the writes' connections: each write of a fenced domain holds one while it is forwarded.
+   * @param control the fence's own connections (raise, lift, state, the held writes' shared poll): a
+   *   separate pool, so a cutover is never starved by the writes it is fencing.
+   */
   constructor(
     private readonly pool: pg.Pool,
     private readonly domains: ReadonlySet<string>,
     private readonly options: WriteFenceOptions,
+    private readonly control: pg.Pool = pool,
   ) {
     this.pollMs = options.pollMs ?? 25;
   }
@@ -127,7 +133,7 @@ export class WriteFence {
         try {
           while (Date.now() < stopAt) {
             await sleep(this.pollMs);
-            const { rows } = await this.pool.query<{ fenced: boolean }>('SELECT fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain]);
+            const { rows } = await this.control.query<{ fenced: boolean }>('SELECT fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain]);
             if (!rows[0]?.fenced) return;
           }
         } catch {
@@ -148,7 +154,7 @@ export class WriteFence {
    * do not finish within `drainMs`.
    */
   async raise(domain: string, drainMs: number): Promise<{ raisedAt: Date; writesTo: WriteSide }> {
-    const client = await this.pool.connect();
+    const client = await this.control.connect();
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(drainMs))}`);
@@ -171,11 +177,11 @@ export class WriteFence {
 
   /** Lifts the fence, sending the domain's writes to `writesTo` from now on (on every instance at once). */
   async lift(domain: string, writesTo: WriteSide): Promise<void> {
-    await this.pool.query('UPDATE write_fences SET fenced_since = NULL, writes_to = $2, updated_at = now() WHERE domain = $1', [domain, writesTo]);
+    await this.control.query('UPDATE write_fences SET fenced_since = NULL, writes_to = $2, updated_at = now() WHERE domain = $1', [domain, writesTo]);
   }
 
   async state(domain: string): Promise<{ writesTo: WriteSide; fencedSince: Date | null } | undefined> {
-    const { rows } = await this.pool.query<{ writes_to: WriteSide; fenced_since: Date | null }>('SELECT writes_to, fenced_since FROM write_fences WHERE domain = $1', [domain]);
+    const { rows } = await this.control.query<{ writes_to: WriteSide; fenced_since: Date | null }>('SELECT writes_to, fenced_since FROM write_fences WHERE domain = $1', [domain]);
     return rows[0] && { writesTo: rows[0].writes_to, fencedSince: rows[0].fenced_since };
   }
 }

@@ -1,20 +1,24 @@
-// npm run bench:cutover — the fenced cutover under load (ADR-0025), against a running `npm start`:
+// npm run bench:cutover — the fenced cutover under load (ADR-0025, ADR-0032), against a running `npm start`:
 // with BENCH_WRITES_PER_S (50) price changes and BENCH_READS_PER_S (200) product reads through the
 // stable URL, catalog is flipped new → owned → new BENCH_ROUNDS (5) times. Reports the fence duration
-// p50/p99 of every cutover, writes refused (503) and retried, lost writes (the last acknowledged
-// price of a product is not what both sides hold at the end), duplicated writes (a write the service
-// acknowledged that produced more than one domain event) and the reverse sync's lag p50/p99 (the
-// service's event time to the monolith's apply, from both databases). Catalog is left at new.
-// Results: bench/results/cutover.json. Options: STRANGLER_URL, STRANGLER_ADMIN_URL,
-// STRANGLER_ADMIN_TOKEN, PG_URL (default: npm start's PostgreSQL from .stack/secrets.json).
+// p50/p99 of every cutover with the time of each step, writes refused (503) and retried, lost writes
+// (the last acknowledged price of a product is not what both sides hold at the end), duplicated
+// writes (a write the service acknowledged that produced more than one domain event), and the
+// reverse sync's lag during the rounds. Then, with catalog owned, the reverse sync's lag at
+// BENCH_REVERSE_RATES (100,1000) writes/s for BENCH_REVERSE_SECONDS (20) each: catalog-service's own
+// write transaction (row and outbox event, PgCatalogStore) → Debezium's outbox router → Kafka → the
+// reverse sync applied in the monolith, measured from the event's time in the outbox to its apply in
+// the monolith (both databases on this machine's clock), the same path as bench:projection's lag the
+// other way. Catalog is left at new. Results: bench/results/cutover.json and cutover.md.
+// Options: STRANGLER_URL, STRANGLER_ADMIN_URL, STRANGLER_ADMIN_TOKEN, PG_URL (default: npm start's
+// PostgreSQL from .stack/secrets.json).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PgCatalogStore } from '@strangler/catalog-service/catalog-store';
 import pg from 'pg';
+import { paced as pacedFor, percentile as percentileOfSorted, RESULTS, ROOT } from './bench-stack.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '../../..');
 const STABLE = process.env.STRANGLER_URL ?? 'http://127.0.0.1:8080';
 const ADMIN = process.env.STRANGLER_ADMIN_URL ?? 'http://127.0.0.1:8081';
 const secrets = (): { adminToken: string; postgresPassword: string } => JSON.parse(readFileSync(resolve(ROOT, '.stack/secrets.json'), 'utf8')) as never;
@@ -23,12 +27,11 @@ const PG_URL = process.env.PG_URL ?? `postgresql://postgres:${encodeURIComponent
 const WRITES_PER_S = Number(process.env.BENCH_WRITES_PER_S ?? 50);
 const READS_PER_S = Number(process.env.BENCH_READS_PER_S ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const REVERSE_RATES = (process.env.BENCH_REVERSE_RATES ?? '100,1000').split(',').map(Number);
+const REVERSE_SECONDS = Number(process.env.BENCH_REVERSE_SECONDS ?? 20);
 const log = (line: string) => console.log(`[bench:cutover] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : null;
-};
+const percentile = (values: number[], p: number) => (values.length ? percentileOfSorted([...values].sort((a, b) => a - b), p) : null);
 
 async function admin(path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${ADMIN}/api${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -42,7 +45,7 @@ async function flip(stage: string, percentage?: number) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      return (await admin('/domains/catalog/flip', { stage, ...(percentage === undefined ? {} : { percentage }), reason: 'bench:cutover' })) as { cutover?: { fenceMs: number } };
+      return (await admin('/domains/catalog/flip', { stage, ...(percentage === undefined ? {} : { percentage }), reason: 'bench:cutover' })) as { cutover?: { fenceMs: number; steps: { step: string; ms: number }[] } };
     } catch (err) {
       if (!/lag_too_high|target_unhealthy/.test(String(err)) || Date.now() > deadline) throw err;
       await sleep(500);
@@ -120,14 +123,20 @@ async function main(): Promise<void> {
   });
 
   const fences: number[] = [];
+  const stepTimes = new Map<string, number[]>();
+  const record = (direction: string, cutover: { fenceMs: number; steps: { step: string; ms: number }[] }) => {
+    fences.push(cutover.fenceMs);
+    for (const s of cutover.steps) stepTimes.set(`${direction}: ${s.step}`, [...(stepTimes.get(`${direction}: ${s.step}`) ?? []), s.ms]);
+  };
+  const describe = (c: { fenceMs: number; steps: { step: string; ms: number }[] }) => `${c.fenceMs} ms (${c.steps.map((s) => `${s.step} ${s.ms}`).join(', ')})`;
   await sleep(3000);
   for (let round = 1; round <= ROUNDS; round++) {
     const to = await flip('owned');
-    fences.push(to.cutover!.fenceMs);
+    record('to owned', to.cutover!);
     await sleep(3000);
     const back = await flip('new');
-    fences.push(back.cutover!.fenceMs);
-    log(`round ${round}: fence to owned ${to.cutover!.fenceMs} ms, back ${back.cutover!.fenceMs} ms`);
+    record('to new', back.cutover!);
+    log(`round ${round}: fence to owned ${describe(to.cutover!)}; back ${describe(back.cutover!)}`);
     await sleep(3000);
   }
   await writer.stop();
@@ -150,12 +159,29 @@ async function main(): Promise<void> {
   const occurred = new Map(events.rows.flatMap((r) => r.eids.map((e, i) => [e, r.occurred[i]!.getTime()] as const)));
   const applied = await monolith.query<{ event_id: string; processed_at: Date }>("SELECT event_id::text, processed_at FROM strangler_reverse_sync.processed_events WHERE event_id = ANY($1::uuid[]) AND outcome = 'applied'", [[...occurred.keys()]]);
   const lags = applied.rows.map((r) => r.processed_at.getTime() - occurred.get(r.event_id)!);
+
+  // The reverse sync's lag at fixed rates, catalog owned: the service's own write transaction.
+  await flip('owned');
+  const store = new PgCatalogStore(service);
+  const reverseRuns = [];
+  for (const rate of REVERSE_RATES) {
+    const from = new Date();
+    let committed = 0;
+    const run = await pacedFor(rate, REVERSE_SECONDS, async (n) => {
+      if ((await store.updateProduct(ids[n % ids.length]!, { priceCents: price++ })) !== undefined) committed++;
+    });
+    const phase = await eventIds(service, from);
+    const lagsAt = await reverseLags(monolith, phase, 60_000);
+    reverseRuns.push({ targetRate: rate, achievedRate: Math.round(committed / run.elapsedS), events: phase.size, applied: lagsAt.length, p50Ms: percentile(lagsAt, 50), p99Ms: percentile(lagsAt, 99), maxMs: lagsAt.length ? Math.max(...lagsAt) : null });
+    log(`reverse sync at ${rate} writes/s: ${JSON.stringify(reverseRuns.at(-1))}`);
+  }
+  await flip('new');
   await monolith.end();
   await service.end();
 
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) },
     load: { writesPerSecond: WRITES_PER_S, readsPerSecond: READS_PER_S, writes, reads, products: ids.length },
     cutovers: fences.length,
     fenceMs: { p50: percentile(fences, 50), p99: percentile(fences, 99), max: Math.max(...fences), all: fences },
@@ -163,11 +189,77 @@ async function main(): Promise<void> {
     readFailures,
     lostWrites: lost,
     duplicatedWrites: duplicated,
+    stepMs: Object.fromEntries([...stepTimes].map(([step, ms]) => [step, { p50: percentile(ms, 50), max: Math.max(...ms) }])),
     reverseSyncLagMs: { events: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99) },
+    reverseSyncAtRate: reverseRuns,
   };
-  mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(resolve(ROOT, 'bench/results/cutover.json'), `${JSON.stringify(result, null, 2)}\n`);
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'cutover.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(RESULTS, 'cutover.md'), markdown(result));
   log(JSON.stringify(result));
+}
+
+/** The outbox events catalog-service wrote since `from`: id → event time (ms). */
+async function eventIds(service: pg.Pool, from: Date): Promise<Map<string, number>> {
+  const { rows } = await service.query<{ id: string; occurred_at: Date }>('SELECT id::text, occurred_at FROM outbox_events WHERE occurred_at >= $1', [from]);
+  return new Map(rows.map((r) => [r.id, r.occurred_at.getTime()]));
+}
+
+/** Waits (up to `timeoutMs`) until the reverse sync has applied every event, and returns each event's lag, ms. */
+async function reverseLags(monolith: pg.Pool, events: Map<string, number>, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await monolith.query<{ event_id: string; processed_at: Date }>('SELECT event_id::text, processed_at FROM strangler_reverse_sync.processed_events WHERE event_id = ANY($1::uuid[])', [[...events.keys()]]);
+    if (rows.length >= events.size || Date.now() > deadline) return rows.map((r) => r.processed_at.getTime() - events.get(r.event_id)!);
+    await sleep(500);
+  }
+}
+
+function markdown(r: {
+  date: string;
+  machine: { cpus: number; model?: string; loadAverage: number[] };
+  load: { writesPerSecond: number; readsPerSecond: number; writes: number; reads: number };
+  cutovers: number;
+  fenceMs: { p50: number | null; p99: number | null; max: number };
+  stepMs: Record<string, { p50: number | null; max: number }>;
+  writes: { acknowledged: number; servedByService: number; retried: number; failed: number };
+  readFailures: number;
+  lostWrites: number;
+  duplicatedWrites: number;
+  reverseSyncLagMs: { events: number; p50: number | null; p99: number | null };
+  reverseSyncAtRate: { targetRate: number; achievedRate: number; events: number; applied: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null }[];
+}): string {
+  return `# bench:cutover, ${r.date.slice(0, 10)}
+
+Machine: ${r.machine.cpus} cores, ${r.machine.model ?? 'unknown CPU'}; load average at the end ${r.machine.loadAverage.join(', ')}.
+\`npm run bench:cutover\` against \`npm start\` on the same machine: ${r.load.writesPerSecond} writes/s and
+${r.load.readsPerSecond} reads/s through the stable URL while catalog was flipped new → owned → new
+${r.cutovers / 2} times (${r.load.writes} writes, ${r.load.reads} reads).
+
+| | |
+| --- | --- |
+| cutovers | ${r.cutovers} |
+| fence p50 / p99 / max | ${r.fenceMs.p50} / ${r.fenceMs.p99} / ${r.fenceMs.max} ms |
+| writes acknowledged (by the service) | ${r.writes.acknowledged} (${r.writes.servedByService}) |
+| writes retried after 503 / failed | ${r.writes.retried} / ${r.writes.failed} |
+| reads failed | ${r.readFailures} |
+| lost writes | ${r.lostWrites} |
+| duplicated writes | ${r.duplicatedWrites} |
+| reverse-sync lag during the rounds p50 / p99 | ${r.reverseSyncLagMs.p50} / ${r.reverseSyncLagMs.p99} ms (${r.reverseSyncLagMs.events} events) |
+
+Where the fence's time goes (p50 / max per step, ms):
+
+| step | p50 | max |
+| --- | ---: | ---: |
+${Object.entries(r.stepMs).map(([step, ms]) => `| ${step} | ${ms.p50} | ${ms.max} |`).join('\n')}
+
+The reverse sync's lag, catalog owned, catalog-service's own write transactions at a fixed rate
+(event time in the outbox → applied in the monolith):
+
+| target writes/s | achieved | events | applied | p50 ms | p99 ms | max ms |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${r.reverseSyncAtRate.map((x) => `| ${x.targetRate} | ${x.achievedRate} | ${x.events} | ${x.applied} | ${x.p50Ms} | ${x.p99Ms} | ${x.maxMs} |`).join('\n')}
+`;
 }
 
 main().catch((err: unknown) => {

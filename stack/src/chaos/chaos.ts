@@ -22,6 +22,8 @@ export interface ChaosOptions {
   convergenceDeadlineMs: number;
   /** The whole run stops (and fails) past this. */
   maxRunMs: number;
+  /** Take the catalog on to `owned` first: writes go to catalog-service and flow back through the reverse sync. */
+  owned?: boolean;
   report: (line: string) => void;
 }
 
@@ -101,7 +103,7 @@ export async function startStackForChaos(stateDir: string, report: (line: string
   mkdirSync(stateDir, { recursive: true });
   // PostgreSQL runs as `postgres` when we are root: it must be able to traverse the folder.
   chmodSync(stateDir, 0o755);
-  const names = ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT', 'CATALOG_SERVICE_PORT'] as const;
+  const names = ['PG_PORT', 'MONOLITH_PORT', 'PORT', 'ADMIN_PORT', 'UNLEASH_PORT', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'CONNECT_PORT', 'CATALOG_SERVICE_PORT', 'REVERSE_SYNC_PORT'] as const;
   const ports = {} as Record<(typeof names)[number], number>;
   for (const name of names) ports[name] = await freePort();
   const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'stack/dist/cli.js'), 'up'], {
@@ -171,8 +173,9 @@ export async function runChaos(stack: StackUnderTest, options: ChaosOptions): Pr
 
   report('waiting for the catalog service to hold the monolith\'s catalog');
   await until('the catalog service in step with the monolith', options.convergenceDeadlineMs, async () => sameDigests(await digests(monolithDb, catalogDb)));
-  report('moving the catalog domain to new (reads served by the catalog service) through the admin API');
-  for (const step of [{ stage: 'shadow' }, { stage: 'canary', percentage: 50 }, { stage: 'new' }]) {
+  const target = options.owned ? 'owned (reads and writes served by the catalog service)' : 'new (reads served by the catalog service)';
+  report(`moving the catalog domain to ${target} through the admin API`);
+  for (const step of [{ stage: 'shadow' }, { stage: 'canary', percentage: 50 }, { stage: 'new' }, ...(options.owned ? [{ stage: 'owned' }] : [])]) {
     await until(`the flip to ${step.stage}`, 120_000, async () => {
       const res = await adminApi(stack, '/domains/catalog/flip', { ...step, adr: 9, reason: 'chaos run' });
       // Already there (a stack reused from an earlier run) counts as done.
@@ -189,9 +192,15 @@ export async function runChaos(stack: StackUnderTest, options: ChaosOptions): Pr
   const { accessToken } = (await login.json()) as { accessToken: string };
 
   const runId = randomBytes(4).toString('hex');
-  const workload = new Workload({ stableUrl, monolithDatabaseUrl: monolithDb, accessToken, runId });
+  const workload = new Workload({ stableUrl, monolithDatabaseUrl: monolithDb, accessToken, runId, owned: options.owned });
   await workload.start();
-  report(`workload running (run ${runId}): reads and product creations through ${stableUrl}, writes to products and categories in the monolith's database`);
+  report(
+    options.owned
+      ? `workload running (run ${runId}): reads, product creations and price changes through ${stableUrl}, all served by the catalog service and copied back to the monolith`
+      : `workload running (run ${runId}): reads and product creations through ${stableUrl}, writes to products and categories in the monolith's database`,
+  );
+  // Where a new write must arrive to show the data flows again: the service, or (owned) the monolith.
+  const downstreamDb = options.owned ? monolithDb : catalogDb;
   await sleep(options.pauseMs);
 
   const kills: KillResult[] = [];
@@ -218,9 +227,9 @@ export async function runChaos(stack: StackUnderTest, options: ChaosOptions): Pr
           });
           result.backMs = Date.now() - killedAt;
           const probe = await workload.probe();
-          await until(`data flowing after ${component} came back`, options.recoveryDeadlineMs, () => catalogHas(catalogDb, probe));
+          await until(`data flowing after ${component} came back`, options.recoveryDeadlineMs, () => catalogHas(downstreamDb, probe));
           result.dataFlowingMs = Date.now() - killedAt;
-          report(`${component} back after ${(result.backMs / 1000).toFixed(1)} s; a new write reached the catalog service ${(result.dataFlowingMs / 1000).toFixed(1)} s after the kill`);
+          report(`${component} back after ${(result.backMs / 1000).toFixed(1)} s; a new write reached the ${options.owned ? 'monolith' : 'catalog service'} ${(result.dataFlowingMs / 1000).toFixed(1)} s after the kill`);
         } catch (err) {
           report(err instanceof Error ? err.message : String(err));
         }

@@ -16,8 +16,9 @@ const program = new Command('chaos')
   .option('--pause <seconds>', 'pause after a component is back, before the next kill', '15')
   .option('--max-minutes <n>', 'the whole run stops (and fails) past this', '30')
   .option('--running', 'use the stack `npm start` runs (STACK_STATE_DIR, its ports) instead of starting one')
+  .option('--owned', 'take the catalog on to owned first: writes served by catalog-service, copied back to the monolith by the reverse sync')
   .option('--out <file>', 'where the report goes', join(REPO_ROOT, 'bench/results/chaos.md'))
-  .action(async (options: { rounds: string; pause: string; maxMinutes: string; running?: boolean; out: string }) => {
+  .action(async (options: { rounds: string; pause: string; maxMinutes: string; running?: boolean; owned?: boolean; out: string }) => {
     const report = (line: string) => console.log(`[chaos] ${line}`);
     let stack: StackUnderTest;
     let ownStateDir: string | undefined;
@@ -32,6 +33,7 @@ const program = new Command('chaos')
     }
     const chaosOptions = {
       rounds: Number(options.rounds),
+      owned: options.owned ?? false,
       pauseMs: Number(options.pause) * 1000,
       recoveryDeadlineMs: 240_000,
       convergenceDeadlineMs: 240_000,

@@ -81,7 +81,7 @@ export async function idsOfSkus(url: string, skus: string[]): Promise<string[]> 
   }
 }
 
-/** True once the catalog service's database holds product `id`. */
-export async function catalogHas(catalogUrl: string, id: string): Promise<boolean> {
-  return (await missingProducts(catalogUrl, [id])).length === 0;
+/** True once the database (the catalog service's, or the monolith's) holds product `id`. */
+export async function catalogHas(databaseUrl: string, id: string): Promise<boolean> {
+  return (await missingProducts(databaseUrl, [id])).length === 0;
 }

@@ -27,6 +27,12 @@ export interface WorkloadOptions {
   readIntervalMs?: number;
   apiWriteIntervalMs?: number;
   sqlWriteIntervalMs?: number;
+  /**
+   * The catalog is owned by catalog-service (ADR-0025): the monolith's catalog tables refuse other
+   * writers (ADR-0032), so every write goes through the stable URL to the service, and the probe is
+   * a product created there that must reach the monolith through the reverse sync.
+   */
+  owned?: boolean;
 }
 
 /**
@@ -42,6 +48,7 @@ export class Workload {
   private inFlightNow = 0;
   private pool: pg.Pool;
   private seq = 0;
+  private probeCategory = '';
 
   constructor(private readonly options: WorkloadOptions) {
     this.pool = new pg.Pool({ connectionString: options.monolithDatabaseUrl, max: 3 });
@@ -63,7 +70,9 @@ export class Workload {
       this.loop(o.readIntervalMs ?? 50, (i) => this.read(i % 3 === 0 ? '/api/products?limit=5' : i % 3 === 1 ? `/api/products/${productIds[i % productIds.length]}` : '/api/categories')),
       this.loop(o.readIntervalMs ?? 50, (i) => this.read(i % 2 === 0 ? '/api/products?limit=20&offset=40' : `/api/products/${productIds[(i * 7) % productIds.length]}`)),
       this.loop(o.apiWriteIntervalMs ?? 250, () => this.createThroughStableUrl(categories[0]!.slug)),
-      this.loop(o.sqlWriteIntervalMs ?? 100, (i) => this.writeSql(i, productIds, categories)),
+      o.owned
+        ? this.loop(o.sqlWriteIntervalMs ?? 100, (i) => this.writeThroughStableUrl(i, productIds, categories[0]!.slug))
+        : this.loop(o.sqlWriteIntervalMs ?? 100, (i) => this.writeSql(i, productIds, categories)),
     ];
   }
 
@@ -74,8 +83,13 @@ export class Workload {
     return this.counts;
   }
 
-  /** One product written straight to the database, returned once acknowledged: the probe of how far CDC has come. */
-  async probe(): Promise<string> {
+  /**
+   * One product written and acknowledged: the probe of how far CDC has come. Straight to the monolith's
+   * database; when the catalog is owned, created through the stable URL (retried until the service
+   * acknowledges it, up to `timeoutMs`).
+   */
+  async probe(timeoutMs = 120_000): Promise<string> {
+    if (this.options.owned) return this.probeThroughStableUrl(timeoutMs);
     const id = randomUUID();
     await this.pool.query(
       `INSERT INTO products (id, sku, name, description, price_cents, currency, category_id, active, updated_at)
@@ -84,6 +98,32 @@ export class Workload {
     );
     this.counts.insertedIds.push(id);
     return id;
+  }
+
+  private async probeThroughStableUrl(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const key = `probe-${this.options.runId}-${++this.seq}`;
+      const answer = await this.send('POST', '/api/products', { sku: key, name: 'chaos probe', priceCents: 100, categorySlug: this.probeCategory });
+      if (answer.status === 201) {
+        const id = (answer.body as { id: string }).id;
+        this.counts.insertedIds.push(id);
+        return id;
+      }
+      if (Date.now() > deadline) throw new Error(`chaos: no product could be created through the stable URL within ${timeoutMs / 1000} s (last answer ${answer.status})`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** The owned catalog's writes: probes and price changes, through the stable URL to the service. */
+  private async writeThroughStableUrl(i: number, productIds: string[], categorySlug: string): Promise<void> {
+    this.probeCategory = categorySlug;
+    if (i % 3 === 0) {
+      await this.probe(0).catch(() => undefined);
+      return;
+    }
+    const status = await this.request('PATCH', `/api/products/${productIds[i % productIds.length]}`, { priceCents: 1 + (i % 90_000) });
+    if (status === 200) this.counts.updates++;
   }
 
   private async loop(intervalMs: number, step: (i: number) => Promise<void>): Promise<void> {
@@ -128,6 +168,10 @@ export class Workload {
 
   /** The status of one request through the stable URL; 0 when no answer came. */
   private async request(method: string, path: string, body?: unknown): Promise<number> {
+    return (await this.send(method, path, body)).status;
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     try {
       const res = await fetch(`${this.options.stableUrl}${path}`, {
         method,
@@ -135,10 +179,16 @@ export class Workload {
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(30_000),
       });
-      await res.arrayBuffer();
-      return res.status;
+      const text = await res.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = text;
+      }
+      return { status: res.status, body: parsed };
     } catch {
-      return 0;
+      return { status: 0, body: null };
     }
   }
 }

@@ -99,15 +99,16 @@ export class PgReverseSyncStore {
     await this.pool.query(SCHEMA);
   }
 
-  async apply(events: CatalogEvent[], position: PartitionPosition): Promise<ApplyOutcome> {
+  /** Applies a batch in one transaction; `onApplied` hears of each event applied (not skipped) once it committed. */
+  async apply(events: CatalogEvent[], position: PartitionPosition, onApplied?: (event: CatalogEvent) => void): Promise<ApplyOutcome> {
     const client = await this.pool.connect();
-    let applied = 0;
+    const appliedEvents: CatalogEvent[] = [];
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL ${WRITER_SETTING} = '${REVERSE_SYNC_WRITER}'`);
       for (const event of events) {
-        if (await this.applyOne(client, event)) applied++;
+        if (await this.applyOne(client, event)) appliedEvents.push(event);
       }
       await client.query(UPSERT_POSITION, [position.topic, position.partition, position.offset, position.committedAt]);
       await client.query('COMMIT');
@@ -121,7 +122,8 @@ export class PgReverseSyncStore {
     } finally {
       client.release(broken);
     }
-    return { applied, stale: events.length - applied };
+    if (onApplied) for (const event of appliedEvents) onApplied(event);
+    return { applied: appliedEvents.length, stale: events.length - appliedEvents.length };
   }
 
   private async applyOne(client: pg.PoolClient, event: CatalogEvent): Promise<boolean> {

@@ -52,12 +52,27 @@ export interface ReverseSyncStatus {
 }
 
 class CatalogReverseProjection implements Projection<CatalogEvent, CatalogEvent> {
-  constructor(private readonly store: PgReverseSyncStore) {}
+  constructor(
+    private readonly store: PgReverseSyncStore,
+    private readonly logger: Logger,
+  ) {}
   decode(event: CatalogEvent): CatalogEvent {
     return event;
   }
   apply(changes: CatalogEvent[], position: PartitionPosition) {
-    return this.store.apply(changes, position);
+    return this.store.apply(changes, position, (event) => {
+      // The far end of a write's trace (ADR-0026): the service's request, through its outbox, into the monolith.
+      if (!event.traceparent) return;
+      this.logger.info('reverse sync applied', {
+        traceId: event.traceparent.split('-')[1],
+        traceparent: event.traceparent,
+        eventId: event.eventId,
+        type: event.type,
+        aggregateId: event.aggregateId,
+        version: String(event.version),
+        lagMs: Math.max(0, Date.now() - event.committedAt.getTime()),
+      });
+    });
   }
   positions() {
     return this.store.positions();
@@ -94,7 +109,7 @@ export function composeReverseSync(options: ReverseSyncOptions) {
     groupId: options.groupId,
     topics: [options.topic],
     deadLetterTopic: options.deadLetterTopic,
-    projection: new CatalogReverseProjection(store),
+    projection: new CatalogReverseProjection(store, options.logger),
     parse: parseCatalogEvent,
     metricPrefix: 'reverse_sync',
     onDeadLetters: async (letters) => {

@@ -24,10 +24,12 @@ import { startTestMonolith, TEST_JWT_KEYS, type TestMonolith } from '../../../te
 import { composeCatalogService, type CatalogServiceInstance } from './compose.js';
 import { readConfig } from './config.js';
 import { eventually as waitFor } from '../../../test-support/eventually.js';
+import { captureLogs } from '../../../test-support/log-capture.js';
 
 const CONTROL_TOKEN = 'owned-cutover-control-token-0123456789';
 const ADMIN_TOKEN = 'owned-cutover-admin-token-0123456789';
 const manifests = loadManifests();
+const reverseLogs = captureLogs('catalog-reverse-sync');
 const catalogManifest = manifests.find((m) => m.domain === 'catalog')!;
 
 let runtime: TestCdcRuntime;
@@ -122,7 +124,7 @@ beforeAll(async () => {
     groupId: `${prefix}-reverse-sync`,
     deadLetterTopic: `${prefix}.catalog-reverse-sync.dead-letters`,
     controlToken: CONTROL_TOKEN,
-    logger: createLogger('catalog-reverse-sync', 'silent'),
+    logger: reverseLogs.logger,
   });
   const reverseHttp = await listen(reverseSync.app as never);
   await reverseSync.start();
@@ -263,6 +265,21 @@ describe('the cutover to owned', () => {
     });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ status: 'paid', totalCents: 2 * 2100 });
+  });
+
+  it('follows a write of the service into the monolith by its trace id', SLOW, async () => {
+    const { body: page } = await call('GET', '/api/products?limit=1&sort=name');
+    const id = (page.items as { id: string }[])[0]!.id;
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await fetch(`${proxy.url}/api/products/${id}`, {
+      method: 'PATCH',
+      headers: { authorization: admin, 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ priceCents: 2468 }),
+    });
+    expect(res.status).toBe(200);
+    const line = await eventually('the reverse sync’s log line', async () => reverseLogs.lines().find((l) => l.message === 'reverse sync applied' && l.traceId === traceId));
+    expect(line).toMatchObject({ type: 'ProductChanged', aggregateId: id, lagMs: expect.any(Number) });
+    expect(await monolithPrice(id)).toBe(2468);
   });
 
   it('gives each write exactly one event and one change in the monolith, and never brings it back to the service', SLOW, async () => {

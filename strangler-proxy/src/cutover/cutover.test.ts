@@ -85,14 +85,14 @@ function plan(calls: string[], direction: 'to-service' | 'to-monolith', routeFai
 }
 
 describe('the fenced cutover', () => {
-  it('moves the writes to the service in order: fence, seal the monolith, ownership, routes, then the fence lifts towards the service', async () => {
+  it('moves the writes to the service in order: routes, fence, seal the monolith, ownership, then the fence lifts towards the service', async () => {
     const { deps, calls, state, records } = fakes();
     const outcome = await cutOver(deps, plan(calls, 'to-service'));
-    expect(calls).toEqual(['fence up', 'monolith writer service', 'owner service', 'routes', 'fence down, writes to new']);
+    expect(calls).toEqual(['routes', 'fence up', 'monolith writer service', 'owner service', 'fence down, writes to new']);
     expect(state).toMatchObject({ owner: 'service', writesTo: 'new', fenced: false, monolithWriter: 'service' });
     expect(records[0]).toMatchObject({ outcome: 'done', auditId: 7 });
     expect(outcome.fenceMs).toBeGreaterThanOrEqual(0);
-    expect(outcome.steps.map((s) => s.step)).toEqual(['fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'reverse sync running', 'switch routes', 'lift the fence']);
+    expect(outcome.steps.map((s) => s.step)).toEqual(['switch routes', 'fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'reverse sync running', 'lift the fence']);
     expect(records[0]!.steps).toEqual(outcome.steps);
   });
 
@@ -100,7 +100,7 @@ describe('the fenced cutover', () => {
     // The reverse sync reports 100, the seal 150: a watermark of 120 is not enough.
     const { deps, calls, state } = fakes({ watermarkLsn: 120n });
     await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: 'forward watermark' });
-    expect(calls).toEqual(['fence up', 'monolith writer service', 'monolith writer monolith', 'fence down, writes to legacy']);
+    expect(calls).toEqual(['routes', 'fence up', 'monolith writer service', 'monolith writer monolith', 'fence down, writes to legacy', 'routes back']);
     expect(state).toMatchObject({ owner: 'monolith', monolithWriter: 'monolith', writesTo: 'legacy' });
   });
 
@@ -108,23 +108,32 @@ describe('the fenced cutover', () => {
     const { deps, calls, state, records } = fakes();
     state.sealFails = true;
     await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: "seal the monolith's tables", message: expect.stringMatching(/does not answer.*everything was put back/) });
-    expect(calls).toEqual(['fence up', 'fence down, writes to legacy']);
-    expect(records[0]).toMatchObject({ outcome: 'refused', failedStep: "seal the monolith's tables", steps: [{ step: 'fence writes' }] });
+    expect(calls).toEqual(['routes', 'fence up', 'fence down, writes to legacy', 'routes back']);
+    expect(records[0]).toMatchObject({ outcome: 'refused', failedStep: "seal the monolith's tables", steps: [{ step: 'switch routes' }, { step: 'fence writes' }] });
   });
 
   it('refuses and puts everything back when the forward watermark does not reach the monolith in time', async () => {
     const { deps, calls, state, records } = fakes({ watermarkLsn: 50n });
     await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ status: 409, code: 'cutover_refused', step: 'forward watermark', message: expect.stringMatching(/failed at step "forward watermark".*everything was put back/) });
-    expect(calls).toEqual(['fence up', 'monolith writer service', 'monolith writer monolith', 'fence down, writes to legacy']);
+    expect(calls).toEqual(['routes', 'fence up', 'monolith writer service', 'monolith writer monolith', 'fence down, writes to legacy', 'routes back']);
     expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', fenced: false, monolithWriter: 'monolith' });
     expect(records[0]).toMatchObject({ outcome: 'refused', failedStep: 'forward watermark' });
   });
 
-  it('gives the ownership back when the routes cannot move, and names that step', async () => {
+  it('switches the routes before it fences anything, and refuses untouched when they cannot move', async () => {
     const { deps, calls, state } = fakes();
     await expect(cutOver(deps, plan(calls, 'to-service', true))).rejects.toMatchObject({ step: 'switch routes', message: expect.stringMatching(/Unleash refused/) });
-    expect(calls).toEqual(['fence up', 'monolith writer service', 'owner service', 'owner monolith', 'monolith writer monolith', 'fence down, writes to legacy']);
-    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith' });
+    expect(calls).toEqual([]);
+    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith', fenced: false });
+  });
+
+  it('gives the ownership back, lifts the fence and puts the routes back when a late step fails', async () => {
+    const { deps, calls, state } = fakes();
+    // The reverse sync never reports consuming: the step after the ownership fails.
+    deps.control.sync = async () => ({ watermarkLsn: 200n, owner: 'service', epoch: state.epoch, outboxEvents: 0, reverse: { consuming: false, pendingEvents: 0, lagMs: 0, handledEvents: 0, monolithLsn: 100n } });
+    await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: 'reverse sync running' });
+    expect(calls).toEqual(['routes', 'fence up', 'monolith writer service', 'owner service', 'owner monolith', 'monolith writer monolith', 'fence down, writes to legacy', 'routes back']);
+    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith', fenced: false });
   });
 
   it('moves the writes back only once the reverse sync has handled every outbox event', async () => {
@@ -141,17 +150,18 @@ describe('the fenced cutover', () => {
     state.writesTo = 'new';
     state.monolithWriter = 'service';
     await cutOver(deps, plan(calls, 'to-monolith'));
-    expect(calls).toEqual(['fence up', 'owner monolith', 'monolith writer monolith', 'routes', 'fence down, writes to legacy']);
+    expect(calls).toEqual(['routes', 'fence up', 'owner monolith', 'monolith writer monolith', 'fence down, writes to legacy']);
     expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith' });
   });
 
-  it('seals the monolith again and gives the ownership back when the routes cannot move back', async () => {
+  it('gives the ownership back to the service when the monolith cannot be unsealed, and leaves it sealed', async () => {
     const { deps, calls, state } = fakes();
     state.owner = 'service';
     state.writesTo = 'new';
     state.monolithWriter = 'service';
-    await expect(cutOver(deps, plan(calls, 'to-monolith', true))).rejects.toMatchObject({ step: 'switch routes' });
-    expect(calls).toEqual(['fence up', 'owner monolith', 'monolith writer monolith', 'monolith writer service', 'owner service', 'fence down, writes to new']);
+    state.sealFails = true;
+    await expect(cutOver(deps, plan(calls, 'to-monolith'))).rejects.toMatchObject({ step: "unseal the monolith's tables" });
+    expect(calls).toEqual(['routes', 'fence up', 'owner monolith', 'owner service', 'fence down, writes to new', 'routes back']);
     expect(state).toMatchObject({ owner: 'service', writesTo: 'new', monolithWriter: 'service' });
   });
 });

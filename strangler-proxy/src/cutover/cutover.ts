@@ -45,17 +45,18 @@ const detailOf = (err: unknown) => (err instanceof Error ? err.message : String(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Moves a domain's writes between the monolith and its service as one operation (ADR-0025):
+ * Moves a domain's writes between the monolith and its service as one operation (ADR-0025, ADR-0032):
  *
- * to the service (`new → owned`): fence the writes (every proxy instance; in-flight writes finish
- * first) → the forward watermark reaches the monolith's position read after the fence → ownership
- * to the service (its forward apply pauses) → the reverse sync consumes → routes (the flag) to
- * owned → lift the fence with writes going to the service.
+ * to the service (`new → owned`): routes (the audited flag flip; reads are served by the service at
+ * both stages) → fence the writes (every proxy instance; in-flight writes finish first) → seal the
+ * monolith's tables (its database refuses the domain's writes; the position it returns is final) →
+ * the forward watermark reaches that position → ownership to the service (its forward apply pauses)
+ * → the reverse sync consumes → lift the fence with writes going to the service.
  *
- * to the monolith (`owned → new`): fence → the reverse sync has handled every outbox event →
- * the forward watermark reaches the monolith's position (the reverse sync's own writes pass by the
- * paused projection) → ownership to the monolith (the forward apply resumes) → routes → lift the
- * fence with writes going to the monolith.
+ * to the monolith (`owned → new`): routes → fence → the reverse sync has handled every outbox event
+ * → the forward watermark reaches the monolith's position (the reverse sync's own writes pass by the
+ * paused projection) → ownership to the monolith (the forward apply resumes) → unseal the
+ * monolith's tables → lift the fence with writes going to the monolith.
  *
  * A step that fails or times out puts back every earlier step, in reverse order, and the cutover
  * is refused naming that step. Each is recorded in the journal with how long writes were fenced.
@@ -137,6 +138,11 @@ export async function cutOver<A>(
   }
 
   try {
+    // The flag first, outside the fence: it moves reads only (`new` and `owned` both read from the
+    // service), writes follow the fence row alone, so Unleash's answer time is never spent fenced.
+    const routed = await run('switch routes', () => plan.route());
+    undo.push({ what: 'routes back', run: () => plan.unroute() });
+
     const raised = await run('fence writes', () => deps.fence.raise(domain, deps.drainMs));
     raisedAt = raised.raisedAt.getTime();
     undo.push({ what: 'lift the fence', run: () => deps.fence.lift(domain, fromSide) });
@@ -175,9 +181,6 @@ export async function cutOver<A>(
       await run("unseal the monolith's tables", () => deps.control.setMonolithWriter(service, domain, 'monolith'));
       undo.push({ what: "the monolith's tables sealed again", run: () => deps.control.setMonolithWriter(service, domain, 'service') });
     }
-
-    const routed = await run('switch routes', () => plan.route());
-    undo.push({ what: 'routes back', run: () => plan.unroute() });
 
     await run('lift the fence', () => deps.fence.lift(domain, toSide));
     const fenceMs = Date.now() - raisedAt;

@@ -166,7 +166,10 @@ async function main(): Promise<void> {
     rmSync(STATE, { recursive: true, force: true });
   }
 
-  const flat = [...runs, ...steps].filter((r) => r.lagFlat).map((r) => r.achievedRate);
+  // A rate counts as flat when every one of its runs was (a step is one run).
+  const flat = [...rates.map((rate) => runs.filter((r) => r.targetRate === rate)), ...steps.map((s) => [s])]
+    .filter((rs) => rs.length > 0 && rs.every((r) => r.lagFlat))
+    .map((rs) => Math.min(...rs.map((r) => r.achievedRate)));
   const last = steps[steps.length - 1];
   // What stopped the climb: CDC falling behind, or this single Node process not writing any faster.
   const limitedBy = !last ? null : !last.lagFlat ? 'cdc' : !last.writerKeptUp ? 'writer' : 'highest step reached';

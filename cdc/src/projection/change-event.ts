@@ -67,8 +67,8 @@ function name(value: unknown, path: string): string {
 }
 
 /**
- * The envelope's own fields, checked by hand: this runs for every message, and a schema library
- * walking every column of both row images cost more than the rest of the decoding (ADR-0030).
+ * The envelope's own fields, checked by hand: this runs for every message, and a schema over both
+ * row images walked every column before the projection checked the row again (ADR-0030).
  */
 function envelopeOf(value: unknown) {
   if (!isObject(value)) return notAnEvent('(root)', 'must be an object');

@@ -8,7 +8,8 @@
 // duration of the projection's transactions, and the broker's and Connect's GC pauses.
 // Results go to bench/results/projection.json and bench/results/projection.md.
 // Before the runs, a warm-up of BENCH_WARMUP_SECONDS (10) at BENCH_WARMUP_RATE (1000) writes/s is not recorded.
-// Options: BENCH_SECONDS (default 30), BENCH_RUNS (3), BENCH_RATES (100,1000,2000,4000).
+// Options: BENCH_SECONDS (default 30), BENCH_RUNS (3), BENCH_RATES (100,1000: always measured), BENCH_STEP_RATES
+// (2000,4000: measured in turn until a run falls behind or the writer cannot keep up; empty for none).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -40,7 +41,8 @@ const TOPIC_PREFIX = 'benchproj';
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
 const runsPerRate = Number(process.env.BENCH_RUNS ?? 3);
 const warmup = { seconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 10), rate: Number(process.env.BENCH_WARMUP_RATE ?? 1000) };
-const rates = (process.env.BENCH_RATES ?? '100,1000,2000,4000').split(',').map(Number);
+const rates = (process.env.BENCH_RATES ?? '100,1000').split(',').map(Number);
+const stepRates = (process.env.BENCH_STEP_RATES ?? '2000,4000').split(',').filter(Boolean).map(Number);
 const log = (line: string) => console.log(`[bench:projection] ${line}`);
 
 async function main(): Promise<void> {
@@ -109,11 +111,12 @@ async function main(): Promise<void> {
       const warm = new Set<string>();
       const { committed } = await writer.run({ url: monolith, categoryId, runId: 'warm', rate: warmup.rate, seconds: warmup.seconds }, (sku) => warm.add(sku));
       const deadline = Date.now() + 60_000;
-      while ([...warm].filter((sku) => appliedAt.has(sku)).length < committed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      log(`warm-up: ${committed} writes applied`);
+      const applied = () => [...warm].filter((sku) => appliedAt.has(sku)).length;
+      while (applied() < committed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      log(`warm-up: ${applied()} of ${committed} writes applied`);
     }
 
-    for (const rate of rates) {
+    for (const [i, rate] of [...rates, ...stepRates].entries()) {
       for (let run = 1; run <= runsPerRate; run++) {
         const runId = randomBytes(3).toString('hex');
         const commitAt = new Map<string, number>();
@@ -168,8 +171,8 @@ async function main(): Promise<void> {
           appliedAt.delete(sku);
         }
       }
-      // Every run of a rate is measured; a rate at which any run fell behind or the writer could not keep up ends the climb.
-      if (runs.some((r) => r.targetRate === rate && (!r.lagFlat || !r.writerKeptUp))) break;
+      // Every run of a rate is measured; past the measured rates, a rate at which any run fell behind or the writer could not keep up ends the climb.
+      if (i >= rates.length - 1 && runs.some((r) => r.targetRate === rate && (!r.lagFlat || !r.writerKeptUp))) break;
     }
   } finally {
     await writer.stop();

@@ -40,6 +40,8 @@ async function paced(rate: number, seconds: number, write: (n: number) => Promis
 const send = (report: WriterReport) => new Promise<void>((done) => process.send!(report, () => done()));
 
 let pool: pg.Pool | undefined;
+// The benchmark is gone (it crashed or was stopped): no writer outlives it.
+process.once('disconnect', () => process.exit(0));
 process.on('message', (job: WriteJob | 'exit') => {
   if (job === 'exit') {
     void (pool?.end() ?? Promise.resolve()).then(() => process.exit(0));

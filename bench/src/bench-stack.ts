@@ -1,7 +1,8 @@
 // What the CDC benchmarks share: the data path started as `npm start` starts it, on free ports in a
 // state folder of their own, and the statistics they report.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { bootstrapCdc, CAPTURE_PASSWORD_KEY, startCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
@@ -91,36 +92,10 @@ export function percentile(sorted: number[], p: number): number {
 
 export const round = (x: number) => Math.round(x * 10) / 10;
 
-/**
- * Calls `write(n)` `rate` times per second for `seconds` seconds, paced on a 5 ms tick with at most
- * `maxInFlight` writes outstanding, and waits for the last one. Returns how many were issued and the
- * time the issuing took.
- */
-export async function paced(rate: number, seconds: number, write: (n: number) => Promise<void>, maxInFlight = 64): Promise<{ issued: number; elapsedS: number }> {
-  let issued = 0;
-  let inFlight = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const one = async (n: number) => {
-    inFlight++;
-    try {
-      await write(n);
-    } finally {
-      inFlight--;
-    }
-  };
-  while (performance.now() < end) {
-    const due = Math.floor(((performance.now() - start) / 1000) * rate);
-    while (issued < due && inFlight < maxInFlight) void one(issued++);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const elapsedS = (performance.now() - start) / 1000;
-  while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
-  return { issued, elapsedS };
-}
-
 export interface RunResult {
   targetRate: number;
+  /** 1, 2, 3...: the runs of one rate, in the order they ran. */
+  run: number;
   seconds: number;
   committed: number;
   achievedRate: number;
@@ -135,10 +110,57 @@ export interface RunResult {
   lagFlat: boolean;
   /** The writer reached at least 95 % of the target rate (else the rate is limited by the writer, not CDC). */
   writerKeptUp: boolean;
+  /** The machine's 1-minute load average at the start and end of the run, and the highest sampled (every second) during it. */
+  loadAverage: { start: number; end: number; max: number };
+  /** CPU of the load generator (its own process) and of the measuring process, in % of one core over the run. */
+  cpuPercent: { writer: number; consumer: number };
+  /** Where the time went: p50/p99 of each stage of the path, in ms (the stages add up to the latency). */
+  stages: Record<string, { p50Ms: number; p99Ms: number; maxMs: number }>;
+  /** The broker's and Connect's pauses during the run (their GC logs). */
+  jvm: Record<'kafka' | 'connect', JvmPauses>;
 }
 
-/** The statistics of one run: latencies by commit time (`at`), and what the writer achieved. */
-export function summarise(latencies: { at: number; ms: number }[], run: { rate: number; seconds: number; committed: number; elapsedS: number }): RunResult {
+/** The conditions of a run: the load average sampled every second and this process's CPU, from now until `end()`. */
+export function watchConditions(): { end(): { loadAverage: RunResult['loadAverage']; consumerCpuS: number } } {
+  const start = loadavg()[0]!;
+  let max = start;
+  const sampler = setInterval(() => (max = Math.max(max, loadavg()[0]!)), 1_000);
+  const cpuBefore = process.cpuUsage();
+  return {
+    end: () => {
+      clearInterval(sampler);
+      const cpu = process.cpuUsage(cpuBefore);
+      const end = loadavg()[0]!;
+      return { loadAverage: { start: round(start), end: round(end), max: round(Math.max(max, end)) }, consumerCpuS: (cpu.user + cpu.system) / 1e6 };
+    },
+  };
+}
+
+/** p50/p99/max of each stage's samples. */
+export function stageSummary(samples: Record<string, number[]>): RunResult['stages'] {
+  return Object.fromEntries(
+    Object.entries(samples).map(([stage, xs]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return [stage, { p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), maxMs: round(sorted.at(-1) ?? NaN) }];
+    }),
+  );
+}
+
+/**
+ * The runs of one rate as the report gives them: the median of the runs' p50 and p99, and the
+ * worst run (highest p99). Never the best run: a tail that shows in one run of three is real.
+ */
+export function acrossRuns<R extends RunResult>(runs: R[]): { targetRate: number; runs: number; medianP50Ms: number; medianP99Ms: number; worst: R } {
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const worst = runs.reduce((w, r) => (r.p99Ms > w.p99Ms ? r : w));
+  return { targetRate: worst.targetRate, runs: runs.length, medianP50Ms: median(runs.map((r) => r.p50Ms)), medianP99Ms: median(runs.map((r) => r.p99Ms)), worst };
+}
+
+/** The statistics of one run: latencies by commit time (`at`), what the writer achieved, and the run's conditions. */
+export function summarise(
+  latencies: { at: number; ms: number }[],
+  run: { rate: number; run: number; seconds: number; committed: number; elapsedS: number; writerCpuS: number; consumerCpuS: number; loadAverage: RunResult['loadAverage']; stages: RunResult['stages']; jvm: RunResult['jvm'] },
+): RunResult {
   const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b);
   const byTime = [...latencies].sort((a, b) => a.at - b.at);
   const third = Math.floor(byTime.length / 3);
@@ -148,6 +170,7 @@ export function summarise(latencies: { at: number; ms: number }[], run: { rate: 
   const achievedRate = run.committed / run.elapsedS;
   return {
     targetRate: run.rate,
+    run: run.run,
     seconds: run.seconds,
     committed: run.committed,
     achievedRate: Math.round(achievedRate),
@@ -159,5 +182,89 @@ export function summarise(latencies: { at: number; ms: number }[], run: { rate: 
     lastThirdP50Ms: round(lastThirdP50Ms),
     lagFlat: latencies.length === run.committed && lastThirdP50Ms <= Math.max(2 * firstThirdP50Ms, firstThirdP50Ms + 100),
     writerKeptUp: achievedRate >= 0.95 * run.rate,
+    loadAverage: run.loadAverage,
+    cpuPercent: { writer: Math.round((100 * run.writerCpuS) / run.elapsedS), consumer: Math.round((100 * run.consumerCpuS) / run.elapsedS) },
+    stages: run.stages,
+    jvm: run.jvm,
   };
+}
+
+/**
+ * The report's tables of the runs: per rate the median of the runs and the worst run; each run with
+ * its conditions; where the time went; the JVMs' pauses. Says when the machine was busy.
+ */
+export function runsMarkdown(runs: RunResult[], cores: number): string[] {
+  const rates = [...new Set(runs.map((r) => r.targetRate))];
+  const busiest = Math.max(...runs.map((r) => r.loadAverage.max));
+  const stageNames = Object.keys(runs[0]?.stages ?? {});
+  const cell = (x: { p50Ms: number; p99Ms: number } | undefined) => (x ? `${x.p50Ms} / ${x.p99Ms}` : '');
+  return [
+    busiest > 0.75 * cores
+      ? `**Smoke run: the machine was busy** (1-minute load average up to ${busiest} on ${cores} cores, other work included): the figures show where the time goes, not what an idle machine gives.`
+      : `The machine was quiet: 1-minute load average at most ${busiest} on ${cores} cores during the runs.`,
+    '',
+    '| target writes/s | runs | median p50 ms | median p99 ms | worst run | worst p50 ms | worst p99 ms | worst max ms | load avg in worst run |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rates.map((rate) => {
+      const s = acrossRuns(runs.filter((r) => r.targetRate === rate));
+      return `| ${rate} | ${s.runs} | ${s.medianP50Ms} | ${s.medianP99Ms} | ${s.worst.run} | ${s.worst.p50Ms} | ${s.worst.p99Ms} | ${s.worst.maxMs} | ${s.worst.loadAverage.start}→${s.worst.loadAverage.end} (max ${s.worst.loadAverage.max}) |`;
+    }),
+    '',
+    'Every run:',
+    '',
+    '| target/s | run | achieved/s | committed | received | p50 ms | p99 ms | max ms | lag flat | load avg start→end (max) | writer CPU % | consumer CPU % |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|:---|---:|---:|---:|',
+    ...runs.map(
+      (r) =>
+        `| ${r.targetRate} | ${r.run} | ${r.achievedRate} | ${r.committed} | ${r.received} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.lagFlat ? 'yes' : 'no'} | ${r.loadAverage.start}→${r.loadAverage.end} (${r.loadAverage.max}) | ${r.cpuPercent.writer} | ${r.cpuPercent.consumer} |`,
+    ),
+    '',
+    'Where the time went (p50 / p99 ms of each stage; the stages add up to the latency), and the pauses of the JVMs during the run',
+    '(GC: count, longest, sum; safepoint: the longest, time to reach it included):',
+    '',
+    `| target/s | run | ${stageNames.join(' | ')} | broker GC | Connect GC | broker / Connect safepoint max ms |`,
+    `|---:|---:|${stageNames.map(() => '---:|').join('')}---:|---:|---:|`,
+    ...runs.map(
+      (r) =>
+        `| ${r.targetRate} | ${r.run} | ${stageNames.map((n) => cell(r.stages[n])).join(' | ')} | ${r.jvm.kafka.gcPauses}, ${r.jvm.kafka.gcMaxMs}, ${r.jvm.kafka.gcTotalMs} ms | ${r.jvm.connect.gcPauses}, ${r.jvm.connect.gcMaxMs}, ${r.jvm.connect.gcTotalMs} ms | ${r.jvm.kafka.safepointMaxMs} / ${r.jvm.connect.safepointMaxMs} |`,
+    ),
+  ];
+}
+
+export interface JvmPauses {
+  /** GC pauses (stop-the-world) that ended during the run: how many, the longest, their sum. */
+  gcPauses: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
+  /** The longest safepoint, including the time the JVM's threads took to reach it (long when the CPU is contended). */
+  safepointMaxMs: number;
+}
+
+/**
+ * The pauses the broker and Connect logged (`-Xlog:gc,safepoint`, ADR-0030) between `fromMs` and
+ * `toMs` (wall clock): a tail is compared with them.
+ */
+export function jvmPauses(logDir: string, fromMs: number, toMs: number): Record<'kafka' | 'connect', JvmPauses> {
+  const read = (file: string): JvmPauses => {
+    const pauses: number[] = [];
+    let safepointMaxMs = 0;
+    let text = '';
+    try {
+      text = readFileSync(join(logDir, file), 'utf8');
+    } catch {
+      // No GC log (a runtime started without it): no pauses to show.
+    }
+    for (const line of text.split('\n')) {
+      const at = /^\[([^\]]+)\]/.exec(line)?.[1];
+      if (!at) continue;
+      const time = Date.parse(at.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+      if (!(time >= fromMs && time <= toMs)) continue;
+      const gc = /\[gc\s*\].*Pause.* (\d+\.\d+)ms$/.exec(line);
+      if (gc) pauses.push(Number(gc[1]));
+      const safepoint = /Total: (\d+) ns/.exec(line);
+      if (safepoint) safepointMaxMs = Math.max(safepointMaxMs, Number(safepoint[1]) / 1e6);
+    }
+    return { gcPauses: pauses.length, gcMaxMs: round(Math.max(0, ...pauses)), gcTotalMs: round(pauses.reduce((a, b) => a + b, 0)), safepointMaxMs: round(safepointMaxMs) };
+  };
+  return { kafka: read('kafka-gc.log'), connect: read('connect-gc.log') };
 }

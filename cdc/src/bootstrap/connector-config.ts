@@ -72,7 +72,11 @@ export function tableTopic(topicPrefix: string, table: string): string {
 }
 
 export interface ConnectorTuning {
-  /** How long Debezium waits for more changes before handing a batch to Connect (default 500 ms). */
+  /**
+   * Debezium's wait (default 500 ms), twice on the path of every change: its WAL reader sleeps this long
+   * when PostgreSQL has sent nothing new, and its queue holds a batch this long unless `maxBatchSize`
+   * changes arrive first (ADR-0030).
+   */
   pollIntervalMs: number;
   /**
    * Heartbeat period: keeps the slot's confirmed LSN and the services' watermarks moving while captured
@@ -85,7 +89,7 @@ export interface ConnectorTuning {
 }
 
 export const DEFAULT_TUNING: ConnectorTuning = {
-  pollIntervalMs: 50,
+  pollIntervalMs: 10,
   heartbeatIntervalMs: 100,
   maxBatchSize: 2048,
   maxQueueSize: 8192,

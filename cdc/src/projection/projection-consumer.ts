@@ -63,6 +63,9 @@ function kafkaLogs(logger: Logger): logCreator {
     };
 }
 
+/** How often the group's offsets are committed (kafkajs: after every batch by default). */
+const OFFSET_COMMIT_INTERVAL_MS = 1_000;
+
 /** kafkajs's name for the first offset a partition still holds. */
 const EARLIEST = '-2';
 
@@ -190,7 +193,17 @@ export class ProjectionConsumer<C, E extends SourceEvent = ChangeEvent> {
     consumer.on(consumer.events.STOP, () => (this.consuming = false));
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({ eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 3, eachBatch: (payload) => this.onBatch(payload) });
+    // The group's offsets are not where a start resumes (the positions stored with the data are), only
+    // where a rebalance hands a partition over: committed once a second rather than after every batch
+    // (kafkajs's autoCommit), which saved a broker round trip per batch. A rebalance may replay up to a
+    // second of changes, which the LSN guard skips (ADR-0030).
+    await consumer.run({
+      autoCommit: false,
+      autoCommitInterval: OFFSET_COMMIT_INTERVAL_MS,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 3,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
     this.tracker.start();
   }
 

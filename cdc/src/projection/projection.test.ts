@@ -79,8 +79,24 @@ describe('reading a Debezium message', () => {
     ['an event without a source LSN', message({ op: 'c', after: {}, source: { ts_ms: 1, schema: 'public', table: 't' } })],
     ['a create without its row', message({ op: 'c', after: null, source: { lsn: 1, ts_ms: 1, schema: 'public', table: 't' } })],
     ['a message without a key', message({ op: 'c', after: {}, source: { lsn: 1, ts_ms: 1, schema: 'public', table: 't' } }, null)],
+    ['a row image that is not an object', message({ op: 'u', before: null, after: [1], source: { lsn: 1, ts_ms: 1, schema: 'public', table: 't' } })],
+    ['a source without its table', message({ op: 'c', after: {}, source: { lsn: 1, ts_ms: 1, schema: 'public' } })],
+    ['a transaction id that is not a number', message({ op: 'c', after: {}, source: { lsn: 1, ts_ms: 1, txId: 'x', schema: 'public', table: 't' } })],
+    ['a delete without its old row whose key is not JSON', { ...message({ op: 'd', before: null, after: null, source: { lsn: 1, ts_ms: 1, schema: 'public', table: 't' } }), key: Buffer.from('{id') }],
+    ['a delete without its old row whose key is empty', message({ op: 'd', before: null, after: null, source: { lsn: 1, ts_ms: 1, schema: 'public', table: 't' } }, {})],
   ])('refuses %s as poison', (_what, m) => {
     expect(() => parseChangeEvent('t', 0, m)).toThrow(PoisonMessageError);
+  });
+
+  it('reads the key only when it is asked for: a key that is not JSON fails when read, not before', () => {
+    const event = parseChangeEvent('t', 0, { ...change('c', 'a', 1), key: Buffer.from('{id') })!;
+    expect(event.after).toMatchObject({ id: 'a' });
+    expect(() => event.key).toThrow(PoisonMessageError);
+  });
+
+  it('gives a delete that carries only its key (REPLICA IDENTITY DEFAULT) with that key', () => {
+    const event = parseChangeEvent('t', 0, message({ op: 'd', before: null, after: null, source: { lsn: 5, ts_ms: 1, schema: 'public', table: 't' } }, { id: 'gone' }))!;
+    expect(event).toMatchObject({ op: 'delete', before: null, key: { id: 'gone' } });
   });
 });
 

@@ -124,6 +124,8 @@ export function runtimePaths(stateDir: string, logDir = join(stateDir, 'logs')) 
     ...connectSecurityPaths(join(stateDir, 'connect')),
     brokerLog: join(logDir, 'kafka.log'),
     connectLog: join(logDir, 'connect.log'),
+    brokerGcLog: join(logDir, 'kafka-gc.log'),
+    connectGcLog: join(logDir, 'connect-gc.log'),
   };
 }
 
@@ -253,6 +255,7 @@ async function startOrReuseBroker(o: ResolvedOptions, artifacts: RuntimeArtifact
     log4jConfig: artifacts.log4jConfig,
     logFile: paths.brokerLog,
     pidFile: paths.brokerPid,
+    extraJvmOptions: [gcLogOption(paths.brokerGcLog)],
   });
   await waitUntil('the Kafka broker', o.readyTimeoutMs, started, () => brokerAnswersMetadata(brokers));
   return started;
@@ -287,10 +290,18 @@ async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifac
     log4jConfig: artifacts.log4jConfig,
     logFile: paths.connectLog,
     pidFile: paths.connectPid,
-    extraJvmOptions: [`-Djava.security.auth.login.config=${paths.jaasFile}`],
+    extraJvmOptions: [`-Djava.security.auth.login.config=${paths.jaasFile}`, gcLogOption(paths.connectGcLog)],
   });
   await waitUntil('Kafka Connect', o.readyTimeoutMs, started, () => connectListsPostgresPlugin(connectApi));
   return started;
+}
+
+/**
+ * Every GC pause with its wall-clock time, in a file of its own beside the JVM's log (two files of
+ * 10 MB at most): a latency tail is compared with these lines (ADR-0030).
+ */
+function gcLogOption(file: string): string {
+  return `-Xlog:gc,safepoint:file=${file}:time,uptime,level,tags:filecount=2,filesize=10m`;
 }
 
 /** The combined broker/controller of a single-node KRaft cluster, bound to loopback. */

@@ -48,15 +48,23 @@ describe('decoding the monolith’s changes', () => {
         currency: 'EUR',
         categoryId: product.category_id,
         active: true,
-        createdAt: new Date('2026-11-22T02:52:54.123Z'),
-        updatedAt: new Date('2026-12-01T10:00:00Z'),
+        createdAt: '2026-11-22T02:52:54.123Z',
+        updatedAt: '2026-12-01T10:00:00Z',
       },
     });
   });
 
-  it('reads Debezium timestamps with microseconds and offsets', () => {
+  it('keeps Debezium timestamps as they come, microseconds and offset included', () => {
     const decoded = projection().decode(event('public.products', 'create', { after: { ...product, created_at: '2026-11-22T03:52:54.123456+01:00' } }));
-    expect(decoded).toMatchObject({ row: { createdAt: new Date('2026-11-22T02:52:54.123Z') } });
+    expect(decoded).toMatchObject({ row: { createdAt: '2026-11-22T03:52:54.123456+01:00' } });
+  });
+
+  it('refuses a timestamp that is not ISO-8601 with an offset as poison', () => {
+    expect(() => projection().decode(event('public.products', 'create', { after: { ...product, updated_at: '2026-12-01 10:00' } }))).toThrow(/updated_at/);
+  });
+
+  it('refuses a delete whose old row and key are both unusable as poison', () => {
+    expect(() => projection().decode(event('public.products', 'delete', { before: { id: 'x' }, after: null, key: { id: 'not-a-uuid' } }))).toThrow(PoisonMessageError);
   });
 
   it('turns a delete into a tombstone from the old row', () => {

@@ -6,7 +6,8 @@ import type { ProjectionStore, RowChange } from './projection-store-type.js';
 export type CatalogChange = RowChange | { table: 'heartbeat' };
 
 // Debezium's JSON of the monolith's rows (decimal.handling.mode=string; timestamptz as ISO-8601 text).
-const timestamp = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+// A timestamp stays the checked text, which PostgreSQL reads itself: no Date and back per column (ADR-0030).
+const timestamp = z.iso.datetime({ offset: true });
 const categoryRow = z.object({
   id: z.uuid(),
   slug: z.string(),
@@ -29,14 +30,30 @@ const productRow = z.object({
 });
 const keyOnly = z.object({ id: z.uuid() });
 
-const EPOCH = new Date(0);
+const EPOCH = '1970-01-01T00:00:00Z';
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+function refused(error: z.ZodError, event: ChangeEvent): PoisonMessageError {
+  const issue = error.issues[0]!;
+  return new PoisonMessageError(`${event.table} ${event.op} at offset ${event.offset}: ${issue.path.join('.') || '(row)'}: ${issue.message}`);
+}
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, event: ChangeEvent): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new PoisonMessageError(`${event.table} ${event.op} at offset ${event.offset}: ${issue.path.join('.') || '(row)'}: ${issue.message}`);
+  throw refused(result.error, event);
+}
+
+/**
+ * The row image of a change, checked once. A delete whose old row is incomplete (REPLICA IDENTITY
+ * DEFAULT: the key only) gives undefined, and becomes a tombstone of the key's id.
+ */
+function image<T>(schema: z.ZodType<T>, event: ChangeEvent): T | undefined {
+  const deleted = event.op === 'delete';
+  const result = schema.safeParse(deleted ? event.before : event.after);
+  if (result.success) return result.data;
+  if (deleted) return undefined;
+  throw refused(result.error, event);
 }
 
 /**
@@ -54,23 +71,22 @@ export class CatalogProjection implements Projection<CatalogChange> {
 
   decode(event: ChangeEvent): CatalogChange {
     const deleted = event.op === 'delete';
-    const image = deleted ? event.before : event.after;
     switch (event.table) {
       case 'public.categories': {
-        if (deleted && !categoryRow.safeParse(image).success) {
+        const r = image(categoryRow, event);
+        if (!r) {
           const { id } = parse(keyOnly, event.key, event);
           return { table: 'categories', lsn: event.lsn, deleted, row: { id, slug: '', name: '', description: '', createdAt: EPOCH, updatedAt: EPOCH } };
         }
-        const r = parse(categoryRow, image, event);
         return { table: 'categories', lsn: event.lsn, deleted, row: { id: r.id, slug: r.slug, name: r.name, description: r.description, createdAt: r.created_at, updatedAt: r.updated_at } };
       }
       case 'public.products': {
-        if (deleted && !productRow.safeParse(image).success) {
+        const r = image(productRow, event);
+        if (!r) {
           const { id } = parse(keyOnly, event.key, event);
           const row = { id, sku: '', name: '', description: '', priceCents: 0, currency: 'XXX', categoryId: NIL_UUID, active: false, createdAt: EPOCH, updatedAt: EPOCH };
           return { table: 'products', lsn: event.lsn, deleted, row };
         }
-        const r = parse(productRow, image, event);
         return {
           table: 'products',
           lsn: event.lsn,

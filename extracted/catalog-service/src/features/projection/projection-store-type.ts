@@ -5,8 +5,9 @@ export interface CategoryRow {
   slug: string;
   name: string;
   description: string;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO-8601 with its offset, as Debezium sends it: PostgreSQL reads the text itself (no Date in between). */
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface ProductRow {
@@ -18,8 +19,9 @@ export interface ProductRow {
   currency: string;
   categoryId: string;
   active: boolean;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO-8601 with its offset, as Debezium sends it. */
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** One row's new state in the projection: written, or deleted (kept as a tombstone), at a source LSN. */

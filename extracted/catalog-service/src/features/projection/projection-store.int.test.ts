@@ -28,11 +28,12 @@ afterAll(async () => {
 });
 
 const at = new Date('2026-11-22T02:52:54.123Z');
+const atText = '2026-11-22T03:52:54.123456+01:00';
 function category(fields: Partial<CategoryRow> = {}): CategoryRow {
-  return { id: randomUUID(), slug: `slug-${randomUUID().slice(0, 8)}`, name: 'Coffee', description: '', createdAt: at, updatedAt: at, ...fields };
+  return { id: randomUUID(), slug: `slug-${randomUUID().slice(0, 8)}`, name: 'Coffee', description: '', createdAt: atText, updatedAt: atText, ...fields };
 }
 function product(categoryId: string, fields: Partial<ProductRow> = {}): ProductRow {
-  return { id: randomUUID(), sku: `SKU-${randomUUID().slice(0, 8)}`, name: 'Espresso', description: '', priceCents: 1000, currency: 'EUR', categoryId, active: true, createdAt: at, updatedAt: at, ...fields };
+  return { id: randomUUID(), sku: `SKU-${randomUUID().slice(0, 8)}`, name: 'Espresso', description: '', priceCents: 1000, currency: 'EUR', categoryId, active: true, createdAt: atText, updatedAt: atText, ...fields };
 }
 const write = (row: ProductRow, lsn: bigint, deleted = false): RowChange => ({ table: 'products', lsn, deleted, row });
 const writeCategory = (row: CategoryRow, lsn: bigint, deleted = false): RowChange => ({ table: 'categories', lsn, deleted, row });
@@ -57,6 +58,16 @@ describe('applying changes to the projection', () => {
     expect(again).toEqual({ applied: 0, stale: 3 });
     expect(await productRow(p.id)).toEqual(before);
     expect(before).toMatchObject({ price_cents: 1200, lsn: '102' });
+  });
+
+  it('reads the monolith\'s timestamps as Debezium sends them, offset and fraction included', async () => {
+    const p = product(randomUUID(), { updatedAt: '2026-12-01T10:00:00.654321-05:00' });
+
+    await store.apply([write(p, 250n)], position(250n));
+
+    const { rows } = await sql.query("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS created, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS updated FROM products WHERE id = $1", [p.id]);
+    // The columns hold milliseconds (timestamptz(3)): PostgreSQL rounds the fraction it reads.
+    expect(rows[0]).toEqual({ created: '2026-11-22 02:52:54.123000', updated: '2026-12-01 15:00:00.654000' });
   });
 
   it('skips a change older than the one the row holds', async () => {

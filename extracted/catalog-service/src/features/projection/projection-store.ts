@@ -90,8 +90,8 @@ export class PgProjectionStore implements ProjectionStore {
           slug: row.slug,
           name: row.name,
           description: row.description,
-          created_at: row.createdAt.toISOString(),
-          updated_at: row.updatedAt.toISOString(),
+          created_at: row.createdAt,
+          updated_at: row.updatedAt,
           deleted,
           source_lsn: String(lsn),
         }));
@@ -107,8 +107,8 @@ export class PgProjectionStore implements ProjectionStore {
           currency: row.currency,
           category_id: row.categoryId,
           active: row.active,
-          created_at: row.createdAt.toISOString(),
-          updated_at: row.updatedAt.toISOString(),
+          created_at: row.createdAt,
+          updated_at: row.updatedAt,
           deleted,
           source_lsn: String(lsn),
         }));

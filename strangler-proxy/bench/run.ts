@@ -113,9 +113,9 @@ async function load(target: string, url: string, rate: number | 'saturation', ad
       }),
     );
   }
-  const cpuAfter = pid ? cpuMs(pid) : 0;
-  // Comparisons finish just after their answers: give the last ones a moment.
+  // Comparisons finish just after their answers (on the comparison thread): give the last ones a moment, and count their CPU.
   if (adminUrl) await new Promise((r) => setTimeout(r, 200));
+  const cpuAfter = pid ? cpuMs(pid) : 0;
   const after = adminUrl ? await connectionsOpened(adminUrl) : 0;
   const comparedAfter = adminUrl ? await comparisons(adminUrl) : 0;
   const sorted = Float64Array.from(latencies).sort();
@@ -354,7 +354,7 @@ async function main(): Promise<void> {
     '',
     '## Answer comparison (shadow route against the same route at legacy)',
     '',
-    'The shadow route serves the monolith\'s answer and sends a copy to the service; both answers are read (bounded) and compared off the user\'s path, 10% with a second legacy answer for noise. The proxy writes no comparison to a database here (no PROXY_DATABASE_URL): this is the cost of copying, reading and comparing.',
+    'The shadow route serves the monolith\'s answer and sends a copy to the service; both answers are read (bounded) and compared off the user\'s path, 10% with a second legacy answer for noise. The service answers the same JSON with its keys in another order, so every comparison is parsed and diffed (on the comparison thread, ADR-0031) rather than settled by equal bytes. The proxy writes no comparison to a database here (no PROXY_DATABASE_URL): this is the cost of copying, reading and comparing. CPU is the whole process\'s (the comparison thread included).',
     '',
     '| load | added p50 ms | added p99 ms | compared | added proxy CPU per compared request |',
     '| --- | ---: | ---: | ---: | ---: |',

@@ -41,5 +41,8 @@ export function captureAnswer(answer: IncomingMessage, startedAt: number, maxByt
   answer.on('data', onData);
   answer.once('end', () => finish({ status: answer.statusCode ?? 0, headers: answer.headers, body: truncated ? Buffer.alloc(0) : ownBuffer(chunks, kept), truncated, durationMs: performance.now() - startedAt }));
   answer.once('error', (err) => finish(err));
-  answer.once('close', () => finish(new Error('the answer was cut short')));
+  // Every answer closes after its end: build the error (and its stack trace) only for one cut short.
+  answer.once('close', () => {
+    if (!settled) finish(new Error('the answer was cut short'));
+  });
 }

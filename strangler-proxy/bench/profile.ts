@@ -45,6 +45,28 @@ function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[] }, count
     .map(([fn, n]) => ({ share: n / busy, fn }));
 }
 
+/** Packages (and the proxy's own code) whose frames are on the stack, as shares of the busy samples: inclusive time. */
+const PACKAGES = ['http-proxy-middleware', 'httpxy', 'opossum', 'unleash-client', 'prom-client', 'strangler-proxy/dist', 'platform/dist'];
+
+function packageShares(profile: { nodes: (ProfileNode & { children?: number[] })[]; samples: number[] }): { share: number; pkg: string }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const counts = new Map<string, number>();
+  let busy = 0;
+  for (const id of profile.samples) {
+    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+    busy++;
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const url = byId.get(cur)!.callFrame.url;
+      for (const pkg of PACKAGES) if (url.includes(pkg)) seen.add(pkg);
+    }
+    for (const pkg of seen) counts.set(pkg, (counts.get(pkg) ?? 0) + 1);
+  }
+  return PACKAGES.map((pkg) => ({ pkg, share: (counts.get(pkg) ?? 0) / Math.max(1, busy) }));
+}
+
 const children: ChildProcess[] = [];
 try {
   execFileSync('sh', [resolve(HERE, '../ensure-tools.sh')], { stdio: 'inherit' });
@@ -62,7 +84,9 @@ try {
   process.kill(pid, 'SIGUSR2');
   await nextLine(proxy.lines); // profile written
   const file = resolve(OUT, `proxy-${pid}.cpuprofile`);
-  const top = topSelfTime(JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[] }, 25);
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+  const top = topSelfTime(profile, 25);
+  const packages = packageShares(profile);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(result)?.[1];
   const md = [
     '# Strangler proxy profile',
@@ -72,6 +96,12 @@ try {
     '| self time | function |',
     '| ---: | --- |',
     ...top.map((t) => `| ${(t.share * 100).toFixed(1)} % | \`${t.fn}\` |`),
+    '',
+    'Busy samples with a frame of each package on the stack (inclusive; a sample can count for several):',
+    '',
+    '| on the stack | package |',
+    '| ---: | --- |',
+    ...packages.map((p) => `| ${(p.share * 100).toFixed(1)} % | \`${p.pkg}\` |`),
     '',
   ].join('\n');
   writeFileSync(resolve(OUT, 'proxy-profile.md'), md);

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { routingMicrobenchmark } from './routing-micro.js';
+import { compareMicrobenchmark } from './compare-micro.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../..');
@@ -113,9 +114,9 @@ async function load(target: string, url: string, rate: number | 'saturation', ad
       }),
     );
   }
-  const cpuAfter = pid ? cpuMs(pid) : 0;
-  // Comparisons finish just after their answers: give the last ones a moment.
+  // Comparisons finish just after their answers (on the comparison thread): give the last ones a moment, and count their CPU.
   if (adminUrl) await new Promise((r) => setTimeout(r, 200));
+  const cpuAfter = pid ? cpuMs(pid) : 0;
   const after = adminUrl ? await connectionsOpened(adminUrl) : 0;
   const comparedAfter = adminUrl ? await comparisons(adminUrl) : 0;
   const sorted = Float64Array.from(latencies).sort();
@@ -245,6 +246,11 @@ async function main(): Promise<void> {
   const micro = await routingMicrobenchmark();
   console.log(`routing decision: ${(micro.totalNs / 1000).toFixed(2)} µs (normalise ${micro.normaliseNs.toFixed(0)} ns, match ${micro.matchNs.toFixed(0)} ns, decide ${micro.decideNs.toFixed(0)} ns)`);
 
+  const compareMicro = await compareMicrobenchmark();
+  for (const c of compareMicro) {
+    console.log(`comparison of ${c.bodyBytes} bytes on the event loop: on the loop ${c.onLoop.medianUs.toFixed(1)} µs (max ${c.onLoop.maxUs.toFixed(1)}), handed to the thread ${c.onThread.medianUs.toFixed(1)} µs (max ${c.onThread.maxUs.toFixed(1)})`);
+  }
+
   const ports = await startChild<{ monolith: number; service: number }>('upstreams.js');
   const proxy = await startChild<{ url: string; adminUrl: string; pid: number }>('proxy.js', [String(ports.monolith), String(ports.service)]);
   const targets = [
@@ -332,7 +338,7 @@ async function main(): Promise<void> {
   const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, durationSeconds: DURATION, date: new Date().toISOString(), loadAverage: LOAD, smoke: SMOKE };
   const outDir = resolve(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(resolve(outDir, 'proxy.json'), `${JSON.stringify({ environment, routingDecision: micro, runs, summary, comparison, efficiency }, null, 2)}\n`);
+  writeFileSync(resolve(outDir, 'proxy.json'), `${JSON.stringify({ environment, routingDecision: micro, comparisonOnTheLoop: compareMicro, runs, summary, comparison, efficiency }, null, 2)}\n`);
 
   const md = [
     '# Strangler proxy benchmark',
@@ -354,7 +360,13 @@ async function main(): Promise<void> {
     '',
     '## Answer comparison (shadow route against the same route at legacy)',
     '',
-    'The shadow route serves the monolith\'s answer and sends a copy to the service; both answers are read (bounded) and compared off the user\'s path, 10% with a second legacy answer for noise. The proxy writes no comparison to a database here (no PROXY_DATABASE_URL): this is the cost of copying, reading and comparing.',
+    'The shadow route serves the monolith\'s answer and sends a copy to the service; both answers are read (bounded) and compared off the user\'s path, 10% with a second legacy answer for noise. The service answers the same JSON with its keys in another order, so every comparison is parsed and diffed (on the comparison thread, ADR-0031) rather than settled by equal bytes. The proxy writes no comparison to a database here (no PROXY_DATABASE_URL): this is the cost of copying, reading and comparing. CPU is the whole process\'s (the comparison thread included).',
+    '',
+    'Time one comparison holds the event loop (synchronous time per comparison of two JSON answers that differ in their bytes, median / max of 180): parsed and diffed on the loop as before ADR-0031, against handed to the comparison thread.',
+    '',
+    '| answer | on the loop µs | handed to the thread µs |',
+    '| ---: | ---: | ---: |',
+    ...compareMicro.map((c) => `| ${c.bodyBytes} bytes | ${c.onLoop.medianUs.toFixed(1)} / ${c.onLoop.maxUs.toFixed(1)} | ${c.onThread.medianUs.toFixed(1)} / ${c.onThread.maxUs.toFixed(1)} |`),
     '',
     '| load | added p50 ms | added p99 ms | compared | added proxy CPU per compared request |',
     '| --- | ---: | ---: | ---: | ---: |',

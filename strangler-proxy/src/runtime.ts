@@ -53,10 +53,14 @@ import { TrafficSplit } from './upstreams/traffic-split.js';
 import { UpstreamPool, type BreakerSettings } from './upstreams/upstream-pool.js';
 import { Comparator } from './compare/comparator.js';
 import { PgCompareStore } from './compare/compare-store.js';
+import { DiffThread } from './compare/diff-thread.js';
 import { Guards } from './guard/guard.js';
 import { workerLink } from './cluster.js';
 import { domainFlagName } from './flags/flag-names.js';
 import { watchLag } from './guard/lag-alert.js';
+
+/** Comparisons waiting for the comparison thread at most; more are dropped and counted (ADR-0031). */
+const COMPARE_MAX_QUEUED = 256;
 
 export interface RunningProxy {
   url: string;
@@ -270,6 +274,9 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       copyAnswered: (domain, side, ms, failed) => guards.observe(domain, side, ms, failed),
     },
     logger,
+    Math.random,
+    // Answers that differ in their bytes are parsed and diffed on a worker thread, at most this many waiting (ADR-0031).
+    new DiffThread(COMPARE_MAX_QUEUED),
   );
   const compareTimer = compareStore
     ? setInterval(() => {
@@ -456,6 +463,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       clearInterval(compareTimer);
       clearInterval(pruneTimer);
       clearInterval(lagAlerts);
+      await comparator.close();
       await compareStore?.flush().catch(() => {});
       await alerts.settled();
       unleash?.destroy();

@@ -117,6 +117,8 @@ export function compareAnswers(legacy: CapturedAnswer, next: CapturedAnswer, ign
     const b = headerValue(next.headers, name);
     if (a !== b) differences.push({ path: `header ${name}`, pattern: `header ${name}`, legacy: a ?? MISSING, new: b ?? MISSING });
   }
+  // The same bytes say the same thing whatever their type: no parse (the usual case of a healthy shadow).
+  if (legacy.body.equals(next.body)) return { outcome: differences.length ? 'different' : 'equal', differences };
   const a = isJson(legacy.headers) ? parseJson(legacy.body) : { ok: false as const };
   const b = isJson(next.headers) ? parseJson(next.body) : { ok: false as const };
   if (a.ok && b.ok) {
@@ -128,9 +130,19 @@ export function compareAnswers(legacy: CapturedAnswer, next: CapturedAnswer, ign
       const key = last?.kind === 'key' ? last.name : undefined;
       differences.push({ path: formatJsonPath(d.path), pattern: formatJsonPath(generalise(d.path)), legacy: exampleValue(key, d.legacy), new: exampleValue(key, d.new) });
     }
-  } else if (!legacy.body.equals(next.body)) {
+  } else {
     const describe = (body: Buffer) => `${body.length} bytes${body.length && body.length <= 64 && /^[\x20-\x7e]*$/.test(body.toString('latin1')) ? `: ${body.toString('latin1')}` : ''}`;
     differences.push({ path: '$', pattern: '$', legacy: exampleValue(undefined, describe(legacy.body)), new: exampleValue(undefined, describe(next.body)) });
   }
   return { outcome: differences.length ? 'different' : 'equal', differences };
+}
+
+/**
+ * Whether two answers are equal as `compareAnswers` judges them, decided without parsing: same
+ * status, same compared headers, same body bytes, neither cut short. False says only "compare them".
+ */
+export function sameAnswer(legacy: CapturedAnswer, next: CapturedAnswer): boolean {
+  if (legacy.truncated || next.truncated || legacy.status !== next.status || !legacy.body.equals(next.body)) return false;
+  for (const name of COMPARED_HEADERS) if (headerValue(legacy.headers, name) !== headerValue(next.headers, name)) return false;
+  return true;
 }

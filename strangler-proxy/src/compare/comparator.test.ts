@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouteEntry } from '../routing/route-table.js';
 import type { CapturedAnswer, CompareOutcome, Difference } from './answer-diff.js';
 import { Comparator } from './comparator.js';
+import type { DiffJob, DiffResult, DiffRunner } from './diff-runner.js';
 
 const manifest = {
   domain: 'catalog',
@@ -15,10 +16,18 @@ const route = { domain: 'catalog', method: 'GET', template: '/api/products/:id' 
 
 const answer = (body: unknown): CapturedAnswer => ({ status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), truncated: false, durationMs: 1 });
 
-function setup() {
+function setup(runner?: DiffRunner) {
   const recorded: { outcome: CompareOutcome; differences: Difference[]; noise: string[] }[] = [];
-  const comparator = new Comparator([manifest], new Registry(), { record: (_d, _r, outcome, differences, noise) => recorded.push({ outcome, differences, noise }) }, { warn: () => {} });
-  return { comparator, recorded };
+  const registry = new Registry();
+  const comparator = new Comparator([manifest], registry, { record: (_d, _r, outcome, differences, noise) => recorded.push({ outcome, differences, noise }) }, { warn: () => {} }, Math.random, runner);
+  return { comparator, recorded, registry };
+}
+
+/** A runner that records the jobs it is given and answers as `answer` says. */
+function fakeRunner(answer: (job: DiffJob) => DiffResult | undefined) {
+  const jobs: DiffJob[] = [];
+  const runner: DiffRunner = { diff: (job, done) => (jobs.push(job), done(answer(job))), close: async () => {} };
+  return { runner, jobs };
 }
 
 describe('the comparator', () => {
@@ -46,5 +55,32 @@ describe('the comparator', () => {
     const pending = comparator.plan(route, 'GET', 'shadow', true, 'legacy', false, 't')!;
     comparator.finish(pending, answer({}), new Error('ECONNRESET'), undefined);
     expect(recorded[0]?.outcome).toBe('failed');
+  });
+
+  it('judges answers equal byte for byte at once, without parsing them on the runner', () => {
+    const { runner, jobs } = fakeRunner(() => ({}));
+    const { comparator, recorded } = setup(runner);
+    const pending = comparator.plan(route, 'GET', 'shadow', true, 'legacy', false, 't')!;
+    comparator.finish(pending, answer({ price: 1 }), answer({ price: 1 }), answer({ price: 1 }));
+    expect(jobs).toHaveLength(0);
+    expect(recorded).toEqual([{ outcome: 'equal', differences: [], noise: [] }]);
+  });
+
+  it('sends only the comparisons whose bytes differ to the runner', () => {
+    const { runner, jobs } = fakeRunner(() => ({ result: { outcome: 'equal', differences: [] } }));
+    const { comparator, recorded } = setup(runner);
+    const pending = comparator.plan(route, 'GET', 'shadow', true, 'legacy', false, 't')!;
+    comparator.finish(pending, answer({ price: 1, id: 2 }), answer({ id: 2, price: 1 }), answer({ price: 1, id: 2 }));
+    expect(jobs.map((j) => [j.next !== undefined, j.again !== undefined])).toEqual([[true, false]]);
+    expect(recorded[0]?.outcome).toBe('equal');
+  });
+
+  it('counts a comparison the runner could not take as dropped, and records nothing for it', async () => {
+    const { runner } = fakeRunner(() => undefined);
+    const { comparator, recorded, registry } = setup(runner);
+    const pending = comparator.plan(route, 'GET', 'shadow', true, 'legacy', false, 't')!;
+    comparator.finish(pending, answer({ price: 1 }), answer({ price: 2 }), undefined);
+    expect(recorded).toEqual([]);
+    expect(await registry.getSingleMetricAsString('strangler_compare_dropped_total')).toMatch(/domain="catalog",reason="queue_full"} 1/);
   });
 });

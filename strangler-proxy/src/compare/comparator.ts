@@ -3,7 +3,8 @@ import { compareSchema, parseJsonPath, type CompareSettings, type LoadedManifest
 import type { Logger } from '@strangler/platform';
 import { Counter, type Registry } from 'prom-client';
 import type { RouteEntry } from '../routing/route-table.js';
-import { compareAnswers, type CapturedAnswer, type CompareOutcome, type Difference } from './answer-diff.js';
+import { sameAnswer, type CapturedAnswer, type CompareOutcome, type Comparison, type Difference } from './answer-diff.js';
+import { inThreadRunner, type DiffRunner } from './diff-runner.js';
 import { captureAnswer } from './capture.js';
 
 /** Where the comparison's results go besides the metrics: the database, and the guard's windows. */
@@ -112,6 +113,7 @@ export class Comparator {
   private readonly noise = new Map<string, Set<string>>();
   private readonly counter: Counter<'domain' | 'route' | 'outcome'>;
   private readonly noiseCounter: Counter<'domain' | 'route'>;
+  private readonly dropped: Counter<'domain' | 'reason'>;
 
   constructor(
     manifests: LoadedManifest[],
@@ -119,6 +121,8 @@ export class Comparator {
     readonly sinks: CompareSinks,
     private readonly logger: Pick<Logger, 'warn'>,
     private readonly random: () => number = Math.random,
+    /** Where answers that differ in their bytes are parsed and diffed (ADR-0031: a worker thread in the proxy). */
+    private readonly runner: DiffRunner = inThreadRunner,
   ) {
     for (const m of manifests) {
       if (!m.service) continue;
@@ -141,6 +145,12 @@ export class Comparator {
       name: 'strangler_compare_noise_total',
       help: 'Comparisons in which some paths differed only as two legacy answers differ (noise), by route',
       labelNames: ['domain', 'route'] as const,
+      registers: [registry],
+    });
+    this.dropped = new Counter({
+      name: 'strangler_compare_dropped_total',
+      help: 'Comparisons given up because the comparison thread already had its maximum of answers waiting (queue_full)',
+      labelNames: ['domain', 'reason'] as const,
       registers: [registry],
     });
   }
@@ -176,27 +186,48 @@ export class Comparator {
     }
   }
 
-  /** Runs the comparison once every answer is in. */
+  /**
+   * Runs the comparison once every answer is in. Answers equal byte for byte are judged here at once
+   * (the usual case); the others are parsed and diffed by the runner (the worker thread in the proxy).
+   */
   finish(pending: PendingComparison, legacy: Result, next: Result, again: Result | undefined): void {
     const { domain, route } = pending;
+    const legacyOk = legacy instanceof Error ? undefined : legacy;
+    const nextOk = next instanceof Error ? undefined : next;
+    const againOk = again instanceof Error ? undefined : again;
+    // Noise needs two legacy answers; the main comparison needs both sides.
+    const twiceToDo = legacyOk && againOk && !sameAnswer(legacyOk, againOk) ? againOk : undefined;
+    const nextToDo = legacyOk && nextOk && !sameAnswer(legacyOk, nextOk) ? nextOk : undefined;
+    const failed = !legacyOk || !nextOk;
+    if (!legacyOk || (!twiceToDo && !nextToDo)) {
+      this.conclude(pending, failed, undefined, undefined);
+      return;
+    }
+    const ignore = this.domains.get(domain)?.ignore.get(route) ?? [];
+    this.runner.diff({ legacy: legacyOk, next: nextToDo, again: twiceToDo, ignore }, (outcome) => {
+      if (outcome === undefined) this.dropped.inc({ domain, reason: 'queue_full' });
+      else if (outcome instanceof Error) this.logger.warn('comparison failed', { domain, route, detail: outcome.message });
+      else this.conclude(pending, failed, outcome.result, outcome.twice);
+    });
+  }
+
+  /** Counts and records one comparison; `result` undefined with both sides answered means they were equal. */
+  private conclude(pending: PendingComparison, failed: boolean, result: Comparison | undefined, twice: Comparison | undefined): void {
+    const { domain, route } = pending;
     try {
-      const ignore = this.domains.get(domain)?.ignore.get(route) ?? [];
       const key = `${domain} ${route}`;
-      if (again && !(again instanceof Error) && !(legacy instanceof Error)) {
-        const twice = compareAnswers(legacy, again, ignore);
-        if (twice.differences.length) {
-          const known = this.noise.get(key) ?? new Set<string>();
-          for (const d of twice.differences) known.add(d.pattern);
-          this.noise.set(key, known);
-          this.sinks.recordNoise?.(domain, route, twice.differences);
-        }
+      if (twice?.differences.length) {
+        const known = this.noise.get(key) ?? new Set<string>();
+        for (const d of twice.differences) known.add(d.pattern);
+        this.noise.set(key, known);
+        this.sinks.recordNoise?.(domain, route, twice.differences);
       }
       let outcome: CompareOutcome;
       let differences: Difference[] = [];
       let noisy: string[] = [];
-      if (legacy instanceof Error || next instanceof Error) outcome = 'failed';
+      if (failed) outcome = 'failed';
+      else if (!result) outcome = 'equal';
       else {
-        const result = compareAnswers(legacy, next, ignore);
         const noise = this.noise.get(key);
         noisy = noise ? result.differences.filter((d) => noise.has(d.pattern)).map((d) => d.pattern) : [];
         differences = noise ? result.differences.filter((d) => !noise.has(d.pattern)) : result.differences;
@@ -209,5 +240,10 @@ export class Comparator {
     } catch (err) {
       this.logger.warn('comparison failed', { domain, route, detail: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  /** Stops the runner's thread. */
+  close(): Promise<void> {
+    return this.runner.close();
   }
 }

@@ -4,7 +4,7 @@ import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middlewar
 import type { ProxyMetrics } from '../upstreams/metrics.js';
 import { Slots } from '../upstreams/slots.js';
 import { UpstreamFailure } from '../upstreams/upstream-pool.js';
-import { downstreamResponseHeaders } from './headers.js';
+import { copyResponseHeaders } from './headers.js';
 
 interface Attempt {
   target: URL;
@@ -13,6 +13,14 @@ interface Attempt {
   onResponse(proxyRes: IncomingMessage): void;
   onError(err: Error): void;
 }
+
+/**
+ * The request's current attempt, kept on the request itself under a private symbol: http-proxy-middleware's
+ * events find it there (a WeakMap entry per request costs a lookup per event and the garbage collector more).
+ */
+const ATTEMPT = Symbol('strangler-proxy.attempt');
+type WithAttempt = IncomingMessage & { [ATTEMPT]?: Attempt };
+const attemptOf = (req: IncomingMessage): Attempt | undefined => (req as WithAttempt)[ATTEMPT];
 
 export interface ForwardOptions {
   /** The `x-served-by` value for the response. */
@@ -44,7 +52,6 @@ export interface ForwarderOptions {
  */
 export class Forwarder {
   readonly agent: http.Agent;
-  private readonly attempts = new WeakMap<IncomingMessage, Attempt>();
   private readonly middleware: RequestHandler;
 
   private readonly slots = new Map<string, Slots>();
@@ -66,10 +73,9 @@ export class Forwarder {
       return createConnection(...args);
     }) as typeof createConnection;
 
-    const attempts = this.attempts;
     this.middleware = createProxyMiddleware<IncomingMessage, ServerResponse>({
       router: (req, _res, options) => {
-        const attempt = attempts.get(req)!;
+        const attempt = attemptOf(req)!;
         // A fresh stream of the body for each attempt; without a body, httpxy pipes the (ended) request.
         if (attempt.body) options.buffer = Readable.from([attempt.body]);
         return attempt.target;
@@ -83,10 +89,10 @@ export class Forwarder {
       logger: { info: () => {}, warn: () => {}, error: () => {} },
       plugins: [
         (server) => {
-          server.on('proxyReq', (proxyReq, req) => attempts.get(req)?.onProxyReq(proxyReq));
-          server.on('proxyRes', (proxyRes, req) => attempts.get(req)?.onResponse(proxyRes));
-          server.on('error', (err, req) => attempts.get(req as IncomingMessage)?.onError(err));
-          server.on('econnreset', (err, req) => attempts.get(req)?.onError(err));
+          server.on('proxyReq', (proxyReq, req) => attemptOf(req)?.onProxyReq(proxyReq));
+          server.on('proxyRes', (proxyRes, req) => attemptOf(req)?.onResponse(proxyRes));
+          server.on('error', (err, req) => attemptOf(req as IncomingMessage)?.onError(err));
+          server.on('econnreset', (err, req) => attemptOf(req)?.onError(err));
         },
       ],
     });
@@ -99,11 +105,18 @@ export class Forwarder {
     return slots;
   }
 
-  async forward(req: IncomingMessage, res: ServerResponse, target: URL, options: ForwardOptions): Promise<void> {
+  forward(req: IncomingMessage, res: ServerResponse, target: URL, options: ForwardOptions): Promise<void> {
     const slots = this.slotsOf(target);
-    if (!slots.tryAcquire() && !(await slots.wait(this.options.queueTimeoutMs))) {
-      throw new UpstreamFailure('queue_timeout', `${options.servedBy}: no free connection within ${this.options.queueTimeoutMs} ms`);
-    }
+    // A free slot (the usual case) starts the exchange at once, without a promise of its own around it.
+    if (slots.tryAcquire()) return this.exchange(req, res, target, options, slots);
+    return slots.wait(this.options.queueTimeoutMs).then((acquired) => {
+      if (!acquired) throw new UpstreamFailure('queue_timeout', `${options.servedBy}: no free connection within ${this.options.queueTimeoutMs} ms`);
+      return this.exchange(req, res, target, options, slots);
+    });
+  }
+
+  /** One exchange with the upstream, its slot already taken. */
+  private exchange(req: IncomingMessage, res: ServerResponse, target: URL, options: ForwardOptions, slots: Slots): Promise<void> {
     let released = false;
     const release = () => {
       if (released) return;
@@ -129,7 +142,7 @@ export class Forwarder {
       };
       res.once('close', onClientClose);
 
-      this.attempts.set(req, {
+      (req as WithAttempt)[ATTEMPT] = {
         target,
         body: options.body,
         onProxyReq: (p) => {
@@ -155,8 +168,7 @@ export class Forwarder {
             return;
           }
           const ownCookie = res.getHeader('set-cookie');
-          const headers = downstreamResponseHeaders(proxyRes.headers);
-          for (const name in headers) res.setHeader(name, headers[name]!);
+          copyResponseHeaders(proxyRes.headers, res);
           if (ownCookie !== undefined) {
             const theirs = proxyRes.headers['set-cookie'] ?? [];
             res.setHeader('set-cookie', [...theirs, ...(Array.isArray(ownCookie) ? ownCookie.map(String) : [String(ownCookie)])]);
@@ -173,7 +185,7 @@ export class Forwarder {
           const code = (err as NodeJS.ErrnoException).code;
           settle(new UpstreamFailure(timedOut ? 'timeout' : 'connect_error', `${options.servedBy}: ${code ?? err.message}`));
         },
-      });
+      };
       void this.middleware(req, res, (err?: unknown) => {
         if (err) release();
         if (err) settle(new UpstreamFailure('connect_error', `${options.servedBy}: ${err instanceof Error ? err.message : String(err)}`));
@@ -209,12 +221,13 @@ export class Forwarder {
       onOutcome(outcome);
     };
     // What to send is fixed now; it is sent once the user's own request has gone out (setImmediate).
-    const url = new URL(req.url ?? '/', target);
-    const options = { method: req.method, headers: { ...req.headers }, agent: this.shadowAgent, timeout: 5000 };
+    // Host, port and path as they are: no URL to parse per copy.
+    const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
+    const options = { host, port: target.port || 80, path: req.url ?? '/', method: req.method, headers: { ...req.headers }, agent: this.shadowAgent, timeout: 5000 };
     setImmediate(() => {
       const started = performance.now();
       let answered = false;
-      const copy = http.request(url, options, (answer) => {
+      const copy = http.request(options, (answer) => {
         answered = true;
         // Compared copies are read by the comparison (bounded); the others are read and dropped.
         if (capture) capture(answer, started);

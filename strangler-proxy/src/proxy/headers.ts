@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** RFC 9110 §7.6.1 connection-specific headers, never forwarded in either direction. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -24,8 +24,11 @@ const PROTECTED = new Set([
 
 const SAFE_WITHOUT_BODY = new Set(['GET', 'HEAD']);
 
+/** `Connection` values that name only a header dropped anyway as hop-by-hop (nearly every request and answer): no tokens to split. */
+const PLAIN_CONNECTION = new Set(['keep-alive', 'Keep-Alive', 'upgrade', 'Upgrade']);
+
 function connectionTokens(value: string | string[] | undefined): string[] {
-  if (!value) return [];
+  if (!value || (typeof value === 'string' && PLAIN_CONNECTION.has(value))) return [];
   return (Array.isArray(value) ? value.join(',') : value)
     .split(',')
     .map((t) => t.trim().toLowerCase())
@@ -92,15 +95,14 @@ export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, 
   headers['traceparent'] = traceparent;
 }
 
-/** The upstream response's headers minus hop-by-hop ones; Node re-frames the body for the client. */
-export function downstreamResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
+/** Sets the upstream response's headers minus hop-by-hop ones on the client's response; Node re-frames the body for the client. */
+export function copyResponseHeaders(headers: IncomingHttpHeaders, res: Pick<ServerResponse, 'setHeader'>): void {
   // Most answers name nothing in Connection (or only keep-alive/close): no set to build then.
-  const named = headers.connection ? new Set(connectionTokens(headers.connection)) : undefined;
+  const tokens = connectionTokens(headers.connection);
+  const named = tokens.length ? new Set(tokens) : undefined;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
-    out[name] = value;
+    res.setHeader(name, value);
   }
-  return out;
 }

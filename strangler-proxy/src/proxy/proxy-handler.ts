@@ -58,6 +58,10 @@ interface Exchange {
   comparison: PendingComparison | undefined;
 }
 
+/** The request's exchange, kept on the request itself (not a WeakMap entry per request). */
+const EXCHANGE = Symbol('strangler-proxy.exchange');
+type WithExchange = IncomingMessage & { [EXCHANGE]?: Exchange };
+
 /** Methods whose forwarded request always states its length, even when empty (so Node does not pick chunked framing). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -94,7 +98,6 @@ function accountOf(body: Buffer | undefined): string | undefined {
  */
 export function createProxyHandler(deps: ProxyDeps) {
   const monolithName = deps.monolith.service;
-  const exchanges = new WeakMap<IncomingMessage, Exchange>();
   // proxy_requests_total's children by their labels, looked up once each (prom-client hashes the label object on every inc otherwise).
   const requestCounters = new Map<string, ReturnType<ProxyMetrics['requests']['labels']>>();
   function countRequest(servedBy: string, domain: string, stage: string, side: string): void {
@@ -107,7 +110,7 @@ export function createProxyHandler(deps: ProxyDeps) {
   async function attempt(instance: UpstreamInstance, req: IncomingMessage, res: ServerResponse, servedBy: string, failOnServerError: boolean, body: Buffer | undefined): Promise<UpstreamFailure | undefined> {
     const started = performance.now();
     let failure: UpstreamFailure | undefined;
-    const exchange = exchanges.get(req);
+    const exchange = (req as WithExchange)[EXCHANGE];
     const side = servedBy === monolithName ? 'legacy' : 'new';
     const comparison = exchange?.comparison;
     const tap = comparison ? (answer: IncomingMessage, at: number) => comparison.tap(answer, side, at) : undefined;
@@ -324,7 +327,7 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const comparison = route && decision && deps.compare ? deps.compare.plan(route, method, decision.stage, decision.mirror, side, body !== undefined, ctx.traceId) : undefined;
     if (route && (deps.observe || comparison)) {
-      exchanges.set(req, { domain: route.domain, comparison });
+      (req as WithExchange)[EXCHANGE] = { domain: route.domain, comparison };
       if (comparison) res.once('close', () => comparison.userDone());
     }
     if (route && decision?.mirror) {
@@ -349,7 +352,8 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (route && side === 'new') await serveNew(route, req, res, body);
       else await serveLegacy(req, res, body);
     } finally {
-      await admission?.release();
+      // Only a write under a write fence holds an admission: no extra tick for the others.
+      if (admission) await admission.release();
     }
   };
 }

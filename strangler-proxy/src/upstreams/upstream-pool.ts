@@ -41,6 +41,10 @@ export class UpstreamInstance {
       // A client that goes away is not the upstream's fault, nor is a full pool of our own connections.
       errorFilter: (err: unknown) => err instanceof UpstreamFailure && (err.reason === 'client_aborted' || err.reason === 'queue_timeout'),
       name: `${service} ${this.target.origin}`,
+      // Nothing reads the breaker's latency percentiles or its snapshots: without them a call records no
+      // latency, and no window of latencies is concatenated and sorted every second (ADR-0031).
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     const labels = { service, instance: this.target.host };
     metrics.breakerState.set(labels, 0);

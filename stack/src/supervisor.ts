@@ -87,6 +87,8 @@ interface Entry {
   restartTimes: number[];
   /** Restarts in a row since the process last ran for `stableAfterMs`. */
   streak: number;
+  /** Callers of `whenRunning` waiting for the component to run (again) or to be failed. */
+  waiters: { resolve: () => void; reject: (error: Error) => void }[];
 }
 
 /**
@@ -128,11 +130,45 @@ export class Supervisor {
       instance,
       restartTimes: [],
       streak: 0,
+      waiters: [],
       status: { name: component.name, state: 'running', pid: instance.pid, restarts: 0, upSince: new Date().toISOString(), logFile: component.logFile, lastExit: null, reason: null },
     };
     this.entries.push(entry);
     this.watch(entry, instance);
     this.writeState();
+  }
+
+  /**
+   * Takes over a component whose first start failed during the stack's start-up (ADR-0029): it is
+   * started again with the same backoff and limits as after a crash, or reported failed at once when
+   * trying again cannot help (a PermanentStartError, or its process exited with the configuration code).
+   */
+  adoptFailed(component: SupervisedComponent, error: unknown): void {
+    const entry: Entry = {
+      component,
+      instance: undefined,
+      restartTimes: [],
+      streak: 0,
+      waiters: [],
+      status: { name: component.name, state: 'restarting', pid: null, restarts: 0, upSince: null, logFile: component.logFile, lastExit: null, reason: null },
+    };
+    this.entries.push(entry);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.stopping) return;
+    if (error instanceof PermanentStartError || reason.includes(`exited with code ${EXIT_CODES.config}`)) {
+      this.fail(entry, `could not be started: ${reason}`, '');
+      return;
+    }
+    this.scheduleRestart(entry, `${component.name} could not be started (${reason})`, this.lastLines(component.logFile));
+  }
+
+  /** Resolves once the component runs (at once when it does); rejects when it is, or becomes, failed. */
+  whenRunning(name: string): Promise<void> {
+    const entry = this.entries.find((e) => e.component.name === name);
+    if (!entry) return Promise.reject(new Error(`${name} is not supervised`));
+    if (entry.status.state === 'running') return Promise.resolve();
+    if (entry.status.state === 'failed') return Promise.reject(new Error(`${name} failed: ${entry.status.reason ?? 'see its log'}`));
+    return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
   }
 
   status(): ComponentStatus[] {
@@ -145,16 +181,22 @@ export class Supervisor {
   }
 
   /**
-   * Stops every component, last adopted first, after cancelling pending restarts and aborting a
-   * restart in progress (its start stops what it started). A stop failure is reported, not hidden.
+   * Stops every component after cancelling pending restarts and aborting a restart in progress (its
+   * start stops what it started): in `order` when given (the stack passes its reverse dependency
+   * order), the rest last adopted first. A stop failure is reported, not hidden.
    */
-  async stop(): Promise<void> {
+  async stop(order: readonly string[] = []): Promise<void> {
     this.stopping = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.abort.abort(new Error('the stack is stopping'));
     await Promise.allSettled([...this.pending]);
-    for (const entry of [...this.entries].reverse()) {
+    const rank = (entry: Entry) => {
+      const i = order.indexOf(entry.component.name);
+      return i === -1 ? order.length : i;
+    };
+    const inOrder = [...this.entries].reverse().sort((a, b) => rank(a) - rank(b));
+    for (const entry of inOrder) {
       const instance = entry.instance;
       entry.instance = undefined;
       if (instance) {
@@ -246,6 +288,13 @@ export class Supervisor {
   private update(entry: Entry, change: Partial<ComponentStatus>): void {
     Object.assign(entry.status, change);
     this.writeState();
+    const { state, reason } = entry.status;
+    if (state === 'restarting') return;
+    const waiters = entry.waiters.splice(0);
+    for (const waiter of waiters) {
+      if (state === 'running') waiter.resolve();
+      else waiter.reject(new Error(`${entry.component.name} ${state === 'failed' ? `failed: ${reason ?? 'see its log'}` : 'was stopped'}`));
+    }
   }
 
   private writeState(): void {

@@ -5,7 +5,7 @@
 // state folder: initdb, migrations, seed, KRaft format; the Maven fetch is done before and not
 // counted) and `--warm N` warm ones (default 3). Results in bench/results/start.{json,md}.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,11 @@ interface StartRun {
   criticalPath: StepName[];
   /** From SIGINT until the stack process exited. */
   stopMs: number;
+  /**
+   * CPU seconds (user + system) used by `stack up` and every process under it, when it printed
+   * "ready in": the work of a start, which the machine's other load does not change much.
+   */
+  cpuSeconds: number;
 }
 
 const STATE = join(ROOT, '.stack', 'bench-start');
@@ -50,6 +55,7 @@ async function oneStart(kind: 'cold' | 'warm', ports: Record<string, number>, lo
 
   let stableUrlMs: number | undefined;
   let readyMs: number | undefined;
+  let cpuSeconds = NaN;
   const deadline = Date.now() + 300_000;
   while (stableUrlMs === undefined || readyMs === undefined) {
     if (exitCode !== undefined) throw new Error(`the stack exited with ${exitCode} during start-up:\n${output.slice(-3000)}`);
@@ -58,7 +64,10 @@ async function oneStart(kind: 'cold' | 'warm', ports: Record<string, number>, lo
       throw new Error(`the stack was not ready within 300 s:\n${output.slice(-3000)}`);
     }
     if (stableUrlMs === undefined && (await stableUrlAnswers(ports.PORT!))) stableUrlMs = performance.now() - t0;
-    if (readyMs === undefined && output.includes('press Ctrl-C')) readyMs = performance.now() - t0;
+    if (readyMs === undefined && output.includes('press Ctrl-C')) {
+      readyMs = performance.now() - t0;
+      cpuSeconds = treeCpuSeconds(child.pid!);
+    }
     await sleep(50);
   }
   if (/not ready:/.test(output)) throw new Error(`a component failed during start-up:\n${output.slice(-3000)}`);
@@ -81,9 +90,36 @@ async function oneStart(kind: 'cold' | 'warm', ports: Record<string, number>, lo
     steps,
     criticalPath: criticalPath(steps),
     stopMs: Math.round(performance.now() - stopStarted),
+    cpuSeconds: Number(cpuSeconds.toFixed(1)),
   };
-  log(`${kind}: stable URL ${s(run.stableUrlMs)}, every component ready ${s(run.readyMs)} (load ${loadBefore.toFixed(2)}), stopped in ${s(run.stopMs)}; critical path ${run.criticalPath.join(' → ')}`);
+  log(`${kind}: stable URL ${s(run.stableUrlMs)}, every component ready ${s(run.readyMs)} (load ${loadBefore.toFixed(2)}, ${run.cpuSeconds} CPU-s), stopped in ${s(run.stopMs)}; critical path ${run.criticalPath.join(' → ')}`);
   return run;
+}
+
+/**
+ * User + system CPU seconds of a process and all its descendants (Linux /proc), the ones already
+ * ended and waited for included (cutime, cstime).
+ */
+function treeCpuSeconds(root: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the command: state, ppid, ... utime (14th field overall), stime, cutime, cstime.
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) });
+    } catch {
+      // ended while we looked
+    }
+  }
+  let ticks = 0;
+  const visit = (pid: number) => {
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, s] of stats) if (s.ppid === pid) visit(child);
+  };
+  visit(root);
+  return ticks / 100;
 }
 
 async function stableUrlAnswers(port: number): Promise<boolean> {
@@ -176,9 +212,11 @@ function markdown(
     'Stable URL = GET /api/products through the proxy answers 200; ready = the stack prints "ready in" (every component ready).',
     'Times from spawning the command. Step times are the stack\'s own "<step> ready (+t)" lines (from the start of its graph).',
     '',
-    '| run | load avg (1 min) before | stable URL | every component ready | stop (Ctrl-C) | critical path |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
-    ...r.runs.map((run) => `| ${run.kind} | ${run.loadBefore.toFixed(2)} | ${s(run.stableUrlMs)} | ${s(run.readyMs)} | ${s(run.stopMs)} | ${run.criticalPath.join(' → ')} |`),
+    'CPU = user + system seconds of `stack up` and every process under it when it printed "ready in" (the machine\'s other load changes it little).',
+    '',
+    '| run | load avg (1 min) before | stable URL | every component ready | CPU until ready | stop (Ctrl-C) | critical path |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...r.runs.map((run) => `| ${run.kind} | ${run.loadBefore.toFixed(2)} | ${s(run.stableUrlMs)} | ${s(run.readyMs)} | ${run.cpuSeconds.toFixed(1)} s | ${s(run.stopMs)} | ${run.criticalPath.join(' → ')} |`),
     '',
     `Warm (${r.warm.runs} runs): every component ready **median ${s(r.warm.readyMedianMs)}, worst ${s(r.warm.readyWorstMs)}**; stable URL median ${s(r.warm.stableUrlMedianMs)}, worst ${s(r.warm.stableUrlWorstMs)}. Cold: ${s(cold.readyMs)}.`,
     '',

@@ -9,7 +9,7 @@ import { bootstrapCdc, CAPTURE_PASSWORD_KEY, PortTakenError, prepareCdcRuntime, 
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
-import { isFatal, logFileName, type ComponentName } from './components.js';
+import { COMPONENTS, isFatal, logFileName, type ComponentName } from './components.js';
 import { httpOk, isAlive, startProcess, tailOf, waitUntil } from './processes.js';
 import { backoffDelay, DEFAULT_RESTART_POLICY, PermanentStartError, Supervisor, type Instance } from './supervisor.js';
 import { runStartGraph, startOrder, type StartStep, type StepResult } from './start-graph.js';
@@ -324,7 +324,12 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       ),
     ];
     // Ctrl-C stops in reverse dependency order: what depends on a component stops before it.
-    stopOrder = startOrder(steps).reverse();
+    const order = startOrder(steps);
+    stopOrder = [...order].reverse();
+    // `stack status` lists every component from the start, `waiting` until it starts.
+    for (const name of order) {
+      if (isComponent(name) && !(name === 'postgres' && config.DATABASE_URL)) supervisor.expect({ name, logFile: join(logDir, logFileName(name)) });
+    }
 
     const result = await runStartGraph(steps, { signal, report });
     const endpoints: Endpoint[] = [
@@ -349,6 +354,10 @@ export async function startStack(config: StackConfig, report: (line: string) => 
     await stop();
     throw err;
   }
+}
+
+function isComponent(name: string): name is ComponentName {
+  return name in COMPONENTS;
 }
 
 /** A JVM start of the CDC runtime as a supervised launch: a port held by another process is not retried. */

@@ -200,6 +200,25 @@ describe('the stack supervisor', () => {
     await supervisor.stop();
   });
 
+  it('lists a component before its first start as waiting, then running once adopted, in the state file', async () => {
+    const { supervisor, stateFile, component } = harness();
+    supervisor.expect({ name: 'kafka', logFile: '/logs/kafka.log' });
+    supervisor.expect({ name: 'catalog-service', logFile: '/logs/catalog-service.log' });
+    expect(readStackState(stateFile)?.components.map((c) => [c.name, c.state])).toEqual([
+      ['kafka', 'waiting'],
+      ['catalog-service', 'waiting'],
+    ]);
+
+    const p = new FakeProcess();
+    supervisor.adopt(component('kafka'), p);
+
+    expect(readStackState(stateFile)?.components.map((c) => [c.name, c.state, c.pid])).toEqual([
+      ['kafka', 'running', p.pid],
+      ['catalog-service', 'waiting', null],
+    ]);
+    await supervisor.stop();
+  });
+
   it('stops components in the order it is given (the reverse of the start graph), the rest last adopted first', async () => {
     const { supervisor, component } = harness();
     const stopped: string[] = [];

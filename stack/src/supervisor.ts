@@ -46,7 +46,8 @@ export interface RestartPolicy {
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 1_000, maxDelayMs: 30_000, maxRestarts: 8, windowMs: 5 * 60_000, stableAfterMs: 60_000 };
 
-export type ComponentState = 'running' | 'restarting' | 'failed' | 'stopped';
+/** `waiting`: not started yet (what it needs is not ready). */
+export type ComponentState = 'waiting' | 'running' | 'restarting' | 'failed' | 'stopped';
 
 export interface ComponentStatus {
   name: string;
@@ -123,19 +124,45 @@ export class Supervisor {
     return this.options.policy ?? DEFAULT_RESTART_POLICY;
   }
 
-  /** Watches a component whose first process start-up already started and waited for. */
-  adopt(component: SupervisedComponent, instance: Instance): void {
-    const entry: Entry = {
-      component,
-      instance,
+  /** Lists a component before its first start (`waiting`), so that `stack status` shows the whole stack from the start. */
+  expect(component: Pick<SupervisedComponent, 'name' | 'logFile'>): void {
+    if (this.entries.some((e) => e.component.name === component.name)) return;
+    this.entries.push({
+      component: { ...component, fatal: false, start: () => Promise.reject(new Error(`${component.name} has not started yet`)) },
+      instance: undefined,
       restartTimes: [],
       streak: 0,
       waiters: [],
-      status: { name: component.name, state: 'running', pid: instance.pid, restarts: 0, upSince: new Date().toISOString(), logFile: component.logFile, lastExit: null, reason: null },
+      status: { name: component.name, state: 'waiting', pid: null, restarts: 0, upSince: null, logFile: component.logFile, lastExit: null, reason: null },
+    });
+    this.writeState();
+  }
+
+  /** Watches a component whose first process start-up already started and waited for. */
+  adopt(component: SupervisedComponent, instance: Instance): void {
+    const entry = this.entryFor(component);
+    entry.instance = instance;
+    this.watch(entry, instance);
+    this.update(entry, { state: 'running', pid: instance.pid, upSince: new Date().toISOString() });
+  }
+
+  /** The component's entry: the one `expect` made, taking its real start, or a new one. */
+  private entryFor(component: SupervisedComponent): Entry {
+    const listed = this.entries.find((e) => e.component.name === component.name);
+    if (listed) {
+      listed.component = component;
+      return listed;
+    }
+    const entry: Entry = {
+      component,
+      instance: undefined,
+      restartTimes: [],
+      streak: 0,
+      waiters: [],
+      status: { name: component.name, state: 'waiting', pid: null, restarts: 0, upSince: null, logFile: component.logFile, lastExit: null, reason: null },
     };
     this.entries.push(entry);
-    this.watch(entry, instance);
-    this.writeState();
+    return entry;
   }
 
   /**
@@ -144,15 +171,8 @@ export class Supervisor {
    * trying again cannot help (a PermanentStartError, or its process exited with the configuration code).
    */
   adoptFailed(component: SupervisedComponent, error: unknown): void {
-    const entry: Entry = {
-      component,
-      instance: undefined,
-      restartTimes: [],
-      streak: 0,
-      waiters: [],
-      status: { name: component.name, state: 'restarting', pid: null, restarts: 0, upSince: null, logFile: component.logFile, lastExit: null, reason: null },
-    };
-    this.entries.push(entry);
+    const entry = this.entryFor(component);
+    this.update(entry, { state: 'restarting' });
     const reason = error instanceof Error ? error.message : String(error);
     if (this.stopping) return;
     if (error instanceof PermanentStartError || reason.includes(`exited with code ${EXIT_CODES.config}`)) {

@@ -102,15 +102,19 @@ export function startJvm(spec: JvmSpec): JvmProcess {
     });
   });
   writeFileSync(spec.pidFile, `${child.pid}\n`);
+  const handle = handleFor(spec.name, child.pid, false, spec.logFile, spec.pidFile, () => exited, whenExited);
   const recording = spec.classArchive && !existsSync(spec.classArchive) ? spec.classArchive : undefined;
-  if (recording) {
-    // The JVM writes the archive as it exits: only an exit after SIGTERM or a normal end leaves a whole one.
-    void whenExited.then(({ code, signal }) => {
-      if (signal === null && (code === 0 || code === 143) && existsSync(`${recording}.dump`)) renameSync(`${recording}.dump`, recording);
-    });
-  }
-  return handleFor(spec.name, child.pid, false, spec.logFile, spec.pidFile, () => exited, whenExited);
+  if (!recording) return handle;
+  // The JVM writes the archive as it exits: only an exit after SIGTERM or a normal end leaves a whole one.
+  void whenExited.then(({ code, signal }) => {
+    if (signal === null && (code === 0 || code === 143) && existsSync(`${recording}.dump`)) renameSync(`${recording}.dump`, recording);
+  });
+  // Writing it takes a few CPU-seconds (half a minute and more on a loaded machine): no SIGKILL before.
+  return { ...handle, stop: (timeoutMs = 30_000) => handle.stop(Math.max(timeoutMs, RECORDING_STOP_TIMEOUT_MS)) };
 }
+
+/** How long a JVM that records its class-data archive at exit gets to stop before SIGKILL. */
+const RECORDING_STOP_TIMEOUT_MS = 120_000;
 
 /** A handle for a JVM found running from an earlier start. */
 export function adoptJvm(name: string, pid: number, logFile: string, pidFile: string): JvmProcess {

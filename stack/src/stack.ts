@@ -5,7 +5,7 @@ import { applyMigrations as applyCatalogServiceMigrations } from '@strangler/cat
 import { applyMigrations } from '@strangler/legacy-monolith/migrate';
 import { seedDatabase } from '@strangler/legacy-monolith/seed';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bootstrapCdc, CAPTURE_PASSWORD_KEY, PortTakenError, prepareCdcRuntime, stopCdcRuntime, type CdcRuntimeParts, type DatabaseSettings } from '@strangler/cdc';
+import { bootstrapCdc, CAPTURE_PASSWORD_KEY, CdcRuntimeError, PortTakenError, prepareCdcRuntime, stopCdcRuntime, type CdcRuntimeParts, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
 import { loadSecrets, REPO_ROOT, type StackConfig } from './config.js';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres.js';
@@ -141,11 +141,17 @@ export async function startStack(config: StackConfig, report: (line: string) => 
       restCredentials: { username: secrets.connectUser, password: secrets.connectPassword },
       connectorSecrets: { [CAPTURE_PASSWORD_KEY]: secrets.debeziumPassword },
       onProgress: report,
-    }).then((parts) => {
-      // A JVM started during a restart that Ctrl-C interrupted is known only by its pid file: stopped from there.
-      stops.push(async () => void (await stopCdcRuntime({ stateDir: config.STACK_STATE_DIR, logDir })));
-      return parts;
-    }));
+    }).then(
+      (parts) => {
+        // A JVM started during a restart that Ctrl-C interrupted is known only by its pid file: stopped from there.
+        stops.push(async () => void (await stopCdcRuntime({ stateDir: config.STACK_STATE_DIR, logDir })));
+        return parts;
+      },
+      (err: unknown) => {
+        cdcParts = undefined; // the next restart tries again
+        throw err;
+      },
+    ));
   const brokers = [`127.0.0.1:${config.KAFKA_PORT}`];
 
   try {
@@ -360,14 +366,15 @@ function isComponent(name: string): name is ComponentName {
   return name in COMPONENTS;
 }
 
-/** A JVM start of the CDC runtime as a supervised launch: a port held by another process is not retried. */
+/** A JVM start of the CDC runtime as a supervised launch: a port held by another process, or a missing Java, is not retried. */
 function jvmLaunch(start: (signal: AbortSignal) => Promise<NonNullable<CdcRuntimeParts['broker']>>): (signal: AbortSignal) => Promise<Instance> {
   return async (signal) => {
     try {
       const jvm = await start(signal);
       return { pid: jvm.pid, exited: jvm.whenExited, stop: () => jvm.stop(30_000) };
     } catch (err) {
-      throw err instanceof PortTakenError ? new PermanentStartError(err.message) : err;
+      // A port held by another process, or no Java: trying again cannot help.
+      throw err instanceof PortTakenError || err instanceof CdcRuntimeError ? new PermanentStartError(err.message) : err;
     }
   };
 }

@@ -35,6 +35,8 @@ interface StartRun {
    * "ready in": the work of a start, which the machine's other load does not change much.
    */
   cpuSeconds: number;
+  /** The same, by part of the stack. */
+  cpuByPart: Record<string, number>;
 }
 
 const STATE = join(ROOT, '.stack', 'bench-start');
@@ -55,7 +57,7 @@ async function oneStart(kind: 'cold' | 'warm', ports: Record<string, number>, lo
 
   let stableUrlMs: number | undefined;
   let readyMs: number | undefined;
-  let cpuSeconds = NaN;
+  let cpuByParts: Record<string, number> = {};
   const deadline = Date.now() + 300_000;
   while (stableUrlMs === undefined || readyMs === undefined) {
     if (exitCode !== undefined) throw new Error(`the stack exited with ${exitCode} during start-up:\n${output.slice(-3000)}`);
@@ -66,7 +68,7 @@ async function oneStart(kind: 'cold' | 'warm', ports: Record<string, number>, lo
     if (stableUrlMs === undefined && (await stableUrlAnswers(ports.PORT!))) stableUrlMs = performance.now() - t0;
     if (readyMs === undefined && output.includes('press Ctrl-C')) {
       readyMs = performance.now() - t0;
-      cpuSeconds = treeCpuSeconds(child.pid!);
+      cpuByParts = cpuByPart(child.pid!);
     }
     await sleep(50);
   }
@@ -90,36 +92,56 @@ async function oneStart(kind: 'cold' | 'warm', ports: Record<string, number>, lo
     steps,
     criticalPath: criticalPath(steps),
     stopMs: Math.round(performance.now() - stopStarted),
-    cpuSeconds: Number(cpuSeconds.toFixed(1)),
+    cpuSeconds: Number(Object.values(cpuByParts).reduce((a, b) => a + b, 0).toFixed(1)),
+    cpuByPart: cpuByParts,
   };
   log(`${kind}: stable URL ${s(run.stableUrlMs)}, every component ready ${s(run.readyMs)} (load ${loadBefore.toFixed(2)}, ${run.cpuSeconds} CPU-s), stopped in ${s(run.stopMs)}; critical path ${run.criticalPath.join(' → ')}`);
   return run;
 }
 
+/** Which part of the stack a process is, from its command line. */
+const PARTS: [string, string][] = [
+  ['kafka.Kafka', 'kafka'],
+  ['ConnectDistributed', 'kafka-connect'],
+  ['legacy-monolith/dist/server.js', 'legacy-monolith'],
+  ['unleash-server/main.js', 'unleash'],
+  ['strangler-proxy/dist/server.js', 'strangler-proxy'],
+  ['catalog-service/dist/server.js', 'catalog-service'],
+  ['reverse-sync/main.js', 'catalog-reverse-sync'],
+  ['postgres', 'postgres'],
+  ['stack/dist/cli.js', 'stack up (migrations, seed, connector bootstrap, checks)'],
+];
+
 /**
  * User + system CPU seconds of a process and all its descendants (Linux /proc), the ones already
- * ended and waited for included (cutime, cstime).
+ * ended and waited for included (cutime, cstime), by part of the stack.
  */
-function treeCpuSeconds(root: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
+function cpuByPart(root: number): Record<string, number> {
+  const stats = new Map<number, { ppid: number; ticks: number; part: string }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const part = PARTS.find(([needle]) => cmdline.includes(needle))?.[1] ?? 'other';
       // After the command: state, ppid, ... utime (14th field overall), stime, cutime, cstime.
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) });
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0), part });
     } catch {
       // ended while we looked
     }
   }
-  let ticks = 0;
-  const visit = (pid: number) => {
-    ticks += stats.get(pid)?.ticks ?? 0;
-    for (const [child, s] of stats) if (s.ppid === pid) visit(child);
+  const byPart: Record<string, number> = {};
+  const visit = (pid: number, inherited?: string) => {
+    const s = stats.get(pid);
+    if (!s) return;
+    // A PostgreSQL backend counts as PostgreSQL whatever its title says.
+    const part = inherited === 'postgres' ? 'postgres' : s.part;
+    byPart[part] = (byPart[part] ?? 0) + s.ticks / 100;
+    for (const [child, c] of stats) if (c.ppid === pid) visit(child, part);
   };
   visit(root);
-  return ticks / 100;
+  return Object.fromEntries(Object.entries(byPart).map(([k, v]) => [k, Number(v.toFixed(1))]));
 }
 
 async function stableUrlAnswers(port: number): Promise<boolean> {
@@ -226,9 +248,18 @@ function markdown(
     `| --- | --- | ---: | ${warm.map(() => '---:').join(' | ')} | ---: |`,
     ...stepNames.map((n) => `| ${n} | ${needs(n)} | ${sec(cold.steps[n])} | ${warm.map((run) => sec(run.steps[n])).join(' | ')} | ${sec(r.warm.stepMedianMs[n])} |`),
     '',
+    '## Where the CPU goes: CPU-seconds by part until ready',
+    '',
+    `| part | cold | ${warm.map((_, i) => `warm ${i + 1}`).join(' | ')} |`,
+    `| --- | ---: | ${warm.map(() => '---:').join(' | ')} |`,
+    ...[...new Set(r.runs.flatMap((run) => Object.keys(run.cpuByPart)))]
+      .sort((a, b) => (cold.cpuByPart[b] ?? 0) - (cold.cpuByPart[a] ?? 0))
+      .map((part) => `| ${part} | ${cpu(cold.cpuByPart[part])} | ${warm.map((run) => cpu(run.cpuByPart[part])).join(' | ')} |`),
+    '',
   ].join('\n');
 }
 
+const cpu = (seconds: number | undefined) => (seconds === undefined ? '-' : seconds.toFixed(1));
 const sec = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '-' : (ms / 1000).toFixed(1));
 
 await main();

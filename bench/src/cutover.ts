@@ -17,7 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PgCatalogStore } from '@strangler/catalog-service/catalog-store';
 import pg from 'pg';
-import { paced as pacedFor, percentile as percentileOfSorted, RESULTS, ROOT } from './bench-stack.js';
+import { percentile as percentileOfSorted, RESULTS, ROOT } from './bench-stack.js';
 
 const STABLE = process.env.STRANGLER_URL ?? 'http://127.0.0.1:8080';
 const ADMIN = process.env.STRANGLER_ADMIN_URL ?? 'http://127.0.0.1:8081';
@@ -51,6 +51,26 @@ async function flip(stage: string, percentage?: number) {
       await sleep(500);
     }
   }
+}
+
+/** Calls `write(n)` `rate` times a second for `seconds` s (at most `maxInFlight` outstanding) and waits for the last one. */
+async function pacedFor(rate: number, seconds: number, write: (n: number) => Promise<void>, maxInFlight = 64): Promise<{ issued: number; elapsedS: number }> {
+  let issued = 0;
+  let inFlight = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    while (issued < due && inFlight < maxInFlight) {
+      inFlight++;
+      void write(issued++)
+        .catch(() => undefined)
+        .finally(() => inFlight--);
+    }
+    await sleep(5);
+  }
+  const elapsedS = (performance.now() - start) / 1000;
+  while (inFlight > 0) await sleep(10);
+  return { issued, elapsedS };
 }
 
 /** Runs `task` `perSecond` times a second (each on its own, not waiting for the previous) until stopped. */

@@ -7,7 +7,17 @@ export {
   RUNTIME_PROJECT_DIR,
   type RuntimeArtifacts,
 } from './runtime/fetch.js';
-export { startCdcRuntime, stopCdcRuntime, ensureConnectInternalTopics, PortTakenError, runtimePaths, type CdcRuntime, type CdcRuntimeOptions } from './runtime/launcher.js';
+export {
+  startCdcRuntime,
+  prepareCdcRuntime,
+  stopCdcRuntime,
+  ensureConnectInternalTopics,
+  PortTakenError,
+  runtimePaths,
+  type CdcRuntime,
+  type CdcRuntimeOptions,
+  type CdcRuntimeParts,
+} from './runtime/launcher.js';
 export { CAPTURE_PASSWORD_KEY, type BasicCredentials, type FileSecretRef } from './runtime/connect-security.js';
 export { bootstrapCdc, resetCdc, cdcTopicSpecs, type BootstrapOptions, type BootstrapResult, type EventStreamResult, type ResetOptions } from './bootstrap/bootstrap.js';
 export { buildOutboxConnectorConfig, eventStreamNames, eventsTopic, eventsTopicSpec, type EventsManifest } from './bootstrap/event-streams.js';

@@ -73,7 +73,14 @@ program
       console.log('[stack] stopped.');
       process.exit(130);
     }
-    console.log(`\n[stack] ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Listening:`);
+    const pending = stack.steps.filter((step) => step.state !== 'ready');
+    const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    if (pending.length === 0) console.log(`\n[stack] ready in ${took}. Listening:`);
+    else {
+      // A failed component is started again by the supervisor; what needs it starts once it is ready.
+      console.log(`\n[stack] up in ${took}, but not ready: ${pending.map((step) => `${step.name} (${step.reason})`).join('; ')}.`);
+      console.log('[stack] these start by themselves once they can; `npm run stack -- status` shows each component. Listening:');
+    }
     const width = Math.max(...stack.endpoints.map((e) => e.name.length));
     for (const e of stack.endpoints) console.log(`  ${e.name.padEnd(width)}  ${e.url}${e.note ? `   (${e.note})` : ''}`);
     console.log(`  logs${' '.repeat(Math.max(0, width - 4))}  ${stack.logDir}\n\n[stack] press Ctrl-C to stop everything.`);

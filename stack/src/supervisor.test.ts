@@ -177,6 +177,67 @@ describe('the stack supervisor', () => {
     await supervisor.stop();
   });
 
+  it('takes over a component whose first start failed during start-up: starts it again, and whenRunning resolves', async () => {
+    const { supervisor, lines, started, component } = harness();
+
+    supervisor.adoptFailed(component('kafka'), new Error('the Kafka broker exited during start-up'));
+    await supervisor.whenRunning('kafka');
+
+    expect(started).toHaveLength(1);
+    expect(supervisor.status()[0]).toMatchObject({ name: 'kafka', state: 'running', pid: started[0]!.pid, restarts: 1 });
+    expect(lines[0]).toContain('kafka could not be started (the Kafka broker exited during start-up); restarting in');
+    await supervisor.stop();
+  });
+
+  it('reports a first start that exited with the configuration code failed at once, and whenRunning rejects', async () => {
+    const { supervisor, started, component } = harness();
+
+    supervisor.adoptFailed(component('catalog-service'), new Error('catalog-service: the process exited with code 78'));
+
+    await expect(supervisor.whenRunning('catalog-service')).rejects.toThrow('catalog-service failed: could not be started');
+    expect(started).toHaveLength(0);
+    expect(supervisor.status()[0]!.state).toBe('failed');
+    await supervisor.stop();
+  });
+
+  it('lists a component before its first start as waiting, then running once adopted, in the state file', async () => {
+    const { supervisor, stateFile, component } = harness();
+    supervisor.expect({ name: 'kafka', logFile: '/logs/kafka.log' });
+    supervisor.expect({ name: 'catalog-service', logFile: '/logs/catalog-service.log' });
+    expect(readStackState(stateFile)?.components.map((c) => [c.name, c.state])).toEqual([
+      ['kafka', 'waiting'],
+      ['catalog-service', 'waiting'],
+    ]);
+
+    const p = new FakeProcess();
+    supervisor.adopt(component('kafka'), p);
+
+    expect(readStackState(stateFile)?.components.map((c) => [c.name, c.state, c.pid])).toEqual([
+      ['kafka', 'running', p.pid],
+      ['catalog-service', 'waiting', null],
+    ]);
+    await supervisor.stop();
+  });
+
+  it('stops components in the order it is given (the reverse of the start graph), the rest last adopted first', async () => {
+    const { supervisor, component } = harness();
+    const stopped: string[] = [];
+    const tracked = (name: string) => {
+      const p = new FakeProcess();
+      const stop = p.stop;
+      p.stop = async () => {
+        stopped.push(name);
+        await stop();
+      };
+      supervisor.adopt(component(name), p);
+    };
+    for (const name of ['postgres', 'kafka', 'strangler-proxy', 'legacy-monolith', 'kafka-connect']) tracked(name);
+
+    await supervisor.stop(['strangler-proxy', 'legacy-monolith', 'kafka-connect', 'kafka', 'postgres']);
+
+    expect(stopped).toEqual(['strangler-proxy', 'legacy-monolith', 'kafka-connect', 'kafka', 'postgres']);
+  });
+
   it('doubles the delay between restarts in a row, up to the cap', () => {
     expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(DEFAULT_RESTART_POLICY, n))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
   });

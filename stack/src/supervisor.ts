@@ -46,7 +46,8 @@ export interface RestartPolicy {
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 1_000, maxDelayMs: 30_000, maxRestarts: 8, windowMs: 5 * 60_000, stableAfterMs: 60_000 };
 
-export type ComponentState = 'running' | 'restarting' | 'failed' | 'stopped';
+/** `waiting`: not started yet (what it needs is not ready). */
+export type ComponentState = 'waiting' | 'running' | 'restarting' | 'failed' | 'stopped';
 
 export interface ComponentStatus {
   name: string;
@@ -87,6 +88,8 @@ interface Entry {
   restartTimes: number[];
   /** Restarts in a row since the process last ran for `stableAfterMs`. */
   streak: number;
+  /** Callers of `whenRunning` waiting for the component to run (again) or to be failed. */
+  waiters: { resolve: () => void; reject: (error: Error) => void }[];
 }
 
 /**
@@ -121,18 +124,71 @@ export class Supervisor {
     return this.options.policy ?? DEFAULT_RESTART_POLICY;
   }
 
-  /** Watches a component whose first process start-up already started and waited for. */
-  adopt(component: SupervisedComponent, instance: Instance): void {
-    const entry: Entry = {
-      component,
-      instance,
+  /** Lists a component before its first start (`waiting`), so that `stack status` shows the whole stack from the start. */
+  expect(component: Pick<SupervisedComponent, 'name' | 'logFile'>): void {
+    if (this.entries.some((e) => e.component.name === component.name)) return;
+    this.entries.push({
+      component: { ...component, fatal: false, start: () => Promise.reject(new Error(`${component.name} has not started yet`)) },
+      instance: undefined,
       restartTimes: [],
       streak: 0,
-      status: { name: component.name, state: 'running', pid: instance.pid, restarts: 0, upSince: new Date().toISOString(), logFile: component.logFile, lastExit: null, reason: null },
+      waiters: [],
+      status: { name: component.name, state: 'waiting', pid: null, restarts: 0, upSince: null, logFile: component.logFile, lastExit: null, reason: null },
+    });
+    this.writeState();
+  }
+
+  /** Watches a component whose first process start-up already started and waited for. */
+  adopt(component: SupervisedComponent, instance: Instance): void {
+    const entry = this.entryFor(component);
+    entry.instance = instance;
+    this.watch(entry, instance);
+    this.update(entry, { state: 'running', pid: instance.pid, upSince: new Date().toISOString() });
+  }
+
+  /** The component's entry: the one `expect` made, taking its real start, or a new one. */
+  private entryFor(component: SupervisedComponent): Entry {
+    const listed = this.entries.find((e) => e.component.name === component.name);
+    if (listed) {
+      listed.component = component;
+      return listed;
+    }
+    const entry: Entry = {
+      component,
+      instance: undefined,
+      restartTimes: [],
+      streak: 0,
+      waiters: [],
+      status: { name: component.name, state: 'waiting', pid: null, restarts: 0, upSince: null, logFile: component.logFile, lastExit: null, reason: null },
     };
     this.entries.push(entry);
-    this.watch(entry, instance);
-    this.writeState();
+    return entry;
+  }
+
+  /**
+   * Takes over a component whose first start failed during the stack's start-up (ADR-0029): it is
+   * started again with the same backoff and limits as after a crash, or reported failed at once when
+   * trying again cannot help (a PermanentStartError, or its process exited with the configuration code).
+   */
+  adoptFailed(component: SupervisedComponent, error: unknown): void {
+    const entry = this.entryFor(component);
+    this.update(entry, { state: 'restarting' });
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.stopping) return;
+    if (error instanceof PermanentStartError || reason.includes(`exited with code ${EXIT_CODES.config}`)) {
+      this.fail(entry, `could not be started: ${reason}`, '');
+      return;
+    }
+    this.scheduleRestart(entry, `${component.name} could not be started (${reason})`, this.lastLines(component.logFile));
+  }
+
+  /** Resolves once the component runs (at once when it does); rejects when it is, or becomes, failed. */
+  whenRunning(name: string): Promise<void> {
+    const entry = this.entries.find((e) => e.component.name === name);
+    if (!entry) return Promise.reject(new Error(`${name} is not supervised`));
+    if (entry.status.state === 'running') return Promise.resolve();
+    if (entry.status.state === 'failed') return Promise.reject(new Error(`${name} failed: ${entry.status.reason ?? 'see its log'}`));
+    return new Promise((resolve, reject) => entry.waiters.push({ resolve, reject }));
   }
 
   status(): ComponentStatus[] {
@@ -145,16 +201,22 @@ export class Supervisor {
   }
 
   /**
-   * Stops every component, last adopted first, after cancelling pending restarts and aborting a
-   * restart in progress (its start stops what it started). A stop failure is reported, not hidden.
+   * Stops every component after cancelling pending restarts and aborting a restart in progress (its
+   * start stops what it started): in `order` when given (the stack passes its reverse dependency
+   * order), the rest last adopted first. A stop failure is reported, not hidden.
    */
-  async stop(): Promise<void> {
+  async stop(order: readonly string[] = []): Promise<void> {
     this.stopping = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.abort.abort(new Error('the stack is stopping'));
     await Promise.allSettled([...this.pending]);
-    for (const entry of [...this.entries].reverse()) {
+    const rank = (entry: Entry) => {
+      const i = order.indexOf(entry.component.name);
+      return i === -1 ? order.length : i;
+    };
+    const inOrder = [...this.entries].reverse().sort((a, b) => rank(a) - rank(b));
+    for (const entry of inOrder) {
       const instance = entry.instance;
       entry.instance = undefined;
       if (instance) {
@@ -246,6 +308,13 @@ export class Supervisor {
   private update(entry: Entry, change: Partial<ComponentStatus>): void {
     Object.assign(entry.status, change);
     this.writeState();
+    const { state, reason } = entry.status;
+    if (state === 'restarting') return;
+    const waiters = entry.waiters.splice(0);
+    for (const waiter of waiters) {
+      if (state === 'running') waiter.resolve();
+      else waiter.reject(new Error(`${entry.component.name} ${state === 'failed' ? `failed: ${reason ?? 'see its log'}` : 'was stopped'}`));
+    }
   }
 
   private writeState(): void {

@@ -135,6 +135,57 @@ export function runtimePaths(stateDir: string, logDir = join(stateDir, 'logs')) 
  * waits until each is really ready: the broker answers metadata, Connect lists the plugin.
  */
 export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRuntime> {
+  const parts = await prepareCdcRuntime(options);
+  const broker = await parts.startBroker();
+  let connect: JvmProcess;
+  try {
+    connect = await parts.startConnect();
+  } catch (err) {
+    if (!broker.reused) await broker.stop();
+    throw err;
+  }
+  const firstExit = Promise.race([broker.whenExited.then(() => 'kafka' as const), connect.whenExited.then(() => 'connect' as const)]);
+  return {
+    firstExit,
+    brokers: parts.brokers,
+    connectUrl: parts.connectUrl,
+    connectApi: parts.connectApi,
+    connectorSecretsFile: parts.connectorSecretsFile,
+    get broker() {
+      return parts.broker!;
+    },
+    get connect() {
+      return parts.connect!;
+    },
+    restartBroker: async () => void (await parts.startBroker()),
+    restartConnect: async () => void (await parts.startConnect()),
+    stop: () => parts.stop(),
+  };
+}
+
+/**
+ * The runtime in two steps that can be started on their own (the stack's start graph, ADR-0029):
+ * the broker, then Connect once the broker answers. Each start stops the JVM this handle started
+ * before, so it also serves as the restart.
+ */
+export interface CdcRuntimeParts {
+  brokers: string[];
+  connectUrl: string;
+  connectApi: ConnectApi;
+  connectorSecretsFile: string;
+  /** The broker this handle started or reused last, if any. */
+  readonly broker: JvmProcess | undefined;
+  readonly connect: JvmProcess | undefined;
+  /** Starts (or reuses) the broker and waits until it answers metadata; `signal` stops the wait and what it started. */
+  startBroker(signal?: AbortSignal): Promise<JvmProcess>;
+  /** Creates Connect's internal topics, starts (or reuses) the worker and waits until it lists the plugin. */
+  startConnect(signal?: AbortSignal): Promise<JvmProcess>;
+  /** Stops Connect, then the broker: SIGTERM, then SIGKILL after a timeout. */
+  stop(): Promise<void>;
+}
+
+/** Fetches the runtime if needed (Maven, once) and writes Connect's security files; starts nothing. */
+export async function prepareCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRuntimeParts> {
   const o = resolveOptions(options);
   const artifacts = await ensureCdcRuntime({ onProgress: o.progress });
   const paths = runtimePaths(o.stateDir, o.logDir);
@@ -145,27 +196,17 @@ export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRu
   const connectApi: ConnectApi = { url: connectUrl, ...o.restCredentials };
   writeConnectSecurityFiles(paths, o.restCredentials, o.connectorSecrets);
 
-  let broker = await startOrReuseBroker(o, artifacts, paths);
-  let connect: JvmProcess;
-  try {
-    await ensureConnectInternalTopics(brokers, o.connectGroupId);
-    connect = await startOrReuseConnect(o, artifacts, paths);
-  } catch (err) {
-    if (!broker.reused) await broker.stop();
-    throw err;
-  }
-
+  let broker: JvmProcess | undefined;
+  let connect: JvmProcess | undefined;
   // Last resort: an 'exit' handler cannot wait, so a detached shell stops the JVMs in order after
   // this process is gone (Connect first: without its broker, Connect's shutdown can hang).
   const terminateOnExit = () => {
-    const pids = [connect, broker].filter((jvm) => !jvm.reused && !jvm.exited()).map((jvm) => jvm.pid);
+    const pids = [connect, broker].filter((jvm) => jvm && !jvm.reused && !jvm.exited()).map((jvm) => jvm!.pid);
     if (pids.length > 0) spawnReaper(pids);
   };
   if (options.stopOnExit !== false) process.once('exit', terminateOnExit);
 
-  const firstExit = Promise.race([broker.whenExited.then(() => 'kafka' as const), connect.whenExited.then(() => 'connect' as const)]);
-  const runtime: CdcRuntime = {
-    firstExit,
+  return {
     brokers,
     connectUrl,
     connectApi,
@@ -176,21 +217,23 @@ export async function startCdcRuntime(options: CdcRuntimeOptions): Promise<CdcRu
     get connect() {
       return connect;
     },
-    restartBroker: async () => {
-      await broker.stop(5_000);
-      broker = await startOrReuseBroker(o, artifacts, paths);
+    startBroker: async (signal) => {
+      await broker?.stop(5_000);
+      broker = await startOrReuseBroker(o, artifacts, paths, signal);
+      return broker;
     },
-    restartConnect: async () => {
-      await connect.stop(5_000);
-      connect = await startOrReuseConnect(o, artifacts, paths);
+    startConnect: async (signal) => {
+      await connect?.stop(5_000);
+      await ensureConnectInternalTopics(brokers, o.connectGroupId);
+      connect = await startOrReuseConnect(o, artifacts, paths, signal);
+      return connect;
     },
     stop: async () => {
       process.removeListener('exit', terminateOnExit);
-      await connect.stop(30_000);
-      await broker.stop(30_000);
+      await connect?.stop(30_000);
+      await broker?.stop(30_000);
     },
   };
-  return runtime;
 }
 
 /** Stops each pid in turn (SIGTERM, then SIGKILL after 30 s) from a detached shell that outlives this process. */
@@ -212,13 +255,13 @@ export async function stopCdcRuntime(options: { stateDir: string; logDir?: strin
 
 type Paths = ReturnType<typeof runtimePaths>;
 
-async function startOrReuseBroker(o: ResolvedOptions, artifacts: RuntimeArtifacts, paths: Paths): Promise<JvmProcess> {
+async function startOrReuseBroker(o: ResolvedOptions, artifacts: RuntimeArtifacts, paths: Paths, signal?: AbortSignal): Promise<JvmProcess> {
   const brokers = [`127.0.0.1:${o.brokerPort}`];
   const pid = runningPid(paths.brokerPid, BROKER_MAIN);
   if (pid) {
     o.progress(`reusing the Kafka broker already running (pid ${pid}) on ${brokers[0]}`);
     const adopted = adoptJvm('kafka', pid, paths.brokerLog, paths.brokerPid);
-    await waitUntil('the Kafka broker', o.readyTimeoutMs, adopted, () => brokerAnswersMetadata(brokers));
+    await waitUntil('the Kafka broker', o.readyTimeoutMs, adopted, () => brokerAnswersMetadata(brokers), signal);
     return adopted;
   }
   await assertPortFree(o.brokerPort, 'Kafka broker');
@@ -256,12 +299,13 @@ async function startOrReuseBroker(o: ResolvedOptions, artifacts: RuntimeArtifact
     logFile: paths.brokerLog,
     pidFile: paths.brokerPid,
     extraJvmOptions: [gcLogOption(paths.brokerGcLog)],
+    classArchive: join(paths.kafkaDir, `broker-${artifacts.kafkaVersion}.jsa`),
   });
-  await waitUntil('the Kafka broker', o.readyTimeoutMs, started, () => brokerAnswersMetadata(brokers));
+  await waitUntil('the Kafka broker', o.readyTimeoutMs, started, () => brokerAnswersMetadata(brokers), signal);
   return started;
 }
 
-async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifacts, paths: Paths): Promise<JvmProcess> {
+async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifacts, paths: Paths, signal?: AbortSignal): Promise<JvmProcess> {
   const connectApi: ConnectApi = { url: `http://127.0.0.1:${o.connectPort}`, ...o.restCredentials };
   const connectUrl = connectApi.url;
   const pid = runningPid(paths.connectPid, CONNECT_MAIN);
@@ -273,7 +317,7 @@ async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifac
       await adopted.stop(30_000);
     } else {
       o.progress(`reusing the Kafka Connect worker already running (pid ${pid}) on ${connectUrl}`);
-      await waitUntil('Kafka Connect', o.readyTimeoutMs, adopted, () => connectListsPostgresPlugin(connectApi));
+      await waitUntil('Kafka Connect', o.readyTimeoutMs, adopted, () => connectListsPostgresPlugin(connectApi), signal);
       return adopted;
     }
   }
@@ -291,8 +335,9 @@ async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifac
     logFile: paths.connectLog,
     pidFile: paths.connectPid,
     extraJvmOptions: [`-Djava.security.auth.login.config=${paths.jaasFile}`, gcLogOption(paths.connectGcLog)],
+    classArchive: join(paths.connectDir, `connect-${artifacts.kafkaVersion}.jsa`),
   });
-  await waitUntil('Kafka Connect', o.readyTimeoutMs, started, () => connectListsPostgresPlugin(connectApi));
+  await waitUntil('Kafka Connect', o.readyTimeoutMs, started, () => connectListsPostgresPlugin(connectApi), signal);
   return started;
 }
 
@@ -446,14 +491,19 @@ export async function connectListsPostgresPlugin(connect: ConnectApi): Promise<b
   }
 }
 
-async function waitUntil(what: string, timeoutMs: number, process: JvmProcess, ready: () => Promise<boolean>): Promise<void> {
+async function waitUntil(what: string, timeoutMs: number, process: JvmProcess, ready: () => Promise<boolean>, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (signal?.aborted) {
+      // Ctrl-C during the start: a JVM this start launched is stopped; one it only adopted is left alone.
+      if (!process.reused) await process.stop(5_000);
+      throw signal.reason;
+    }
     if (await ready()) return;
     if (process.exited()) {
       throw new Error(`${what} exited during start-up; see ${process.logFile}:\n${tail(process.logFile)}`);
     }
-    await sleep(250);
+    await sleep(100);
   }
   await process.stop(5_000);
   throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s; see ${process.logFile}:\n${tail(process.logFile)}`);

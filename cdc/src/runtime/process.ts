@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /** A JVM the launcher started (or found running from an earlier start), tracked by its pid file. */
 export interface JvmProcess {
@@ -29,6 +29,11 @@ export interface JvmSpec {
   logFile: string;
   pidFile: string;
   extraJvmOptions?: string[];
+  /**
+   * The JVM's class-data-sharing archive (AppCDS, ADR-0029): used when it exists; otherwise this start
+   * records one, written when the JVM exits cleanly, for the next start.
+   */
+  classArchive?: string;
 }
 
 export function isAlive(pid: number): boolean {
@@ -97,8 +102,19 @@ export function startJvm(spec: JvmSpec): JvmProcess {
     });
   });
   writeFileSync(spec.pidFile, `${child.pid}\n`);
-  return handleFor(spec.name, child.pid, false, spec.logFile, spec.pidFile, () => exited, whenExited);
+  const handle = handleFor(spec.name, child.pid, false, spec.logFile, spec.pidFile, () => exited, whenExited);
+  const recording = spec.classArchive && !existsSync(spec.classArchive) ? spec.classArchive : undefined;
+  if (!recording) return handle;
+  // The JVM writes the archive as it exits: only an exit after SIGTERM or a normal end leaves a whole one.
+  void whenExited.then(({ code, signal }) => {
+    if (signal === null && (code === 0 || code === 143) && existsSync(`${recording}.dump`)) renameSync(`${recording}.dump`, recording);
+  });
+  // Writing it takes a few CPU-seconds (half a minute and more on a loaded machine): no SIGKILL before.
+  return { ...handle, stop: (timeoutMs = 30_000) => handle.stop(Math.max(timeoutMs, RECORDING_STOP_TIMEOUT_MS)) };
 }
+
+/** How long a JVM that records its class-data archive at exit gets to stop before SIGKILL. */
+const RECORDING_STOP_TIMEOUT_MS = 120_000;
 
 /** A handle for a JVM found running from an earlier start. */
 export function adoptJvm(name: string, pid: number, logFile: string, pidFile: string): JvmProcess {
@@ -150,17 +166,35 @@ function handleFor(
   };
 }
 
-function jvmOptions(spec: Omit<JvmSpec, 'pidFile'>): string[] {
+/**
+ * Options tuned for start-up on a small machine (ADR-0029; measured in bench/results/start.md): the
+ * serial collector and the C1 compiler only cost about half the CPU of G1 and tiered C2 while the JVM
+ * loads its classes, and a single-node broker or Connect worker on loopback never needs C2's peak speed.
+ */
+function jvmOptions(spec: Pick<JvmSpec, 'heap' | 'log4jConfig' | 'extraJvmOptions' | 'classArchive'>): string[] {
   return [
     `-Xms${spec.heap.min}`,
     `-Xmx${spec.heap.max}`,
-    '-XX:+UseG1GC',
-    '-XX:MaxGCPauseMillis=20',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    ...classDataSharing(spec.classArchive),
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${spec.log4jConfig}`,
     ...(spec.extraJvmOptions ?? []),
   ];
+}
+
+/**
+ * AppCDS: map the classes of the last run from an archive instead of loading and verifying them from
+ * 90 jars again. Without an archive, record one at exit (into `.dump`; renamed once the JVM ended
+ * cleanly) and keep the recording's long list of classes it cannot archive out of the log.
+ * A stale archive (another JDK, changed jars) is refused by the JVM with a warning and the start goes on without it.
+ */
+function classDataSharing(archive: string | undefined): string[] {
+  if (!archive) return [];
+  if (existsSync(archive)) return [`-XX:SharedArchiveFile=${archive}`];
+  return [`-XX:ArchiveClassesAtExit=${archive}.dump`, '-Xlog:cds*=error'];
 }
 
 /** The last lines of a log file, for error messages. */

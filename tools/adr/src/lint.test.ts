@@ -135,11 +135,11 @@ describe('adr lint', () => {
   it('checks adr keys at any depth of a manifest, even one that fails other validation', async () => {
     await writeManifest(
       'orders.yaml',
-      ['domain: Orders Domain # not kebab-case', 'adr: 9', 'routes:', '  - method: GET', '    path: /api/orders', '    adr: 31', '  - { method: POST, path: /api/orders, extra: { adr: 0 } }', ''].join('\n'),
+      ['domain: Orders Domain # not kebab-case', 'adr: 9', 'routes:', '  - method: GET', '    path: /api/orders', '    adr: 4321', '  - { method: POST, path: /api/orders, extra: { adr: 0 } }', ''].join('\n'),
     );
 
     const found = await problems();
-    expect(found).toContainEqual(expect.stringMatching(/orders.yaml:6: routes.0.adr: cites ADR 0031, which does not exist/));
+    expect(found).toContainEqual(expect.stringMatching(/orders.yaml:6: routes.0.adr: cites ADR 4321, which does not exist/));
     expect(found).toContainEqual(expect.stringMatching(/orders.yaml:7: routes.1.extra.adr: "0" is not an ADR number/));
     expect(found).toHaveLength(2);
   });

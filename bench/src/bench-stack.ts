@@ -193,15 +193,18 @@ export function summarise(
  * The report's tables of the runs: per rate the median of the runs and the worst run; each run with
  * its conditions; where the time went; the JVMs' pauses. Says when the machine was busy.
  */
-export function runsMarkdown(runs: RunResult[], cores: number): string[] {
+export function runsMarkdown(runs: RunResult[], cores: number, loadBefore: number): string[] {
   const rates = [...new Set(runs.map((r) => r.targetRate))];
   const busiest = Math.max(...runs.map((r) => r.loadAverage.max));
+  // The benchmark's own processes (PostgreSQL, broker, Connect, writer, consumer) load the cores
+  // during the runs: other work shows in the load before the benchmark started.
+  const rounded = Math.round(loadBefore * 10) / 10;
   const stageNames = Object.keys(runs[0]?.stages ?? {});
   const cell = (x: { p50Ms: number; p99Ms: number } | undefined) => (x ? `${x.p50Ms} / ${x.p99Ms}` : '');
   return [
-    busiest > 0.75 * cores
-      ? `**Smoke run: the machine was busy** (1-minute load average up to ${busiest} on ${cores} cores, other work included): the figures show where the time goes, not what an idle machine gives.`
-      : `The machine was quiet: 1-minute load average at most ${busiest} on ${cores} cores during the runs.`,
+    loadBefore > 0.75 * cores
+      ? `**Smoke run: the machine was busy** (1-minute load average ${rounded} before the benchmark started, up to ${busiest} during the runs, on ${cores} cores): the figures show where the time goes, not what an idle machine gives.`
+      : `No other work: 1-minute load average ${rounded} before the benchmark started; up to ${busiest} on ${cores} cores during the runs, from the benchmark's own processes (PostgreSQL, broker, Connect, writer, consumer).`,
     '',
     '| target writes/s | runs | median p50 ms | median p99 ms | worst run | worst p50 ms | worst p99 ms | worst max ms | load avg in worst run |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

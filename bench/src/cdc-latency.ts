@@ -14,7 +14,7 @@
 // BENCH_STEP_RATES (2000,3000,4000,5000,6000,8000; empty for none).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
@@ -22,6 +22,8 @@ import { DEFAULT_TUNING, resetCdc } from '@strangler/cdc';
 import { acrossRuns, freePort, jvmPauses, RESULTS, ROOT, round, stageSummary, startBenchStack, summarise, watchConditions, runsMarkdown, type BenchStack, type RunResult } from './bench-stack.js';
 import { startWriter, wallClock, type Writer } from './writer.js';
 
+/** The load average before this benchmark started anything: other work on the machine. */
+const LOAD_BEFORE = loadavg()[0]!;
 const STATE = join(ROOT, '.stack', 'bench-cdc');
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const runsPerRate = Number(process.env.BENCH_RUNS ?? 3);
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
   const limitedBy = !last ? null : !last.lagFlat ? 'cdc' : !last.writerKeptUp ? 'writer' : 'highest step reached';
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageBefore: LOAD_BEFORE },
     versions: { kafka: '4.3.1', debezium: '3.6.1.Final', postgres: '17 (embedded)', kafkajs: '2.2.4' },
     settings: {
       warmup,
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
 
 function markdown(r: {
   date: string;
-  machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string };
+  machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string; loadAverageBefore: number };
   coldStartS: number;
   warmStartS: number;
   runs: CdcRun[];
@@ -232,7 +234,7 @@ function markdown(r: {
             : 'the highest step tried'
     })`,
     '',
-    ...runsMarkdown(r.runs, r.machine.cpus),
+    ...runsMarkdown(r.runs, r.machine.cpus, r.machine.loadAverageBefore),
     '',
     ...(r.steps.length > 0
       ? [

@@ -12,7 +12,7 @@
 // (2000,4000: measured in turn until a run falls behind or the writer cannot keep up; empty for none).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_TUNING, resetCdc } from '@strangler/cdc';
 import { cdcNames, ProjectionConsumer, tableTopic, type Projection } from '@strangler/cdc/projection';
@@ -36,6 +36,8 @@ type ProjectionRun = RunResult & {
   transactions: { count: number; sizeP50: number; sizeP99: number; durationP50Ms: number; durationP99Ms: number; durationMaxMs: number };
 };
 
+/** The load average before this benchmark started anything: other work on the machine. */
+const LOAD_BEFORE = loadavg()[0]!;
 const STATE = join(ROOT, '.stack', 'bench-projection');
 const TOPIC_PREFIX = 'benchproj';
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
   const lastRate = byRate.at(-1) ?? [];
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageBefore: LOAD_BEFORE },
     settings: { warmup, pollIntervalMs: DEFAULT_TUNING.pollIntervalMs, consumerMaxWaitTimeInMs: 100, batch: 'one transaction per partition batch: one upsert per table (jsonb_to_recordset) + the position' },
     summary: [...new Set(runs.map((r) => r.targetRate))].map((rate) => acrossRuns(runs.filter((r) => r.targetRate === rate))),
     runs,
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
   log(`written ${join(RESULTS, 'projection.json')} and projection.md`);
 }
 
-function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string }; runs: ProjectionRun[]; highestFlatRate: number | null; limitedBy: string | null }): string {
+function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string; loadAverageBefore: number }; runs: ProjectionRun[]; highestFlatRate: number | null; limitedBy: string | null }): string {
   const row = (x: ProjectionRun) =>
     `| ${x.targetRate} | ${x.run} | ${x.transactions.count} | ${x.transactions.sizeP50} / ${x.transactions.sizeP99} | ${x.transactions.durationP50Ms} / ${x.transactions.durationP99Ms} / ${x.transactions.durationMaxMs} | ${x.watermarkLagP50Ms} | ${x.watermarkLagP99Ms} |`;
   return [
@@ -216,7 +218,7 @@ function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string;
     '',
     `- Highest rate with flat lag: **${r.highestFlatRate ?? 'n/a'} writes/s** (${r.limitedBy})`,
     '',
-    ...runsMarkdown(r.runs, r.machine.cpus),
+    ...runsMarkdown(r.runs, r.machine.cpus, r.machine.loadAverageBefore),
     '',
     "The projection's transactions that carried products (changes per transaction p50 / p99; duration p50 / p99 / max ms) and the watermark's lag:",
     '',

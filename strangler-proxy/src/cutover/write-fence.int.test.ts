@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test-support/dat
 import { startTestProxy, startTestUnleash, writeManifests, type UnleashFixture } from '../../test-support/proxy-fixture.js';
 import { startStandIn, type StandIn } from '../../test-support/stand-in.js';
 import type { RunningProxy } from '../runtime.js';
-import { WriteFence } from './write-fence.js';
+import { WriteFence, type WriteSide } from './write-fence.js';
 
 let monolith: StandIn;
 let catalog: StandIn;
@@ -150,5 +150,29 @@ describe('the write fence shared by every proxy instance', () => {
       await control.end();
     }
     expect(await fence.state('catalog')).toMatchObject({ writesTo: 'legacy', fencedSince: null });
+  });
+
+  it('is not overtaken by writes that arrive while it waits for the one in flight', async () => {
+    const writes = new pg.Pool({ connectionString: database.url, max: 4 });
+    const steady = new WriteFence(writes, new Set(['catalog']), { holdMs: HOLD_MS, retryAfterSeconds: 1 }, pool);
+    const inFlight = await steady.admit('catalog');
+    let raised = false;
+    const raising = steady.raise('catalog', 10_000).then((r) => ((raised = true), r));
+    await new Promise((r) => setTimeout(r, 200));
+    // A write arriving now queues behind the fence instead of joining the one in flight.
+    let admitted: WriteSide | undefined;
+    const later = steady.admit('catalog').then(async (a) => {
+      admitted = a.side;
+      await a.release();
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect({ raised, admitted }).toEqual({ raised: false, admitted: undefined });
+    await inFlight.release();
+    await raising;
+    expect(admitted).toBeUndefined();
+    await steady.lift('catalog', 'legacy');
+    await later;
+    expect(admitted).toBe('legacy');
+    await writes.end();
   });
 });

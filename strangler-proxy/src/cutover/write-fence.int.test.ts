@@ -167,6 +167,8 @@ describe('the write fence shared by every proxy instance', () => {
     });
     await new Promise((r) => setTimeout(r, 300));
     expect({ raised, admitted }).toEqual({ raised: false, admitted: undefined });
+    // ... and waits without a connection: only the write in flight holds one.
+    expect(writes.totalCount - writes.idleCount).toBe(1);
     await inFlight.release();
     await raising;
     expect(admitted).toBeUndefined();

@@ -40,10 +40,18 @@ export interface WriteFenceOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The advisory lock of a domain's fence: a 64-bit key from the domain's name, the same on every instance. */
-function fenceLockKey(domain: string): string {
-  return createHash('sha256').update(`strangler.write_fence:${domain}`).digest().readBigInt64BE(0).toString();
+/**
+ * The advisory lock of a domain's fence: a 64-bit key from the domain's name, the same on every
+ * instance, and the two halves `pg_locks` shows it by (classid, objid).
+ */
+function fenceLock(domain: string): { key: string; classid: number; objid: number } {
+  const digest = createHash('sha256').update(`strangler.write_fence:${domain}`).digest();
+  return { key: digest.readBigInt64BE(0).toString(), classid: digest.readUInt32BE(0), objid: digest.readUInt32BE(4) };
 }
+
+/** Fenced, or a fence being raised (its exclusive lock granted or waiting): a write should wait without a connection. */
+const FENCED_OR_RAISING = `SELECT coalesce((SELECT fenced_since IS NOT NULL FROM write_fences WHERE domain = $1), false)
+  OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND classid = $2 AND objid = $3 AND objsubid = 1) AS fenced`;
 
 /**
  * The write fence of the domains that may be owned by their service (ADR-0025), shared by every proxy
@@ -51,8 +59,9 @@ function fenceLockKey(domain: string): string {
  * domain's advisory lock in shared mode until its answer is back, then reads the domain's row, so:
  * - the row, not a flag each instance polls, says where writes go (`writes_to`): all instances switch at once;
  * - raising the fence takes that lock exclusively, so it waits until no write is in flight on any
- *   instance; PostgreSQL queues later writes behind it (a row lock FOR SHARE would let a steady
- *   stream of writes overtake the fence's UPDATE: at 50 writes/s it waited up to 13 s);
+ *   instance; a write that arrives meanwhile does not get the lock (it only tries) and waits without
+ *   a connection (a row lock FOR SHARE let a steady stream of writes overtake the fence's UPDATE: at
+ *   50 writes/s it waited up to 13 s; a blocking shared lock queued them, each holding a connection);
  * - while the fence is up, writes wait (up to `holdMs`) and then go where the lifted fence sends them,
  *   or get a 503 `write_fenced` with Retry-After. Reads never look at the fence.
  */
@@ -97,9 +106,13 @@ export class WriteFence {
       }
       let row: { writes_to: WriteSide; fenced: boolean } | undefined;
       try {
-        // The lock first, the row after it (a statement of its own, so it sees a fence raised while it waited).
-        await client.query(`BEGIN; SELECT pg_advisory_xact_lock_shared(${fenceLockKey(domain)})`);
-        row = (await client.query<{ writes_to: WriteSide; fenced: boolean }>('SELECT writes_to, fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain])).rows[0];
+        // The lock first, the row after it (a statement of its own, so it sees a fence raised meanwhile).
+        // Never waiting for the lock: while a raise waits for it or holds it, the try fails (PostgreSQL
+        // queues a request behind a waiting one), and the write waits below without a connection.
+        const [, locked] = (await client.query(`BEGIN; SELECT pg_try_advisory_xact_lock_shared(${fenceLock(domain).key}) AS got`)) as unknown as [unknown, { rows: { got: boolean }[] }];
+        row = locked.rows[0]?.got
+          ? (await client.query<{ writes_to: WriteSide; fenced: boolean }>('SELECT writes_to, fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain])).rows[0]
+          : { writes_to: 'legacy', fenced: true };
       } catch (err) {
         client.release(err instanceof Error ? err : new Error(String(err)));
         throw new FenceUnavailableError(domain, err instanceof Error ? err.message : String(err), this.options.retryAfterSeconds);
@@ -142,7 +155,8 @@ export class WriteFence {
         try {
           while (Date.now() < stopAt) {
             await sleep(this.pollMs);
-            const { rows } = await this.control.query<{ fenced: boolean }>('SELECT fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain]);
+            const lock = fenceLock(domain);
+            const { rows } = await this.control.query<{ fenced: boolean }>(FENCED_OR_RAISING, [domain, lock.classid, lock.objid]);
             if (!rows[0]?.fenced) return;
           }
         } catch {
@@ -167,7 +181,7 @@ export class WriteFence {
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(drainMs))}`);
-      await client.query(`SELECT pg_advisory_xact_lock(${fenceLockKey(domain)})`);
+      await client.query(`SELECT pg_advisory_xact_lock(${fenceLock(domain).key})`);
       const { rows } = await client.query<{ writes_to: WriteSide; raised_at: Date }>(
         'UPDATE write_fences SET fenced_since = clock_timestamp(), updated_at = now() WHERE domain = $1 AND fenced_since IS NULL RETURNING writes_to, fenced_since AS raised_at',
         [domain],

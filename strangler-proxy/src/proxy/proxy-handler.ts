@@ -296,7 +296,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         deps.metrics.refused.inc({ reason: err.code });
-        deps.logger.warn('write not admitted by the write fence', { requestId: ctx.requestId, domain: route.domain, code: err.code });
+        deps.logger.warn('write not admitted by the write fence', { requestId: ctx.requestId, domain: route.domain, code: err.code, detail: err.message });
         sendError(res, err.status, err.code, err.message, err.options.headers);
         return;
       }

@@ -23,7 +23,6 @@ let url: string;
 let product: { id: string; sku: string; category_id: string };
 
 const priceOf = async (id: string) => (await sql.query<{ price_cents: number }>('SELECT price_cents FROM products WHERE id = $1', [id])).rows[0]?.price_cents;
-const currentLsn = async () => parseLsn((await sql.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn)!;
 
 /** A ProductChanged event as catalog-service's outbox emits it, read through the reverse sync's own parser. */
 function changed(price: number, version: number) {
@@ -121,11 +120,13 @@ describe("the monolith's write guard", () => {
       // The seal waits on the writer's lock: it cannot have settled while the writer's transaction is open.
       await new Promise((r) => setTimeout(r, 300));
       expect(settled).toBe(false);
+      // Where the writer's commit record goes: at or after this (other tests share the cluster's WAL,
+      // so a position read after the commit could be past the seal's own).
+      const beforeWriterCommit = parseLsn((await writer.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn)!;
       await writer.query('COMMIT');
-      const afterWriterCommit = await currentLsn();
       const sealed = await sealing;
       expect(sealed).toMatchObject({ owner: 'service' });
-      expect(parseLsn(sealed!.monolithLsn)!).toBeGreaterThanOrEqual(afterWriterCommit);
+      expect(parseLsn(sealed!.monolithLsn)!).toBeGreaterThan(beforeWriterCommit);
       expect(await priceOf(product.id)).toBe(505);
       await expect(sql.query('UPDATE products SET price_cents = 606 WHERE id = $1', [product.id])).rejects.toMatchObject({ code: NOT_OWNER_SQLSTATE });
     } finally {

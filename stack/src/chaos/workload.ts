@@ -168,10 +168,11 @@ export class Workload {
 
   /** The status of one request through the stable URL; 0 when no answer came. */
   private async request(method: string, path: string, body?: unknown): Promise<number> {
-    return (await this.send(method, path, body)).status;
+    return (await this.send(method, path, body, false)).status;
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  /** One request through the stable URL; its answer parsed only when `parse` (the probe needs the id). */
+  private async send(method: string, path: string, body?: unknown, parse = true): Promise<{ status: number; body: unknown }> {
     try {
       const res = await fetch(`${this.options.stableUrl}${path}`, {
         method,
@@ -179,6 +180,10 @@ export class Workload {
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(30_000),
       });
+      if (!parse) {
+        await res.arrayBuffer();
+        return { status: res.status, body: null };
+      }
       const text = await res.text();
       let parsed: unknown = null;
       try {

@@ -68,6 +68,8 @@ const FENCED_OR_RAISING = `SELECT coalesce((SELECT fenced_since IS NOT NULL FROM
 export class WriteFence {
   private readonly pollMs: number;
   private readonly polls = new Map<string, Promise<void>>();
+  /** Each covered domain's advisory lock, computed once (not per write). */
+  private readonly locks: Map<string, ReturnType<typeof fenceLock>>;
 
   /**
    * @param pool the writes' connections: each write of a fenced domain holds one while it is forwarded.
@@ -81,6 +83,13 @@ export class WriteFence {
     private readonly control: pg.Pool = pool,
   ) {
     this.pollMs = options.pollMs ?? 25;
+    this.locks = new Map([...domains].map((d) => [d, fenceLock(d)]));
+  }
+
+  private lockOf(domain: string): ReturnType<typeof fenceLock> {
+    let lock = this.locks.get(domain);
+    if (!lock) this.locks.set(domain, (lock = fenceLock(domain)));
+    return lock;
   }
 
   covers(domain: string): boolean {
@@ -109,7 +118,7 @@ export class WriteFence {
         // The lock first, the row after it (a statement of its own, so it sees a fence raised meanwhile).
         // Never waiting for the lock: while a raise waits for it or holds it, the try fails (PostgreSQL
         // queues a request behind a waiting one), and the write waits below without a connection.
-        const [, locked] = (await client.query(`BEGIN; SELECT pg_try_advisory_xact_lock_shared(${fenceLock(domain).key}) AS got`)) as unknown as [unknown, { rows: { got: boolean }[] }];
+        const [, locked] = (await client.query(`BEGIN; SELECT pg_try_advisory_xact_lock_shared(${this.lockOf(domain).key}) AS got`)) as unknown as [unknown, { rows: { got: boolean }[] }];
         row = locked.rows[0]?.got
           ? (await client.query<{ writes_to: WriteSide; fenced: boolean }>('SELECT writes_to, fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain])).rows[0]
           : { writes_to: 'legacy', fenced: true };
@@ -155,7 +164,7 @@ export class WriteFence {
         try {
           while (Date.now() < stopAt) {
             await sleep(this.pollMs);
-            const lock = fenceLock(domain);
+            const lock = this.lockOf(domain);
             const { rows } = await this.control.query<{ fenced: boolean }>(FENCED_OR_RAISING, [domain, lock.classid, lock.objid]);
             if (!rows[0]?.fenced) return;
           }
@@ -181,7 +190,7 @@ export class WriteFence {
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(drainMs))}`);
-      await client.query(`SELECT pg_advisory_xact_lock(${fenceLock(domain).key})`);
+      await client.query(`SELECT pg_advisory_xact_lock(${this.lockOf(domain).key})`);
       const { rows } = await client.query<{ writes_to: WriteSide; raised_at: Date }>(
         'UPDATE write_fences SET fenced_since = clock_timestamp(), updated_at = now() WHERE domain = $1 AND fenced_since IS NULL RETURNING writes_to, fenced_since AS raised_at',
         [domain],

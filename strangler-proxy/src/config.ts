@@ -108,8 +108,6 @@ export const proxyConfigSchema = z.object({
   CUTOVER_DRAIN_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** How long each waiting step of a cutover (watermark, reverse sync) may take before it is refused and undone. */
   CUTOVER_STEP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
-  /** Connections for the write fence: each write of an ownable domain holds one while it is forwarded. */
-  FENCE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(16),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   UPSTREAM_MAX_SOCKETS: z.coerce.number().int().min(1).default(256),
   HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),

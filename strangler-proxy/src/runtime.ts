@@ -208,7 +208,8 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
   let fencePool: pg.Pool | undefined;
   let writeFence: WriteFence | undefined;
   if (database && ownable.length) {
-    fencePool = new pg.Pool({ connectionString: config.PROXY_DATABASE_URL, max: config.FENCE_POOL_SIZE, connectionTimeoutMillis: 2000 });
+    // One lease connection per ownable domain, however many of its writes are in flight (ADR-0033); two while one is handed over.
+    fencePool = new pg.Pool({ connectionString: config.PROXY_DATABASE_URL, max: 2 * ownable.length, connectionTimeoutMillis: 2000 });
     fencePool.on('error', (err) => logger.warn('write fence connection lost', { detail: err.message }));
     // The fence's own operations use the proxy's general pool: writes held at a full fence pool never starve a cutover.
     writeFence = new WriteFence(fencePool, new Set(ownable.map((o) => o.domain)), { holdMs: config.FENCE_HOLD_MS, retryAfterSeconds: 1 }, database);
@@ -473,6 +474,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
       for (const pool of [monolith, ...services.values()]) pool.stop();
       await externalChanges?.settled();
       await database?.end();
+      await writeFence?.close();
       await fencePool?.end();
       redis?.disconnect();
     },

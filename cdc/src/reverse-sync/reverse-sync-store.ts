@@ -34,6 +34,12 @@ const SCHEMA = `
     event_id uuid PRIMARY KEY, aggregate_type text NOT NULL, aggregate_id text NOT NULL, version bigint NOT NULL,
     outcome text NOT NULL CHECK (outcome IN ('applied', 'stale', 'dead_lettered')), reason text,
     processed_at timestamptz NOT NULL DEFAULT now());
+  -- processed_events counted per outcome as they are recorded, so the status never counts the table.
+  CREATE TABLE IF NOT EXISTS ${REVERSE_SYNC_SCHEMA}.outcome_counts (
+    outcome text PRIMARY KEY CHECK (outcome IN ('applied', 'stale', 'dead_lettered')), n bigint NOT NULL);
+  INSERT INTO ${REVERSE_SYNC_SCHEMA}.outcome_counts (outcome, n)
+    SELECT o, (SELECT count(*) FROM ${REVERSE_SYNC_SCHEMA}.processed_events WHERE outcome = o) FROM unnest(ARRAY['applied', 'stale', 'dead_lettered']) AS o
+    ON CONFLICT (outcome) DO NOTHING;
   CREATE TABLE IF NOT EXISTS ${REVERSE_SYNC_SCHEMA}.write_owners (
     domain text PRIMARY KEY, owner text NOT NULL CHECK (owner IN ('monolith', 'service')),
     changed_at timestamptz NOT NULL DEFAULT now());
@@ -59,12 +65,34 @@ const SCHEMA = `
   CREATE OR REPLACE TRIGGER strangler_owned_write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON categories
     FOR EACH STATEMENT EXECUTE FUNCTION ${REVERSE_SYNC_SCHEMA}.refuse_unowned_write('catalog');`;
 
-const UPSERT_PRODUCT = `
+/** Events never seen before, by id: recorded (as stale until applied) and returned. */
+const CLAIM_EVENTS = `
+  INSERT INTO ${REVERSE_SYNC_SCHEMA}.processed_events (event_id, aggregate_type, aggregate_id, version, outcome)
+  SELECT e.id, e.type, e.aggregate, e.version, 'stale' FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) AS e (id, type, aggregate, version)
+  ON CONFLICT (event_id) DO NOTHING RETURNING event_id::text`;
+
+/** The version last applied of each aggregate, locked for this batch. */
+const LOCK_VERSIONS = `
+  SELECT v.aggregate_type, v.aggregate_id, v.version::text FROM ${REVERSE_SYNC_SCHEMA}.aggregate_versions v
+  JOIN unnest($1::text[], $2::text[]) AS k (type, aggregate) ON v.aggregate_type = k.type AND v.aggregate_id = k.aggregate
+  FOR UPDATE OF v`;
+
+const CLAIM_VERSIONS = `
+  INSERT INTO ${REVERSE_SYNC_SCHEMA}.aggregate_versions AS v (aggregate_type, aggregate_id, version, event_id)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[])
+  ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = EXCLUDED.version, event_id = EXCLUDED.event_id, applied_at = now()
+  WHERE v.version < EXCLUDED.version`;
+
+const UPSERT_PRODUCTS = `
   INSERT INTO products AS t (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::uuid[], $8::boolean[], $9::timestamptz[], $10::timestamptz[])
   ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
     price_cents = EXCLUDED.price_cents, currency = EXCLUDED.currency, category_id = EXCLUDED.category_id,
     active = EXCLUDED.active, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`;
+
+const COUNT_OUTCOMES = `
+  UPDATE ${REVERSE_SYNC_SCHEMA}.outcome_counts AS c SET n = c.n + d.n
+  FROM unnest($1::text[], $2::bigint[]) AS d (outcome, n) WHERE c.outcome = d.outcome AND d.n <> 0`;
 
 const UPSERT_POSITION = `
   INSERT INTO ${REVERSE_SYNC_SCHEMA}.positions AS p (topic, partition, "offset", committed_at, applied_at) VALUES ($1, $2, $3, $4, now())
@@ -99,17 +127,19 @@ export class PgReverseSyncStore {
     await this.pool.query(SCHEMA);
   }
 
-  /** Applies a batch in one transaction; `onApplied` hears of each event applied (not skipped) once it committed. */
+  /**
+   * Applies a batch in one transaction of a fixed number of statements, whatever its size: the events
+   * never seen (by id), the versions they claim, the newest row of each aggregate, the outcomes and the
+   * position. `onApplied` hears of each event applied (not skipped) once it committed.
+   */
   async apply(events: CatalogEvent[], position: PartitionPosition, onApplied?: (event: CatalogEvent) => void): Promise<ApplyOutcome> {
     const client = await this.pool.connect();
-    const appliedEvents: CatalogEvent[] = [];
+    let appliedEvents: CatalogEvent[] = [];
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL ${WRITER_SETTING} = '${REVERSE_SYNC_WRITER}'`);
-      for (const event of events) {
-        if (await this.applyOne(client, event)) appliedEvents.push(event);
-      }
+      if (events.length > 0) appliedEvents = await this.applyBatch(client, events);
       await client.query(UPSERT_POSITION, [position.topic, position.partition, position.offset, position.committedAt]);
       await client.query('COMMIT');
     } catch (err) {
@@ -126,33 +156,75 @@ export class PgReverseSyncStore {
     return { applied: appliedEvents.length, stale: events.length - appliedEvents.length };
   }
 
-  private async applyOne(client: pg.PoolClient, event: CatalogEvent): Promise<boolean> {
-    const seen = await client.query(
-      `INSERT INTO ${REVERSE_SYNC_SCHEMA}.processed_events (event_id, aggregate_type, aggregate_id, version, outcome) VALUES ($1, $2, $3, $4, 'stale') ON CONFLICT (event_id) DO NOTHING`,
-      [event.eventId, event.aggregateType, event.aggregateId, String(event.version)],
-    );
-    if (seen.rowCount === 0) return false;
-    // The version guard: claims the aggregate's next version, or learns that a newer one is applied.
-    const claimed = await client.query(
-      `INSERT INTO ${REVERSE_SYNC_SCHEMA}.aggregate_versions AS v (aggregate_type, aggregate_id, version, event_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = EXCLUDED.version, event_id = EXCLUDED.event_id, applied_at = now()
-       WHERE v.version < EXCLUDED.version`,
-      [event.aggregateType, event.aggregateId, String(event.version), event.eventId],
-    );
-    if (claimed.rowCount === 0) return false;
-    // Every product event carries the whole row after the change; a delete is soft (`active: false`),
-    // as the monolith's own delete: order history keeps its copy. The monolith has no category writes.
-    const r = event.data;
-    await client.query(UPSERT_PRODUCT, [r.id, r.sku, r.name, r.description, r.price_cents, r.currency, r.category_id, r.active, r.created_at, r.updated_at]);
-    await client.query(`UPDATE ${REVERSE_SYNC_SCHEMA}.processed_events SET outcome = 'applied' WHERE event_id = $1`, [event.eventId]);
-    return true;
+  /**
+   * The batch's changes, as one event at a time would make them (ADR-0033): an event id seen before
+   * changes nothing; an event applies only above its aggregate's last applied version (an older event
+   * replayed, or a duplicate with a new id, changes nothing); events carry the whole row, so only the
+   * newest applied row of each aggregate is written.
+   */
+  private async applyBatch(client: pg.PoolClient, events: CatalogEvent[]): Promise<CatalogEvent[]> {
+    const claimed = await client.query<{ event_id: string }>(CLAIM_EVENTS, [
+      events.map((e) => e.eventId),
+      events.map((e) => e.aggregateType),
+      events.map((e) => e.aggregateId),
+      events.map((e) => String(e.version)),
+    ]);
+    const fresh = new Set(claimed.rows.map((r) => r.event_id.toLowerCase()));
+    const firstSeen = events.filter((e) => fresh.delete(e.eventId.toLowerCase()));
+    if (firstSeen.length === 0) return [];
+    const keyOf = (type: string, id: string) => `${type}\u0000${id}`;
+    const aggregates = new Map(firstSeen.map((e) => [keyOf(e.aggregateType, e.aggregateId), { type: e.aggregateType, id: e.aggregateId }]));
+    const locked = await client.query<{ aggregate_type: string; aggregate_id: string; version: string }>(LOCK_VERSIONS, [
+      [...aggregates.values()].map((a) => a.type),
+      [...aggregates.values()].map((a) => a.id),
+    ]);
+    const versions = new Map(locked.rows.map((r) => [keyOf(r.aggregate_type, r.aggregate_id), BigInt(r.version)]));
+    const newest = new Map<string, CatalogEvent>();
+    const applied: CatalogEvent[] = [];
+    for (const event of firstSeen) {
+      const key = keyOf(event.aggregateType, event.aggregateId);
+      const current = versions.get(key);
+      const version = BigInt(event.version);
+      if (current !== undefined && current >= version) continue;
+      versions.set(key, version);
+      newest.set(key, event);
+      applied.push(event);
+    }
+    if (applied.length > 0) {
+      const rows = [...newest.values()];
+      await client.query(CLAIM_VERSIONS, [rows.map((e) => e.aggregateType), rows.map((e) => e.aggregateId), rows.map((e) => String(e.version)), rows.map((e) => e.eventId)]);
+      // Every product event carries the whole row after the change; a delete is soft (`active: false`),
+      // as the monolith's own delete: order history keeps its copy. The monolith has no category writes.
+      const data = rows.map((e) => e.data);
+      await client.query(UPSERT_PRODUCTS, [
+        data.map((r) => r.id),
+        data.map((r) => r.sku),
+        data.map((r) => r.name),
+        data.map((r) => r.description),
+        data.map((r) => r.price_cents),
+        data.map((r) => r.currency),
+        data.map((r) => r.category_id),
+        data.map((r) => r.active),
+        data.map((r) => r.created_at),
+        data.map((r) => r.updated_at),
+      ]);
+      await client.query(`UPDATE ${REVERSE_SYNC_SCHEMA}.processed_events SET outcome = 'applied' WHERE event_id = ANY($1::uuid[])`, [applied.map((e) => e.eventId)]);
+    }
+    await client.query(COUNT_OUTCOMES, [
+      ['applied', 'stale'],
+      [String(applied.length), String(firstSeen.length - applied.length)],
+    ]);
+    return applied;
   }
 
   /** Records events sent to the dead-letter topic (those whose id could be read), so that the cutover counts them as handled. */
   async recordDeadLetters(letters: { eventId: string; aggregateType: string; aggregateId: string; version: bigint; reason: string }[]): Promise<void> {
     for (const l of letters) {
       await this.pool.query(
-        `INSERT INTO ${REVERSE_SYNC_SCHEMA}.processed_events (event_id, aggregate_type, aggregate_id, version, outcome, reason) VALUES ($1, $2, $3, $4, 'dead_lettered', $5) ON CONFLICT (event_id) DO NOTHING`,
+        `WITH recorded AS (
+           INSERT INTO ${REVERSE_SYNC_SCHEMA}.processed_events (event_id, aggregate_type, aggregate_id, version, outcome, reason) VALUES ($1, $2, $3, $4, 'dead_lettered', $5)
+           ON CONFLICT (event_id) DO NOTHING RETURNING 1)
+         UPDATE ${REVERSE_SYNC_SCHEMA}.outcome_counts SET n = n + (SELECT count(*) FROM recorded) WHERE outcome = 'dead_lettered'`,
         [l.eventId, l.aggregateType, l.aggregateId, String(l.version), l.reason.slice(0, 1000)],
       );
     }
@@ -166,7 +238,7 @@ export class PgReverseSyncStore {
   }
 
   async counts(): Promise<ReverseSyncCounts> {
-    const { rows } = await this.pool.query<{ outcome: string; n: string }>(`SELECT outcome, count(*)::text AS n FROM ${REVERSE_SYNC_SCHEMA}.processed_events GROUP BY outcome`);
+    const { rows } = await this.pool.query<{ outcome: string; n: string }>(`SELECT outcome, n::text AS n FROM ${REVERSE_SYNC_SCHEMA}.outcome_counts`);
     const of = (o: string) => Number(rows.find((r) => r.outcome === o)?.n ?? 0);
     return { applied: of('applied'), stale: of('stale'), deadLettered: of('dead_lettered') };
   }

@@ -17,6 +17,7 @@ import { composeReverseSync, type ReverseSync } from '../../../cdc/src/reverse-s
 import { startTestCdcRuntime, uniquePrefix, type TestCdcRuntime } from '../../../cdc/test/cdc-test-kit.js';
 import { loadManifests } from '../../../migrations/src/load-manifests.js';
 import { databaseSettings } from '../../../stack/src/stack.js';
+import { WriteFence } from '../../../strangler-proxy/src/cutover/write-fence.js';
 import type { RunningProxy } from '../../../strangler-proxy/src/runtime.js';
 import { startTestProxy, startTestUnleash, type UnleashFixture } from '../../../strangler-proxy/test-support/proxy-fixture.js';
 import { CATALOG_SERVICE_TEMPLATE, createTestDatabase, type TestDatabase } from '../../../test-support/database.js';
@@ -328,8 +329,9 @@ describe('a fence left up by an interrupted cutover', () => {
   it('holds the writes until lifted by hand, then sends them to the owner; a young fence is not lifted', SLOW, async () => {
     const fences = new pg.Pool({ connectionString: proxyDb.url, max: 1 });
     try {
-      // What a proxy killed in the middle of a cutover leaves behind: the fence up, nobody to lift it.
-      await fences.query("UPDATE write_fences SET fenced_since = now() WHERE domain = 'catalog'");
+      // What a proxy killed in the middle of a cutover leaves behind: the fence raised (as its cutover
+      // raised it, waiting for the writes in flight on every instance), nobody to lift it.
+      await new WriteFence(fences, new Set(['catalog']), { holdMs: 1000, retryAfterSeconds: 1 }).raise('catalog', 5000);
       await expect(proxy.flips!.liftFence('catalog', 'test')).rejects.toMatchObject({ code: 'cutover_may_be_running' });
       await fences.query("UPDATE write_fences SET fenced_since = now() - interval '1 hour' WHERE domain = 'catalog'");
       const { body: page } = await call('GET', '/api/products?limit=1&sort=price');

@@ -56,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await first?.close();
   await second?.close();
+  await fence?.close();
   await pool?.end();
   await Promise.all([monolith?.close(), catalog?.close(), orders?.close()]);
   await unleash?.stop();
@@ -130,26 +131,74 @@ describe('the write fence shared by every proxy instance', () => {
     }
   });
 
-  it('is raised and lifted on its own connections while every write connection is taken', async () => {
-    // A proxy instance whose write pool is full: its writes hold both connections (a slow upstream).
-    const writes = new pg.Pool({ connectionString: database.url, max: 2, connectionTimeoutMillis: 1000 });
+  it('holds one connection per instance for all the writes it has in flight, and is raised on its own connections', async () => {
+    // One lease connection for the writes (ADR-0033): five writes in flight, one connection taken.
+    const writes = new pg.Pool({ connectionString: database.url, max: 1, connectionTimeoutMillis: 1000 });
     const control = new pg.Pool({ connectionString: database.url, max: 1, connectionTimeoutMillis: 1000 });
     const busy = new WriteFence(writes, new Set(['catalog']), { holdMs: HOLD_MS, retryAfterSeconds: 1 }, control);
-    const admitted = [await busy.admit('catalog'), await busy.admit('catalog')];
+    const admitted = await Promise.all([1, 2, 3, 4, 5].map(() => busy.admit('catalog')));
     try {
-      await expect(busy.admit('catalog')).rejects.toMatchObject({ code: 'write_side_unknown' });
-      const raising = busy.raise('catalog', 5000);
-      // The raise waits for the two writes in flight, not for a connection: it goes up when they end.
-      await Promise.all(admitted.map((a) => a.release()));
+      expect(admitted.map((a) => a.side)).toEqual(['legacy', 'legacy', 'legacy', 'legacy', 'legacy']);
+      expect({ total: writes.totalCount, idle: writes.idleCount }).toEqual({ total: 1, idle: 0 });
+      let raised = false;
+      const raising = busy.raise('catalog', 5000).then((r) => ((raised = true), r));
+      // The raise waits for every write in flight, not for a connection: it goes up when the last ends.
+      for (const admission of admitted.slice(0, 4)) await admission.release();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(raised).toBe(false);
+      await admitted[4]!.release();
       expect((await raising).writesTo).toBe('legacy');
       expect(await busy.state('catalog')).toMatchObject({ fencedSince: expect.any(Date) });
+      // The lease was given back: the lock is free for the fence, and the connection idle in its pool.
+      expect(writes.idleCount).toBe(writes.totalCount);
     } finally {
       await Promise.all(admitted.map((a) => a.release()));
       await busy.lift('catalog', 'legacy');
+      await busy.close();
       await writes.end();
       await control.end();
     }
     expect(await fence.state('catalog')).toMatchObject({ writesTo: 'legacy', fencedSince: null });
+  });
+
+  it('takes a new lease when the connection of the one it held was cut', async () => {
+    const writes = new pg.Pool({ connectionString: database.url, max: 2, application_name: 'fence-lease-cut' });
+    const cut = new WriteFence(writes, new Set(['catalog']), { holdMs: HOLD_MS, retryAfterSeconds: 1 }, pool);
+    try {
+      await (await cut.admit('catalog')).release();
+      // The lease lingers (idle) with the lock.
+      const { rows } = await pool.query<{ pid: number }>(
+        "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.mode = 'ShareLock' AND a.application_name = 'fence-lease-cut'",
+      );
+      expect(rows).toHaveLength(1);
+      await pool.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await new Promise((r) => setTimeout(r, 200));
+      const again = await cut.admit('catalog');
+      expect(again.side).toBe('legacy');
+      // Admitted under a new lease that holds the lock, not under the cut one.
+      const { rows: now } = await pool.query<{ pid: number }>(
+        "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.mode = 'ShareLock' AND a.application_name = 'fence-lease-cut'",
+      );
+      expect(now.map((r) => r.pid)).toEqual([expect.any(Number)]);
+      expect(now[0]!.pid).not.toBe(rows[0]!.pid);
+      await again.release();
+      // The fence still goes up: the cut lease's lock went with its connection.
+      await cut.raise('catalog', 5000);
+      await cut.lift('catalog', 'legacy');
+    } finally {
+      await cut.close();
+      await writes.end();
+    }
+  });
+
+  it('answers 503 write_side_unknown, sending the write nowhere, when the fence database cannot be reached', async () => {
+    const unreachable = new pg.Pool({ connectionString: database.url.replace(/:\d+\//, ':1/'), max: 1, connectionTimeoutMillis: 500 });
+    const blind = new WriteFence(unreachable, new Set(['catalog']), { holdMs: HOLD_MS, retryAfterSeconds: 1 });
+    try {
+      await expect(blind.admit('catalog')).rejects.toMatchObject({ code: 'write_side_unknown', status: 503 });
+    } finally {
+      await unreachable.end();
+    }
   });
 
   it('is not overtaken by writes that arrive while it waits for the one in flight', async () => {
@@ -175,6 +224,7 @@ describe('the write fence shared by every proxy instance', () => {
     await steady.lift('catalog', 'legacy');
     await later;
     expect(admitted).toBe('legacy');
+    await steady.close();
     await writes.end();
   });
 });

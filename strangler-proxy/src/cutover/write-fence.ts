@@ -40,6 +40,11 @@ export interface WriteFenceOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A lease with no write in flight is given back after this long (a steady stream keeps one lease). */
+const LEASE_IDLE_MS = 2_000;
+/** How often a lease looks for a raise it was not told of. */
+const LEASE_WATCH_MS = 250;
+
 /**
  * The advisory lock of a domain's fence: a 64-bit key from the domain's name, the same on every
  * instance, and the two halves `pg_locks` shows it by (classid, objid).
@@ -53,15 +58,127 @@ function fenceLock(domain: string): { key: string; classid: number; objid: numbe
 const FENCED_OR_RAISING = `SELECT coalesce((SELECT fenced_since IS NOT NULL FROM write_fences WHERE domain = $1), false)
   OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND classid = $2 AND objid = $3 AND objsubid = 1) AS fenced`;
 
+/** A fence about to be raised tells every instance's lease at once (ADR-0033); the lease's own poll is the fallback. */
+const RAISE_CHANNEL = 'strangler_write_fence';
+
 /**
- * The write fence of the domains that may be owned by their service (ADR-0025), shared by every proxy
- * instance through the proxy's database (`write_fences`). Each write of such a domain holds the
- * domain's advisory lock in shared mode until its answer is back, then reads the domain's row, so:
+ * One instance's hold on a domain's writes: the domain's advisory lock in shared mode, held by one
+ * connection for as many writes as this instance has in flight (ADR-0033). The fence row is read
+ * once, when the lease is taken: while any lease holds the lock no fence can go up, and the row's
+ * side only changes while the fence is up.
+ */
+class Lease {
+  inFlight = 0;
+  /** A raise is waiting for the lock: no new write joins, and the lock goes back once the last one ends. */
+  draining = false;
+  broken = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private watch: NodeJS.Timeout | undefined;
+  private ended = false;
+  /** Resolves once the lease is given back (drained, idle, broken or closed). */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    readonly domain: string,
+    readonly side: WriteSide,
+    private readonly client: pg.PoolClient,
+    private readonly lock: ReturnType<typeof fenceLock>,
+    private readonly timing: { idleMs: number; watchMs: number },
+    private readonly onEnd: (lease: Lease) => void,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    client.on('notification', this.onNotification);
+    client.on('error', this.onError);
+    this.watch = setInterval(() => void this.poll(), timing.watchMs);
+    this.watch.unref();
+    this.armIdle();
+  }
+
+  private readonly onNotification = (msg: { channel: string; payload?: string }) => {
+    if (msg.channel === RAISE_CHANNEL && msg.payload === this.domain) this.drain();
+  };
+
+  private readonly onError = () => {
+    // The connection, and with it the lock, is gone: the writes still in flight are no longer
+    // covered (a raise may now go up), and no new write may join them.
+    this.broken = true;
+    void this.end(new Error('lease connection lost'));
+  };
+
+  /** The fallback for a missed notification: a raise waiting for the lock shows in pg_locks. */
+  private async poll(): Promise<void> {
+    if (this.ended || this.draining) return;
+    try {
+      const { rows } = await this.client.query<{ fenced: boolean }>(FENCED_OR_RAISING, [this.domain, this.lock.classid, this.lock.objid]);
+      if (rows[0]?.fenced) this.drain();
+    } catch {
+      // onError ends the lease.
+    }
+  }
+
+  join(): void {
+    this.inFlight += 1;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  leave(): void {
+    this.inFlight -= 1;
+    if (this.inFlight > 0) return;
+    if (this.draining) void this.end();
+    else this.armIdle();
+  }
+
+  private armIdle(): void {
+    this.idleTimer = setTimeout(() => {
+      if (this.inFlight === 0) void this.end();
+    }, this.timing.idleMs);
+    this.idleTimer.unref();
+  }
+
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.onEnd(this); // no new write joins this lease
+    if (this.inFlight === 0) void this.end();
+  }
+
+  /** Gives the lock and the connection back (the pool's connection is dropped if it failed). */
+  async end(err?: Error): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.draining = true;
+    this.onEnd(this);
+    clearInterval(this.watch);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    try {
+      if (!err) await this.client.query(`UNLISTEN ${RAISE_CHANNEL}; SELECT pg_advisory_unlock_shared(${this.lock.key})`);
+      this.client.removeListener('notification', this.onNotification);
+      this.client.removeListener('error', this.onError);
+      this.client.release(err);
+    } catch (failed) {
+      this.client.removeListener('notification', this.onNotification);
+      this.client.removeListener('error', this.onError);
+      // Dropping the connection gives the session's lock back too.
+      this.client.release(failed instanceof Error ? failed : new Error(String(failed)));
+    } finally {
+      this.resolveDone();
+    }
+  }
+}
+
+/**
+ * The write fence of the domains that may be owned by their service (ADR-0025, ADR-0033), shared by
+ * every proxy instance through the proxy's database (`write_fences`):
  * - the row, not a flag each instance polls, says where writes go (`writes_to`): all instances switch at once;
- * - raising the fence takes that lock exclusively, so it waits until no write is in flight on any
- *   instance; a write that arrives meanwhile does not get the lock (it only tries) and waits without
- *   a connection (a row lock FOR SHARE let a steady stream of writes overtake the fence's UPDATE: at
- *   50 writes/s it waited up to 13 s; a blocking shared lock queued them, each holding a connection);
+ * - each instance holds the domain's advisory lock in shared mode while it has writes of the domain in
+ *   flight: one connection per domain and instance (a lease), however many writes; the row is read when
+ *   the lease is taken;
+ * - raising the fence tells every lease (NOTIFY), then takes that lock exclusively, so it waits until no
+ *   write is in flight on any instance; an instance told of a raise admits no new write and gives its lock
+ *   back when its last write ends; a write that arrives meanwhile cannot take a new lease (the try fails
+ *   while a raise waits: PostgreSQL queues a request behind a waiting one) and waits without a connection;
  * - while the fence is up, writes wait (up to `holdMs`) and then go where the lifted fence sends them,
  *   or get a 503 `write_fenced` with Retry-After. Reads never look at the fence.
  */
@@ -70,9 +187,13 @@ export class WriteFence {
   private readonly polls = new Map<string, Promise<void>>();
   /** Each covered domain's advisory lock, computed once (not per write). */
   private readonly locks: Map<string, ReturnType<typeof fenceLock>>;
+  /** Each domain's current lease on this instance, or the promise of one being taken. */
+  private readonly leases = new Map<string, Lease | Promise<Lease | undefined>>();
+  private readonly given = new Set<Lease>();
+  private closed = false;
 
   /**
-   * @param pool the writes' connections: each write of a fenced domain holds one while it is forwarded.
+   * @param pool the leases' connections: one per covered domain while its writes are in flight.
    * @param control the fence's own connections (raise, lift, state, the held writes' shared poll): a
    *   separate pool, so a cutover is never starved by the writes it is fencing.
    */
@@ -107,48 +228,76 @@ export class WriteFence {
   async admit(domain: string): Promise<Admission> {
     const started = Date.now();
     for (;;) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (err) {
-        throw new FenceUnavailableError(domain, err instanceof Error ? err.message : String(err), this.options.retryAfterSeconds);
-      }
-      let row: { writes_to: WriteSide; fenced: boolean } | undefined;
-      try {
-        // The lock first, the row after it (a statement of its own, so it sees a fence raised meanwhile).
-        // Never waiting for the lock: while a raise waits for it or holds it, the try fails (PostgreSQL
-        // queues a request behind a waiting one), and the write waits below without a connection.
-        const [, locked] = (await client.query(`BEGIN; SELECT pg_try_advisory_xact_lock_shared(${this.lockOf(domain).key}) AS got`)) as unknown as [unknown, { rows: { got: boolean }[] }];
-        row = locked.rows[0]?.got
-          ? (await client.query<{ writes_to: WriteSide; fenced: boolean }>('SELECT writes_to, fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain])).rows[0]
-          : { writes_to: 'legacy', fenced: true };
-      } catch (err) {
-        client.release(err instanceof Error ? err : new Error(String(err)));
-        throw new FenceUnavailableError(domain, err instanceof Error ? err.message : String(err), this.options.retryAfterSeconds);
-      }
-      if (row && !row.fenced) {
+      let lease = this.leases.get(domain);
+      if (lease === undefined) {
+        const taking = this.take(domain);
+        this.leases.set(domain, taking);
+        lease = await taking.finally(() => {
+          if (this.leases.get(domain) === taking) this.leases.delete(domain);
+        });
+        if (lease && !lease.draining) this.leases.set(domain, lease);
+      } else if (!(lease instanceof Lease)) lease = await lease;
+      if (lease && !lease.draining) {
+        const held = lease;
+        held.join();
         let released = false;
         return {
-          side: row.writes_to,
+          side: held.side,
           release: async () => {
             if (released) return;
             released = true;
-            try {
-              await client.query('COMMIT');
-              client.release();
-            } catch (err) {
-              client.release(err instanceof Error ? err : new Error(String(err)));
-            }
+            held.leave();
           },
         };
       }
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
-      if (!row) throw new FenceUnavailableError(domain, 'no write_fences row for the domain', this.options.retryAfterSeconds);
       const held = Date.now() - started;
       if (held >= this.options.holdMs) throw new WriteFencedError(domain, held, this.options.retryAfterSeconds);
       await this.lifted(domain, started + this.options.holdMs);
     }
+  }
+
+  /**
+   * Takes this instance's lease of a domain: the shared lock (only tried, never waited for) and the
+   * row. Undefined when a fence is up or being raised; throws when the database cannot be read.
+   */
+  private async take(domain: string): Promise<Lease | undefined> {
+    if (this.closed) throw new FenceUnavailableError(domain, 'the proxy is stopping', this.options.retryAfterSeconds);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new FenceUnavailableError(domain, err instanceof Error ? err.message : String(err), this.options.retryAfterSeconds);
+    }
+    const lock = this.lockOf(domain);
+    try {
+      // Listening first, so a raise that starts after the lock is taken is never missed.
+      const [, locked] = (await client.query(`LISTEN ${RAISE_CHANNEL}; SELECT pg_try_advisory_lock_shared(${lock.key}) AS got`)) as unknown as [unknown, { rows: { got: boolean }[] }];
+      const row = locked.rows[0]?.got
+        ? (await client.query<{ writes_to: WriteSide; fenced: boolean }>('SELECT writes_to, fenced_since IS NOT NULL AS fenced FROM write_fences WHERE domain = $1', [domain])).rows[0]
+        : undefined;
+      if (locked.rows[0]?.got && row && !row.fenced) {
+        const lease = new Lease(domain, row.writes_to, client, lock, { idleMs: LEASE_IDLE_MS, watchMs: LEASE_WATCH_MS }, (ended) => {
+          if (this.leases.get(domain) === ended) this.leases.delete(domain);
+        });
+        this.given.add(lease);
+        void lease.done.then(() => this.given.delete(lease));
+        return lease;
+      }
+      await client.query(`UNLISTEN ${RAISE_CHANNEL}${locked.rows[0]?.got ? `; SELECT pg_advisory_unlock_shared(${lock.key})` : ''}`);
+      client.release();
+      if (locked.rows[0]?.got && !row) throw new FenceUnavailableError(domain, 'no write_fences row for the domain', this.options.retryAfterSeconds);
+      return undefined;
+    } catch (err) {
+      if (err instanceof FenceUnavailableError) throw err;
+      client.release(err instanceof Error ? err : new Error(String(err)));
+      throw new FenceUnavailableError(domain, err instanceof Error ? err.message : String(err), this.options.retryAfterSeconds);
+    }
+  }
+
+  /** Gives back every lease this instance holds (at shutdown, before the pool ends). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.given].map((lease) => lease.end()));
   }
 
   /**
@@ -188,6 +337,9 @@ export class WriteFence {
   async raise(domain: string, drainMs: number): Promise<{ raisedAt: Date; writesTo: WriteSide }> {
     const client = await this.control.connect();
     try {
+      // Every instance's lease hears of the raise now and stops taking new writes (a NOTIFY inside the
+      // transaction would only be delivered at its commit).
+      await client.query('SELECT pg_notify($1, $2)', [RAISE_CHANNEL, domain]);
       await client.query('BEGIN');
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(drainMs))}`);
       await client.query(`SELECT pg_advisory_xact_lock(${this.lockOf(domain).key})`);

@@ -2,7 +2,6 @@
 // port, so that several checkouts can run their tests at once. Each test file gets its own
 // database cloned from a migrated template (see database.ts).
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations as applyCatalogServiceMigrations } from '../extracted/catalog-service/src/db/migrate.js';
@@ -57,14 +56,4 @@ export async function teardown(): Promise<void> {
   await postgres?.stop();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '../platform/src/free-port.js';

@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { bootstrapCdc, CAPTURE_PASSWORD_KEY, startCdcRuntime, type CdcRuntime, type DatabaseSettings } from '@strangler/cdc';
 import { loadManifests } from '@strangler/manifests';
@@ -20,16 +19,7 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '@strangler/platform';
 
 /** One pair per benchmark process, so a restart on the same state folder logs in again. */
 const PASSWORDS = { postgres: randomBytes(18).toString('hex'), capture: randomBytes(18).toString('hex') };

@@ -45,4 +45,5 @@ export {
 } from './access-tokens.js';
 export { EDGE_TIMEOUTS, EXIT_CODES, ListenError, serve, SERVICE_TIMEOUTS } from './serve.js';
 export { requireControlToken } from './control-token.js';
+export { freePort } from './free-port.js';
 export { Alerts, type Alert, type AlertKind, type AlertSink, type AlertsOptions } from './alerts.js';

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@strangler/platform';
 import { chaosTargets, type ComponentName } from '../components.js';
 import { REPO_ROOT, type StackConfig, type StackSecrets } from '../config.js';
 import { isAlive } from '../processes.js';
@@ -84,16 +84,6 @@ async function until<T>(what: string, deadlineMs: number, check: () => Promise<T
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * Starts `npm start` (the stack's CLI) in its own state folder on free loopback ports and waits until

@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { applyMigrations as applyCatalogServiceMigrations } from '../extracted/catalog-service/src/db/migrate.js';
 import { applyMigrations } from '../legacy-monolith/src/db/migrate.js';
 import { seedDatabase } from '../legacy-monolith/src/db/seed.js';
+import { freePort } from '../platform/src/free-port.js';
 import { dropDatabase, ensureDatabase, startPostgres, type PostgresHandle } from '../stack/src/postgres.js';
 import { CATALOG_SERVICE_TEMPLATE, MONOLITH_TEMPLATE } from './database.js';
 
@@ -56,4 +57,4 @@ export async function teardown(): Promise<void> {
   await postgres?.stop();
 }
 
-export { freePort } from '../platform/src/free-port.js';
+export { freePort };

@@ -9,7 +9,9 @@
 // write transaction (row and outbox event, PgCatalogStore) → Debezium's outbox router → Kafka → the
 // reverse sync applied in the monolith, measured from the event's time in the outbox to its apply in
 // the monolith (both databases on this machine's clock), the same path as bench:projection's lag the
-// other way. Catalog is left at new. Results: bench/results/cutover.json and cutover.md.
+// other way. Before it, with catalog at new, the forward projection at the same rates (the monolith's
+// own UPDATEs → Debezium → catalog-service); both directions are also read from the same lag histogram
+// of the same consumer code, side by side. Catalog is left at new. Results: bench/results/cutover.json and cutover.md.
 // Options: STRANGLER_URL, STRANGLER_ADMIN_URL, STRANGLER_ADMIN_TOKEN, PG_URL (default: npm start's
 // PostgreSQL from .stack/secrets.json).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ const READS_PER_S = Number(process.env.BENCH_READS_PER_S ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const REVERSE_RATES = (process.env.BENCH_REVERSE_RATES ?? '100,1000').split(',').map(Number);
 const REVERSE_SECONDS = Number(process.env.BENCH_REVERSE_SECONDS ?? 20);
+const SERVICE_METRICS = process.env.CATALOG_SERVICE_URL ?? 'http://127.0.0.1:4101';
+const REVERSE_METRICS = process.env.REVERSE_SYNC_URL ?? 'http://127.0.0.1:4102';
 const log = (line: string) => console.log(`[bench:cutover] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (values: number[], p: number) => (values.length ? percentileOfSorted([...values].sort((a, b) => a - b), p) : null);
@@ -180,6 +184,29 @@ async function main(): Promise<void> {
   const applied = await monolith.query<{ event_id: string; processed_at: Date }>("SELECT event_id::text, processed_at FROM strangler_reverse_sync.processed_events WHERE event_id = ANY($1::uuid[]) AND outcome = 'applied'", [[...occurred.keys()]]);
   const lags = applied.rows.map((r) => r.processed_at.getTime() - occurred.get(r.event_id)!);
 
+  // The forward projection's lag at the same fixed rates, catalog at new: the monolith's own writes
+  // (an UPDATE of the row in its database) → Debezium → Kafka → catalog-service's projection. Measured
+  // by the same histogram, of the same consumer code, as the reverse sync's below (source commit → applied).
+  const monolithWriters = new pg.Pool({ connectionString: `${PG_URL}/monolith`, max: 16 });
+  const forwardRuns = [];
+  for (const rate of REVERSE_RATES) {
+    const before = await lagHistogram(SERVICE_METRICS, 'cdc_projection_lag_seconds');
+    let committed = 0;
+    const last = new Map<string, number>();
+    const run = await pacedFor(rate, REVERSE_SECONDS, async (n) => {
+      const id = ids[n % ids.length]!;
+      const value = price++;
+      await monolithWriters.query('UPDATE products SET price_cents = $2, updated_at = now() WHERE id = $1', [id, value]);
+      committed++;
+      last.set(id, Math.max(last.get(id) ?? 0, value));
+    });
+    await settled(service, last, 60_000);
+    const lag = histogramDelta(before, await lagHistogram(SERVICE_METRICS, 'cdc_projection_lag_seconds'));
+    forwardRuns.push({ targetRate: rate, achievedRate: Math.round(committed / run.elapsedS), events: lag.count, p50Ms: lag.quantile(0.5), p99Ms: lag.quantile(0.99) });
+    log(`forward projection at ${rate} writes/s: ${JSON.stringify(forwardRuns.at(-1))}`);
+  }
+  await monolithWriters.end();
+
   // The reverse sync's lag at fixed rates, catalog owned: the service's own write transaction.
   await flip('owned');
   // A pool of its own for the writer: on the 2 connections above it stopped near 200 writes/s.
@@ -188,13 +215,24 @@ async function main(): Promise<void> {
   const reverseRuns = [];
   for (const rate of REVERSE_RATES) {
     const from = new Date();
+    const before = await lagHistogram(REVERSE_METRICS, 'reverse_sync_lag_seconds');
     let committed = 0;
     const run = await pacedFor(rate, REVERSE_SECONDS, async (n) => {
       if ((await store.updateProduct(ids[n % ids.length]!, { priceCents: price++ })) !== undefined) committed++;
     });
     const phase = await eventIds(service, from);
     const lagsAt = await reverseLags(monolith, phase, 60_000);
-    reverseRuns.push({ targetRate: rate, achievedRate: Math.round(committed / run.elapsedS), events: phase.size, applied: lagsAt.length, p50Ms: percentile(lagsAt, 50), p99Ms: percentile(lagsAt, 99), maxMs: lagsAt.length ? Math.max(...lagsAt) : null });
+    const lag = histogramDelta(before, await lagHistogram(REVERSE_METRICS, 'reverse_sync_lag_seconds'));
+    reverseRuns.push({
+      targetRate: rate,
+      achievedRate: Math.round(committed / run.elapsedS),
+      events: phase.size,
+      applied: lagsAt.length,
+      p50Ms: percentile(lagsAt, 50),
+      p99Ms: percentile(lagsAt, 99),
+      maxMs: lagsAt.length ? Math.max(...lagsAt) : null,
+      histogram: { events: lag.count, p50Ms: lag.quantile(0.5), p99Ms: lag.quantile(0.99) },
+    });
     log(`reverse sync at ${rate} writes/s: ${JSON.stringify(reverseRuns.at(-1))}`);
   }
   await flip('new');
@@ -215,11 +253,58 @@ async function main(): Promise<void> {
     stepMs: Object.fromEntries([...stepTimes].map(([step, ms]) => [step, { p50: percentile(ms, 50), max: Math.max(...ms) }])),
     reverseSyncLagMs: { events: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99) },
     reverseSyncAtRate: reverseRuns,
+    forwardProjectionAtRate: forwardRuns,
   };
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'cutover.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(RESULTS, 'cutover.md'), markdown(result));
   log(JSON.stringify(result));
+}
+
+/** One histogram of a service's `/metrics` (summed over its labels): cumulative counts per upper bound, in seconds. */
+async function lagHistogram(base: string, name: string): Promise<Map<number, number>> {
+  const text = await (await fetch(new URL('/metrics', base))).text();
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (!le) continue;
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return buckets;
+}
+
+/**
+ * The observations between two scrapes of a histogram, and their quantiles estimated as Prometheus's
+ * histogram_quantile does (linear within the bucket), in ms: bounded by the buckets' resolution.
+ */
+function histogramDelta(before: Map<number, number>, after: Map<number, number>) {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const cumulative = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const count = cumulative.at(-1) ?? 0;
+  const quantile = (q: number): number | null => {
+    if (count === 0) return null;
+    const rank = q * count;
+    const i = cumulative.findIndex((c) => c >= rank);
+    const upper = bounds[i]!;
+    const lower = i === 0 ? 0 : bounds[i - 1]!;
+    if (!Number.isFinite(upper)) return Math.round(lower * 1000);
+    const below = i === 0 ? 0 : cumulative[i - 1]!;
+    const inBucket = cumulative[i]! - below;
+    return Math.round((lower + (upper - lower) * (inBucket === 0 ? 1 : (rank - below) / inBucket)) * 1000);
+  };
+  return { count, quantile };
+}
+
+/** Waits (up to `timeoutMs`) until the service's projection holds the last price written of each product. */
+async function settled(service: pg.Pool, last: Map<string, number>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await service.query<{ id: string; price_cents: number }>('SELECT id, price_cents FROM products WHERE id = ANY($1::uuid[])', [[...last.keys()]]);
+    if (rows.every((r) => r.price_cents === last.get(r.id)) || Date.now() > deadline) return;
+    await sleep(200);
+  }
 }
 
 /** The outbox events catalog-service wrote since `from`: id → event time (ms). */
@@ -250,7 +335,17 @@ function markdown(r: {
   lostWrites: number;
   duplicatedWrites: number;
   reverseSyncLagMs: { events: number; p50: number | null; p99: number | null };
-  reverseSyncAtRate: { targetRate: number; achievedRate: number; events: number; applied: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null }[];
+  reverseSyncAtRate: {
+    targetRate: number;
+    achievedRate: number;
+    events: number;
+    applied: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    maxMs: number | null;
+    histogram: { events: number; p50Ms: number | null; p99Ms: number | null };
+  }[];
+  forwardProjectionAtRate: { targetRate: number; achievedRate: number; events: number; p50Ms: number | null; p99Ms: number | null }[];
 }): string {
   return `# bench:cutover, ${r.date.slice(0, 10)}
 
@@ -282,6 +377,21 @@ The reverse sync's lag, catalog owned, catalog-service's own write transactions 
 | target writes/s | achieved | events | applied | p50 ms | p99 ms | max ms |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${r.reverseSyncAtRate.map((x) => `| ${x.targetRate} | ${x.achievedRate} | ${x.events} | ${x.applied} | ${x.p50Ms} | ${x.p99Ms} | ${x.maxMs} |`).join('\n')}
+
+Side by side in this run, the same rates both ways, each measured by the lag histogram of the same
+consumer code (\`cdc_projection_lag_seconds\` of catalog-service, \`reverse_sync_lag_seconds\` of the
+reverse sync: source commit → applied), quantiles estimated within the histogram's buckets (5, 10, 25,
+50, 75, 100, 150, 200, 300, 500 ms ...). Forward: the monolith's own UPDATEs with catalog at new;
+reverse: catalog-service's write transactions with catalog owned.
+
+| writes/s | forward achieved | forward events | forward p50 / p99 ms | reverse achieved | reverse events | reverse p50 / p99 ms |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${r.forwardProjectionAtRate
+  .map((f, i) => {
+    const x = r.reverseSyncAtRate[i];
+    return `| ${f.targetRate} | ${f.achievedRate} | ${f.events} | ${f.p50Ms} / ${f.p99Ms} | ${x?.achievedRate ?? ''} | ${x?.histogram.events ?? ''} | ${x ? `${x.histogram.p50Ms} / ${x.histogram.p99Ms}` : ''} |`;
+  })
+  .join('\n')}
 `;
 }
 

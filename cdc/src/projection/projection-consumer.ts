@@ -116,7 +116,8 @@ export class ProjectionConsumer<C, E extends SourceEvent = ChangeEvent> {
         name: `${prefix}_lag_seconds`,
         help: 'Commit at the source to applied here, per change',
         labelNames: ['topic'] as const,
-        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        // Fine below 0.5 s, where the forward projection and the reverse sync are compared (bench:cutover).
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60],
         registers,
       }),
       retries: new Counter({ name: `${prefix}_retries_total`, help: 'Batches retried after a retriable failure', labelNames: ['topic'] as const, registers }),

@@ -51,7 +51,7 @@ async function flip(stage: string, percentage?: number) {
     try {
       return (await admin('/domains/catalog/flip', { stage, ...(percentage === undefined ? {} : { percentage }), reason: 'bench:cutover' })) as { cutover?: { fenceMs: number; steps: { step: string; ms: number }[] } };
     } catch (err) {
-      if (!/lag_too_high|target_unhealthy/.test(String(err)) || Date.now() > deadline) throw err;
+      if (!/lag_too_high|target_unhealthy|no healthy instance/.test(String(err)) || Date.now() > deadline) throw err;
       await sleep(500);
     }
   }

@@ -1,5 +1,5 @@
 // The alerting rules (ADR-0023) checked with the real promtool when it is here (npm test installs
-// Debian's prometheus for it: tools/prometheus/ensure-promtool.sh), else by parsing them.
+// Debian's prometheus for it: tools/debian/ensure-commands.sh, npm run promtool:ensure), else by parsing them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

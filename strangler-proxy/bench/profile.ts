@@ -69,7 +69,7 @@ function packageShares(profile: { nodes: (ProfileNode & { children?: number[] })
 
 const children: ChildProcess[] = [];
 try {
-  execFileSync('sh', [resolve(HERE, '../ensure-tools.sh')], { stdio: 'inherit' });
+  execFileSync('sh', [resolve(HERE, '../../../tools/debian/ensure-commands.sh'), 'bench:proxy', 'wrk:wrk', 'nginx:nginx-light'], { stdio: 'inherit' });
   mkdirSync(OUT, { recursive: true });
   const upstreams = start('upstreams.js', []);
   children.push(upstreams.child);

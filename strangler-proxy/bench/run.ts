@@ -241,7 +241,7 @@ http {
 
 async function main(): Promise<void> {
   // wrk and nginx from Debian's packages, installed when missing.
-  execFileSync('sh', [resolve(HERE, '../ensure-tools.sh')], { stdio: 'inherit' });
+  execFileSync('sh', [resolve(HERE, '../../../tools/debian/ensure-commands.sh'), 'bench:proxy', 'wrk:wrk', 'nginx:nginx-light'], { stdio: 'inherit' });
   if (SMOKE) console.log(`load average ${LOAD.toFixed(1)} ≥ 4: a short smoke run only; measure the figures on an idle machine (BENCH_FORCE_FULL=1 to run it all anyway)`);
   const micro = await routingMicrobenchmark();
   console.log(`routing decision: ${(micro.totalNs / 1000).toFixed(2)} µs (normalise ${micro.normaliseNs.toFixed(0)} ns, match ${micro.matchNs.toFixed(0)} ns, decide ${micro.decideNs.toFixed(0)} ns)`);

@@ -141,7 +141,7 @@ async function launch(): Promise<Browser> {
   try {
     accessSync(CHROMIUM, constants.X_OK);
   } catch {
-    throw new Error(`no Chromium at ${CHROMIUM}: run tools/browser/ensure-chromium.sh (npm test does) or set CHROMIUM_PATH`);
+    throw new Error(`no Chromium at ${CHROMIUM}: run npm run browser:ensure (npm test does) or set CHROMIUM_PATH`);
   }
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
 }

@@ -253,6 +253,19 @@ describe('the write routes of catalog-service, once it owns the catalog', () => 
     expect(after).toEqual(before);
   });
 
+  it('numbers the events of concurrent changes of one product 1, 2, 3 ... with no gap and no repeat, each payload with its own number', async () => {
+    const created = await request(service.app).post('/api/products').set('authorization', admin).send({ ...newProduct, sku: 'CW-CONCURRENT' }).expect(201);
+    const id = created.body.id as string;
+    const answers = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((n) => request(service.app).patch(`/api/products/${id}`).set('authorization', admin).send({ priceCents: 5000 + n })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
+    const events = await outbox(id);
+    expect(events.map((e) => Number(e.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(events.map((e) => (e.payload as { version: number }).version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The last event carries the row as the last change left it.
+    const { rows } = await sql.query<{ price_cents: number }>('SELECT price_cents FROM products WHERE id = $1', [id]);
+    expect((events.at(-1)!.payload as { data: { price_cents: number } }).data.price_cents).toBe(rows[0]!.price_cents);
+  });
+
   it('gives two concurrent creates of one sku one product and one 409 sku_taken', async () => {
     const answers = await Promise.all([0, 1].map(() => request(service.app).post('/api/products').set('authorization', admin).send({ ...newProduct, sku: 'CW-RACE' })));
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);

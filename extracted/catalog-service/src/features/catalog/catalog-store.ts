@@ -144,12 +144,13 @@ export class PgCatalogStore implements CatalogStore {
       if (await this.skuTaken(client, product.sku, undefined)) return 'sku_taken';
       const id = randomUUID();
       await lockCategories(client, { changed: [], joined: [product.categoryId] });
-      await client.query(
+      const { rows } = await client.query<ProductJoinRow>(
         `INSERT INTO products (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at, deleted, source_lsn)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, true, now(), now(), false, 0)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true, now(), now(), false, 0) RETURNING ${PRODUCT_COLUMNS}`,
         [id, product.sku, product.name, product.description, product.priceCents, product.currency, product.categoryId],
       );
-      const created = await this.locked(client, id);
+      // The row as stored: the read model's trigger joined its category in (NULL when the category is gone).
+      const created = rows[0]?.category_slug ? record(rows[0]) : undefined;
       if (!created) throw new Error(`category ${product.categoryId} of the new product ${id} is gone`);
       await this.appendEvent(client, 'ProductCreated', created);
       return created;
@@ -168,14 +169,22 @@ export class PgCatalogStore implements CatalogStore {
 
   private async change(id: string, patch: ProductPatch, type: 'ProductChanged' | 'ProductDeleted'): Promise<ProductRecord | 'sku_taken' | undefined> {
     return this.write(async (client) => {
-      if (!(await this.locked(client, id))) return undefined;
-      if (patch.sku !== undefined && (await this.skuTaken(client, patch.sku, id))) return 'sku_taken';
+      // A new sku or category: the row first (a product that is not there is a 404 before anything
+      // else), then the sku's and the category's locks. Any other change is one UPDATE.
+      if (patch.sku !== undefined || patch.categoryId !== undefined) {
+        if (!(await this.locked(client, id))) return undefined;
+        if (patch.sku !== undefined && (await this.skuTaken(client, patch.sku, id))) return 'sku_taken';
+        if (patch.categoryId !== undefined) await lockCategories(client, { changed: [], joined: [patch.categoryId] });
+      }
       const fields = (Object.keys(COLUMNS) as (keyof ProductPatch)[]).filter((field) => patch[field] !== undefined);
       const sets = fields.map((field, i) => `${COLUMNS[field]} = $${i + 2}`);
-      if (patch.categoryId !== undefined) await lockCategories(client, { changed: [], joined: [patch.categoryId] });
-      await client.query(`UPDATE products SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1`, [id, ...fields.map((f) => patch[f])]);
-      const updated = await this.locked(client, id);
-      if (!updated) throw new Error(`category ${patch.categoryId} of product ${id} is gone`);
+      const { rows } = await client.query<ProductJoinRow>(`UPDATE products SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND ${LIVE} RETURNING ${PRODUCT_COLUMNS}`, [
+        id,
+        ...fields.map((f) => patch[f]),
+      ]);
+      if (!rows[0]) return undefined;
+      if (!rows[0].category_slug) throw new Error(`category ${patch.categoryId} of product ${id} is gone`);
+      const updated = record(rows[0]);
       await this.appendEvent(client, type, updated);
       return updated;
     });
@@ -214,15 +223,15 @@ export class PgCatalogStore implements CatalogStore {
 
   /** The change's domain event, in the same transaction; versions count per product from 1. */
   private async appendEvent(client: pg.PoolClient, type: 'ProductCreated' | 'ProductChanged' | 'ProductDeleted', product: ProductRecord): Promise<void> {
-    const { rows } = await client.query<{ version: string }>(
-      "SELECT coalesce(max(version), 0) + 1 AS version FROM outbox_events WHERE aggregate_type = 'product' AND aggregate_id = $1",
-      [product.id],
-    );
-    const event = productEvent(type, productRow(product), Number(rows[0]!.version), { traceparent: currentContext()?.traceparent });
+    // The version is the product's next, counted in the same statement (the product's row lock, held
+    // since the change, orders its writers); the payload carries it too.
+    const event = productEvent(type, productRow(product), 1, { traceparent: currentContext()?.traceparent });
     await client.query(
       `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, type, version, occurred_at, traceparent, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [event.eventId, event.aggregateType, event.aggregateId, event.type, event.version, event.occurredAt, event.traceparent ?? null, JSON.stringify(event)],
+       SELECT $1, $2, $3, $4, v.version, $5, $6, jsonb_set($7::jsonb, '{version}', to_jsonb(v.version))
+       FROM (SELECT coalesce(max(version), 0) + 1 AS version FROM outbox_events WHERE aggregate_type = $2 AND aggregate_id = $3) AS v`,
+      [event.eventId, event.aggregateType, event.aggregateId, event.type, event.occurredAt, event.traceparent ?? null, JSON.stringify(event)],
     );
   }
+
 }

@@ -19,6 +19,8 @@ export function traceStatement(client: RawClient): Prisma.PrismaPromise<number> 
 export async function traced<T>(prisma: PrismaClient, write: Prisma.PrismaPromise<T>): Promise<T> {
   const statement = traceStatement(prisma);
   if (!statement) return write;
-  const [, result] = await prisma.$transaction([statement, write]);
+  // The same wait for a connection as every other transaction of the monolith (TransactionRunner): Prisma's
+  // default of 2 s answered 500 to writes that only waited for a connection on a loaded machine.
+  const [, result] = await prisma.$transaction([statement, write], { maxWait: 5_000 });
   return result;
 }

@@ -3,6 +3,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { currentContext } from './context.js';
 import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from './errors.js';
+import { sendJson } from './json-response.js';
 
 /** What a route with `auth` needs to know about the caller: who, and in which role. */
 export interface Claims {
@@ -91,7 +92,7 @@ export class Api<C extends Claims = Claims> {
       const result = await handler({ params, query, body, headers, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>, C>);
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
       if (result.body === undefined) res.status(result.status).end();
-      else res.status(result.status).json(result.body);
+      else sendJson(req, res, result.status, result.body);
     });
   }
 

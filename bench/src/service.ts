@@ -7,7 +7,8 @@
 // Each server is warmed up on each route first (a third of BENCH_SECONDS, not recorded).
 // Options: BENCH_SECONDS (15 per run), BENCH_CONNECTIONS (16), BENCH_RATE_SHARE (0.9), WRK_PATH,
 // BENCH_BASELINE_ROOT (the root of another built checkout: its monolith and catalog service are
-// measured after these, on the same database, each service against its own monolith: before and after a change, in one run).
+// measured beside these, route by route, on the same database, each service against its own
+// monolith: before and after a change, in one run).
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -204,8 +205,11 @@ async function main(): Promise<void> {
 
     const keys = generateTokenKeyPair();
     const common = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' };
-    /** The monolith and the service (cache on, then off) of one checkout, on every route. */
-    const measureCheckout = async (root: string, label: string): Promise<Map<string, Measured>> => {
+    // Every process of every checkout is started first; then each route is measured on each side in
+    // turn, the checkouts interleaved, so that a burst of load elsewhere hits both alike.
+    const checkouts = [{ root: ROOT, label: '' }, ...(baselineRoot ? [{ root: baselineRoot, label: ' (baseline)' }] : [])];
+    const started = [];
+    for (const { root, label } of checkouts) {
       const monolith = await startProcess(`legacy-monolith${label}`, join(root, 'legacy-monolith/dist/server.js'), {
         ...common,
         PORT: String(await freePort()),
@@ -213,14 +217,27 @@ async function main(): Promise<void> {
         JWT_PRIVATE_KEY: keys.privateKey,
       });
       running.push(monolith.child);
-      const first = (await (await fetch(`${monolith.url}/api/products?limit=1`)).json()) as { items: { id: string }[] };
-      paths ??= [
-        { route: 'GET /api/products?limit=20', path: '/api/products?limit=20' },
-        { route: 'GET /api/products/:id', path: `/api/products/${first.items[0]!.id}` },
-        { route: 'GET /api/categories', path: '/api/categories' },
-      ];
-      const measured = new Map<string, Measured>();
-      for (const { route, path } of paths) {
+      const services = { on: monolith, off: monolith };
+      for (const cache of ['on', 'off'] as const) {
+        services[cache] = await startProcess(`catalog-service${label} (cache ${cache})`, join(root, 'bench/dist/service-process.js'), {
+          ...common,
+          PORT: String(await freePort()),
+          DATABASE_URL: postgres.url('catalog_service'),
+          MIGRATE_ON_START: 'false',
+          CATALOG_CACHE: cache,
+        });
+        running.push(services[cache].child);
+      }
+      started.push({ label, monolith, services, measured: new Map<string, Measured>() });
+    }
+    const first = (await (await fetch(`${started[0]!.monolith.url}/api/products?limit=1`)).json()) as { items: { id: string }[] };
+    const paths = [
+      { route: 'GET /api/products?limit=20', path: '/api/products?limit=20' },
+      { route: 'GET /api/products/:id', path: `/api/products/${first.items[0]!.id}` },
+      { route: 'GET /api/categories', path: '/api/categories' },
+    ];
+    for (const { route, path } of paths) {
+      for (const { label, monolith, measured } of started) {
         await warmUp(`${monolith.url}${path}`, monolith.child.pid!);
         const saturation = await wrk(`${monolith.url}${path}`, monolith.child.pid!, 0);
         const rate = Math.max(1, Math.round(saturation.requestsPerSecond * rateShare));
@@ -229,15 +246,8 @@ async function main(): Promise<void> {
         measured.set(route, { monolith: { saturation, fixedRate }, rate, same: true });
       }
       for (const cache of ['on', 'off'] as const) {
-        const service = await startProcess(`catalog-service${label} (cache ${cache})`, join(root, 'bench/dist/service-process.js'), {
-          ...common,
-          PORT: String(await freePort()),
-          DATABASE_URL: postgres.url('catalog_service'),
-          MIGRATE_ON_START: 'false',
-          CATALOG_CACHE: cache,
-        });
-        running.push(service.child);
-        for (const { route, path } of paths) {
+        for (const { label, monolith, services, measured } of started) {
+          const service = services[cache];
           const [a, b] = await Promise.all([fetch(`${monolith.url}${path}`).then((r) => r.text()), fetch(`${service.url}${path}`).then((r) => r.text())]);
           const entry = measured.get(route)!;
           await warmUp(`${service.url}${path}`, service.child.pid!);
@@ -247,18 +257,12 @@ async function main(): Promise<void> {
           entry[cache] = { saturation, fixedRate };
           entry.same &&= a === b;
         }
-        await stopProcess(service.child);
-        running.splice(running.indexOf(service.child), 1);
       }
-      await stopProcess(monolith.child);
-      running.splice(running.indexOf(monolith.child), 1);
-      return measured;
-    };
-    let paths: { route: string; path: string }[] | undefined;
-    const current = await measureCheckout(ROOT, '');
-    const before = baselineRoot ? await measureCheckout(baselineRoot, ' (baseline)') : undefined;
+    }
+    const current = started[0]!.measured;
+    const before = started[1]?.measured;
     const sides = (m: Measured) => ({ fixedRate: m.rate, monolith: m.monolith, serviceCacheOn: m.on!, serviceCacheOff: m.off!, sameAnswer: m.same });
-    for (const { route, path } of paths!) {
+    for (const { route, path } of paths) {
       const b = before?.get(route);
       routes.push({ route, path, ...sides(current.get(route)!), ...(b ? { baseline: sides(b) } : {}) });
     }
@@ -294,7 +298,7 @@ function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string;
         `| ${route} | ${who} | ${s.saturation.requestsPerSecond} (${ratio(s.saturation.requestsPerSecond, x.monolith.saturation.requestsPerSecond)}) | ${s.saturation.cpuUsPerRequest} | ${x.fixedRate} | ${s.fixedRate.requestsPerSecond} | ${s.fixedRate.p50Ms} | ${s.fixedRate.p99Ms} (${ratio(s.fixedRate.p99Ms, x.monolith.fixedRate.p99Ms)}) | ${s.saturation.errors + s.saturation.non2xx + s.fixedRate.errors + s.fixedRate.non2xx} |`,
     );
   const rows = r.routes.flatMap((x) => [...rowsOf(x.route, x, ''), ...(x.baseline ? rowsOf(x.route, x.baseline, ' (baseline)') : [])]);
-  const baseline = r.routes.some((x) => x.baseline) ? [`Baseline: the rows marked (baseline) are another checkout (\`BENCH_BASELINE_ROOT\`), measured in the same run after the others; their ratios are against the baseline's own monolith.`] : [];
+  const baseline = r.routes.some((x) => x.baseline) ? [`Baseline: the rows marked (baseline) are another checkout (\`BENCH_BASELINE_ROOT\`), measured in turn with the others route by route; their ratios are against the baseline's own monolith.`] : [];
   return [
     '# Service benchmark: the catalog reads, monolith against catalog-service',
     '',

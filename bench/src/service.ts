@@ -5,7 +5,10 @@
 // monolith's saturation (90 % of its throughput), for each side; and each server's CPU per request.
 // Results: bench/results/service.json and service.md.
 // Each server is warmed up on each route first (a third of BENCH_SECONDS, not recorded).
-// Options: BENCH_SECONDS (15 per run), BENCH_CONNECTIONS (16), BENCH_RATE_SHARE (0.9), WRK_PATH.
+// Options: BENCH_SECONDS (15 per run), BENCH_CONNECTIONS (16), BENCH_RATE_SHARE (0.9), WRK_PATH,
+// BENCH_BASELINE_ROOT (the root of another built checkout: its monolith and catalog service are
+// measured beside these, route by route, on the same database, each service against its own
+// monolith: before and after a change, in one run).
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const rateShare = Number(process.env.BENCH_RATE_SHARE ?? 0.9);
 const WRK = process.env.WRK_PATH ?? 'wrk';
+const baselineRoot = process.env.BENCH_BASELINE_ROOT;
 const log = (line: string) => console.log(`[bench:service] ${line}`);
 
 // wrk's script: a fixed rate per connection (BENCH_RATE in total, 0 = as fast as it can), and the
@@ -58,6 +62,31 @@ interface Run {
 interface Side {
   saturation: Run;
   fixedRate: Run;
+}
+
+/** A checkout's monolith and catalog service on one route. */
+interface Measured {
+  monolith: Side;
+  on?: Side;
+  off?: Side;
+  /** The monolith's fixed rate. */
+  rate: number;
+  same: boolean;
+}
+
+interface Sides {
+  fixedRate: number;
+  sameAnswer: boolean;
+  monolith: Side;
+  serviceCacheOn: Side;
+  serviceCacheOff: Side;
+}
+
+interface Route extends Sides {
+  route: string;
+  path: string;
+  /** The same route measured on the checkout of BENCH_BASELINE_ROOT. */
+  baseline?: Sides;
 }
 
 /** user + system CPU time of a process, in microseconds (Linux /proc; clock ticks of 10 ms). */
@@ -164,7 +193,7 @@ async function main(): Promise<void> {
   if (load >= 4) log(`load average ${load.toFixed(1)}: the machine is busy, these figures are not comparable with an idle run`);
   const postgres = await startPostgres({ dataDir: join(STATE, 'postgres'), port: await freePort(), password: randomBytes(18).toString('hex'), logFile: join(STATE, 'logs', 'postgres.log') });
   const running: ChildProcess[] = [];
-  const routes: { route: string; path: string; monolith: Side; serviceCacheOn: Side; serviceCacheOff: Side; fixedRate: number; sameAnswer: boolean }[] = [];
+  const routes: Route[] = [];
   try {
     await ensureDatabase(postgres.url('postgres'), 'monolith');
     await ensureDatabase(postgres.url('postgres'), 'catalog_service');
@@ -176,59 +205,66 @@ async function main(): Promise<void> {
 
     const keys = generateTokenKeyPair();
     const common = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' };
-    const monolith = await startProcess('legacy-monolith', join(ROOT, 'legacy-monolith/dist/server.js'), {
-      ...common,
-      PORT: String(await freePort()),
-      DATABASE_URL: postgres.url('monolith'),
-      JWT_PRIVATE_KEY: keys.privateKey,
-    });
-    running.push(monolith.child);
-    const first = (await (await fetch(`${monolith.url}/api/products?limit=1`)).json()) as { items: { id: string }[] };
+    // Every process of every checkout is started first; then each route is measured on each side in
+    // turn, the checkouts interleaved, so that a burst of load elsewhere hits both alike.
+    const checkouts = [{ root: ROOT, label: '' }, ...(baselineRoot ? [{ root: baselineRoot, label: ' (baseline)' }] : [])];
+    const started = [];
+    for (const { root, label } of checkouts) {
+      const monolith = await startProcess(`legacy-monolith${label}`, join(root, 'legacy-monolith/dist/server.js'), {
+        ...common,
+        PORT: String(await freePort()),
+        DATABASE_URL: postgres.url('monolith'),
+        JWT_PRIVATE_KEY: keys.privateKey,
+      });
+      running.push(monolith.child);
+      const services = { on: monolith, off: monolith };
+      for (const cache of ['on', 'off'] as const) {
+        services[cache] = await startProcess(`catalog-service${label} (cache ${cache})`, join(root, 'bench/dist/service-process.js'), {
+          ...common,
+          PORT: String(await freePort()),
+          DATABASE_URL: postgres.url('catalog_service'),
+          MIGRATE_ON_START: 'false',
+          CATALOG_CACHE: cache,
+        });
+        running.push(services[cache].child);
+      }
+      started.push({ label, monolith, services, measured: new Map<string, Measured>() });
+    }
+    const first = (await (await fetch(`${started[0]!.monolith.url}/api/products?limit=1`)).json()) as { items: { id: string }[] };
     const paths = [
       { route: 'GET /api/products?limit=20', path: '/api/products?limit=20' },
       { route: 'GET /api/products/:id', path: `/api/products/${first.items[0]!.id}` },
       { route: 'GET /api/categories', path: '/api/categories' },
     ];
-
-    const monolithRuns = new Map<string, Side & { rate: number }>();
     for (const { route, path } of paths) {
-      await warmUp(`${monolith.url}${path}`, monolith.child.pid!);
-      const saturation = await wrk(`${monolith.url}${path}`, monolith.child.pid!, 0);
-      const rate = Math.max(1, Math.round(saturation.requestsPerSecond * rateShare));
-      const fixedRate = await wrk(`${monolith.url}${path}`, monolith.child.pid!, rate);
-      log(`monolith ${route}: ${saturation.requestsPerSecond} req/s at saturation; at ${rate} req/s p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms`);
-      monolithRuns.set(route, { saturation, fixedRate, rate });
-    }
-
-    const serviceRuns = new Map<string, { on?: Side; off?: Side; same: boolean }>();
-    for (const cache of ['on', 'off'] as const) {
-      const service = await startProcess(`catalog-service (cache ${cache})`, join(ROOT, 'bench/dist/service-process.js'), {
-        ...common,
-        PORT: String(await freePort()),
-        DATABASE_URL: postgres.url('catalog_service'),
-        MIGRATE_ON_START: 'false',
-        CATALOG_CACHE: cache,
-      });
-      running.push(service.child);
-      for (const { route, path } of paths) {
-        const [a, b] = await Promise.all([fetch(`${monolith.url}${path}`).then((r) => r.text()), fetch(`${service.url}${path}`).then((r) => r.text())]);
-        const { rate } = monolithRuns.get(route)!;
-        await warmUp(`${service.url}${path}`, service.child.pid!);
-        const saturation = await wrk(`${service.url}${path}`, service.child.pid!, 0);
-        const fixedRate = await wrk(`${service.url}${path}`, service.child.pid!, rate);
-        log(`catalog-service (cache ${cache}) ${route}: ${saturation.requestsPerSecond} req/s at saturation; at ${rate} req/s p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms`);
-        const entry = serviceRuns.get(route) ?? { same: true };
-        entry[cache] = { saturation, fixedRate };
-        entry.same &&= a === b;
-        serviceRuns.set(route, entry);
+      for (const { label, monolith, measured } of started) {
+        await warmUp(`${monolith.url}${path}`, monolith.child.pid!);
+        const saturation = await wrk(`${monolith.url}${path}`, monolith.child.pid!, 0);
+        const rate = Math.max(1, Math.round(saturation.requestsPerSecond * rateShare));
+        const fixedRate = await wrk(`${monolith.url}${path}`, monolith.child.pid!, rate);
+        log(`monolith${label} ${route}: ${saturation.requestsPerSecond} req/s at saturation; at ${rate} req/s p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms`);
+        measured.set(route, { monolith: { saturation, fixedRate }, rate, same: true });
       }
-      await stopProcess(service.child);
-      running.splice(running.indexOf(service.child), 1);
+      for (const cache of ['on', 'off'] as const) {
+        for (const { label, monolith, services, measured } of started) {
+          const service = services[cache];
+          const [a, b] = await Promise.all([fetch(`${monolith.url}${path}`).then((r) => r.text()), fetch(`${service.url}${path}`).then((r) => r.text())]);
+          const entry = measured.get(route)!;
+          await warmUp(`${service.url}${path}`, service.child.pid!);
+          const saturation = await wrk(`${service.url}${path}`, service.child.pid!, 0);
+          const fixedRate = await wrk(`${service.url}${path}`, service.child.pid!, entry.rate);
+          log(`catalog-service${label} (cache ${cache}) ${route}: ${saturation.requestsPerSecond} req/s at saturation; at ${entry.rate} req/s p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms`);
+          entry[cache] = { saturation, fixedRate };
+          entry.same &&= a === b;
+        }
+      }
     }
+    const current = started[0]!.measured;
+    const before = started[1]?.measured;
+    const sides = (m: Measured) => ({ fixedRate: m.rate, monolith: m.monolith, serviceCacheOn: m.on!, serviceCacheOff: m.off!, sameAnswer: m.same });
     for (const { route, path } of paths) {
-      const m = monolithRuns.get(route)!;
-      const s = serviceRuns.get(route)!;
-      routes.push({ route, path, fixedRate: m.rate, monolith: { saturation: m.saturation, fixedRate: m.fixedRate }, serviceCacheOn: s.on!, serviceCacheOff: s.off!, sameAnswer: s.same });
+      const b = before?.get(route);
+      routes.push({ route, path, ...sides(current.get(route)!), ...(b ? { baseline: sides(b) } : {}) });
     }
   } finally {
     for (const child of running) await stopProcess(child).catch(() => undefined);
@@ -248,27 +284,29 @@ async function main(): Promise<void> {
   log(`written ${join(RESULTS, 'service.json')} and service.md`);
 }
 
-function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string; loadAverageAtStart: number }; settings: { seconds: number; connections: number; rateShare: number }; routes: { route: string; fixedRate: number; sameAnswer: boolean; monolith: Side; serviceCacheOn: Side; serviceCacheOff: Side }[] }): string {
+function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string; loadAverageAtStart: number }; settings: { seconds: number; connections: number; rateShare: number }; routes: Route[] }): string {
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a');
-  const rows = r.routes.flatMap((x) =>
+  const rowsOf = (route: string, x: Sides, label: string) =>
     (
       [
-        ['monolith', x.monolith],
-        ['catalog-service, cache on', x.serviceCacheOn],
-        ['catalog-service, cache off', x.serviceCacheOff],
+        [`monolith${label}`, x.monolith],
+        [`catalog-service${label}, cache on`, x.serviceCacheOn],
+        [`catalog-service${label}, cache off`, x.serviceCacheOff],
       ] as const
     ).map(
       ([who, s]) =>
-        `| ${x.route} | ${who} | ${s.saturation.requestsPerSecond} (${ratio(s.saturation.requestsPerSecond, x.monolith.saturation.requestsPerSecond)}) | ${s.saturation.cpuUsPerRequest} | ${x.fixedRate} | ${s.fixedRate.requestsPerSecond} | ${s.fixedRate.p50Ms} | ${s.fixedRate.p99Ms} (${ratio(s.fixedRate.p99Ms, x.monolith.fixedRate.p99Ms)}) | ${s.saturation.errors + s.saturation.non2xx + s.fixedRate.errors + s.fixedRate.non2xx} |`,
-    ),
-  );
+        `| ${route} | ${who} | ${s.saturation.requestsPerSecond} (${ratio(s.saturation.requestsPerSecond, x.monolith.saturation.requestsPerSecond)}) | ${s.saturation.cpuUsPerRequest} | ${x.fixedRate} | ${s.fixedRate.requestsPerSecond} | ${s.fixedRate.p50Ms} | ${s.fixedRate.p99Ms} (${ratio(s.fixedRate.p99Ms, x.monolith.fixedRate.p99Ms)}) | ${s.saturation.errors + s.saturation.non2xx + s.fixedRate.errors + s.fixedRate.non2xx} |`,
+    );
+  const rows = r.routes.flatMap((x) => [...rowsOf(x.route, x, ''), ...(x.baseline ? rowsOf(x.route, x.baseline, ' (baseline)') : [])]);
+  const baseline = r.routes.some((x) => x.baseline) ? [`Baseline: the rows marked (baseline) are another checkout (\`BENCH_BASELINE_ROOT\`), measured in turn with the others route by route; their ratios are against the baseline's own monolith.`] : [];
   return [
     '# Service benchmark: the catalog reads, monolith against catalog-service',
     '',
     `Run \`npm run bench:service\` (${r.date}, ${r.machine.cpus} cores ${r.machine.cpuModel ?? ''}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average ${r.machine.loadAverageAtStart} at the start${r.machine.loadAverageAtStart >= 4 ? ': a busy machine, not comparable with an idle run' : ''}).`,
     `Same PostgreSQL 17 (embedded), same data (the seed: 2,000 products, 20 categories); wrk, 1 thread, ${r.settings.connections} connections, ${r.settings.seconds} s per run.`,
     `Saturation: as fast as wrk can. Fixed rate: ${Math.round(r.settings.rateShare * 100)} % of the monolith's saturation throughput on that route, the same rate for every side (paced per connection by wrk's script; the pause is not in the latency).`,
-    `Same answer: the service's body was byte for byte the monolith's on every route: ${r.routes.every((x) => x.sameAnswer) ? 'yes' : 'NO'}.`,
+    `Same answer: the service's body was byte for byte the monolith's on every route: ${r.routes.every((x) => x.sameAnswer && (x.baseline?.sameAnswer ?? true)) ? 'yes' : 'NO'}.`,
+    ...baseline,
     '',
     '| route | server | req/s at saturation (× monolith) | server CPU µs per request | fixed rate req/s | achieved | p50 ms | p99 ms (× monolith) | errors |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',

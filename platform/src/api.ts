@@ -3,6 +3,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { currentContext } from './context.js';
 import { AppError, ForbiddenError, UnauthorizedError, ValidationError } from './errors.js';
+import { sendJson } from './json-response.js';
 
 /** What a route with `auth` needs to know about the caller: who, and in which role. */
 export interface Claims {
@@ -89,9 +90,9 @@ export class Api<C extends Claims = Claims> {
       const body = def.body ? parse(def.body, req.body ?? {}, 'body') : undefined;
       const headers = def.headers ? parse(def.headers, Object.fromEntries(Object.keys(def.headers.shape).map((name) => [name, req.get(name)])), 'headers') : undefined;
       const result = await handler({ params, query, body, headers, user, req, res } as HandlerInput<z.output<P>, z.output<Q>, z.output<B>, z.output<H>, C>);
-      for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+      if (result.headers) for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
       if (result.body === undefined) res.status(result.status).end();
-      else res.status(result.status).json(result.body);
+      else sendJson(req, res, result.status, result.body);
     });
   }
 
@@ -137,8 +138,7 @@ function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, locat
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (!result.success) throw ValidationError.fromZod(result.error, location);
-  const withNul = pathsOfNulText(result.data, [location]);
-  if (withNul.length > 0) throw invalidFields(withNul, 'must not contain the NUL character (U+0000)');
+  if (hasNulText(result.data)) throw invalidFields(pathsOfNulText(result.data, [location]), 'must not contain the NUL character (U+0000)');
   return result.data;
 }
 
@@ -148,6 +148,7 @@ function hasBody(req: Request): boolean {
 
 /** Every query parameter is a single value: `?page=1&page=2` or `?limit[]=5` is a 400 naming it, not a silent guess. */
 function singleValued(query: Record<string, unknown>): Record<string, unknown> {
+  if (Object.values(query).every((value) => typeof value === 'string')) return query;
   const repeated = Object.entries(query)
     .filter(([, value]) => typeof value !== 'string')
     .map(([name]) => `query.${name}`);
@@ -156,6 +157,14 @@ function singleValued(query: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** PostgreSQL text cannot hold U+0000: such input is refused here instead of failing in the database. */
+function hasNulText(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (hasNulText(v)) return true;
+  return false;
+}
+
+/** Where the NUL characters are (hasNulText found one), by field path. */
 function pathsOfNulText(value: unknown, path: string[]): string[] {
   if (typeof value === 'string') return value.includes('\u0000') ? [path.join('.')] : [];
   if (Array.isArray(value)) return value.flatMap((v, i) => pathsOfNulText(v, [...path, String(i)]));

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 export type ReadinessCheck = () => Promise<void>;
@@ -11,8 +11,13 @@ export function createMetricsRegistry(service: string): Registry {
   return registry;
 }
 
-/** Records each request's duration by method, matched route template and status. */
-export function httpMetrics(registry: Registry): RequestHandler {
+/** The route template of the route that served a request (bounded label cardinality); unmatched paths share one. */
+export function routeOf(req: Request): string {
+  return req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+}
+
+/** The histogram of request durations in `registry`, as a function that records one request. */
+export function requestDurations(registry: Registry): (method: string, status: number, route: string, seconds: number) => void {
   const histogram = new Histogram({
     name: 'http_server_request_duration_seconds',
     help: 'Duration of HTTP requests served, by method, route template and status',
@@ -22,16 +27,20 @@ export function httpMetrics(registry: Registry): RequestHandler {
   });
   // The histogram's children by their labels, looked up once each (not a label hash per request).
   const children = new Map<string, ReturnType<typeof histogram.labels>>();
+  return (method, status, route, seconds) => {
+    const key = `${method} ${status} ${route}`;
+    let child = children.get(key);
+    if (!child) children.set(key, (child = histogram.labels(method, route, String(status))));
+    child.observe(seconds);
+  };
+}
+
+/** Records each request's duration by method, matched route template and status. */
+export function httpMetrics(registry: Registry): RequestHandler {
+  const observe = requestDurations(registry);
   return (req, res, next) => {
     const started = performance.now();
-    res.once('finish', () => {
-      // The route template keeps label cardinality bounded; unmatched paths share one label.
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      const key = `${req.method} ${res.statusCode} ${route}`;
-      let child = children.get(key);
-      if (!child) children.set(key, (child = histogram.labels(req.method, route, String(res.statusCode))));
-      child.observe((performance.now() - started) / 1000);
-    });
+    res.once('finish', () => observe(req.method, res.statusCode, routeOf(req), (performance.now() - started) / 1000));
     next();
   };
 }

@@ -27,6 +27,7 @@ export { createLogger, redact, type Logger } from './logger.js';
 export { gracefulShutdown, type Cleanup } from './shutdown.js';
 export { ensurePrivateDir, writePrivateFile } from './private-files.js';
 export { Api, ErrorSchema, type Claims, type HandlerInput, type HandlerResult, type RouteDefinition, type TokenVerifier } from './api.js';
+export { deepFreeze } from './json-response.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
 export { COMMIT_LSN_HEADER, formatLsn, parseLsn, TRACE_MESSAGE_PREFIX } from './lsn.js';

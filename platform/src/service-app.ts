@@ -1,11 +1,14 @@
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Api } from './api.js';
 import { errorHandler, notFoundHandler } from './errors.js';
-import { healthRouter, httpMetrics, type ReadinessCheck } from './health.js';
-import { requestContext } from './context.js';
-import { writeLog } from './access-log.js';
+import { healthRouter, type ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
+import { requestScope } from './request-scope.js';
+
+// The platform's own routes. Express matches paths case-insensitively and with an optional trailing
+// slash, and so does this test, so that a request reaches the same route as before.
+const PLATFORM_PATHS = /^\/(?:healthz|readyz|metrics|openapi\.json)\/?$/i;
 
 export interface ServiceAppOptions {
   logger: Logger;
@@ -31,17 +34,30 @@ export function buildServiceApp(options: ServiceAppOptions): express.Express {
   app.disable('x-powered-by');
   // `?q=a&q=b` and `?q[]=a` become arrays, which the route's validation refuses with a 400 naming the field.
   app.set('query parser', 'extended');
-  app.use(requestContext());
-  app.use(writeLog(options.logger));
-  app.use(httpMetrics(options.registry));
-  app.use(healthRouter({ registry: options.registry, checks: options.readiness }));
-  app.use(express.json({ limit: options.bodyLimit ?? '100kb', strict: true }));
+  app.use(requestScope({ logger: options.logger, registry: options.registry }));
+  // Every request passes the layers up to its route: those that concern few requests let the others
+  // pass with one test (the cost of a trivial route stays close to bare Express's).
+  const platformRoutes = healthRouter({ registry: options.registry, checks: options.readiness });
   const openApi = options.api.openApiDocument(options.openApi);
-  app.get('/openapi.json', (_req, res) => {
+  platformRoutes.get('/openapi.json', (_req, res) => {
     res.json(openApi);
+  });
+  app.use((req, res, next) => {
+    if (PLATFORM_PATHS.test(req.path)) platformRoutes(req, res, next);
+    else next();
+  });
+  const json = express.json({ limit: options.bodyLimit ?? '100kb', strict: true });
+  app.use((req, res, next) => {
+    if (mayHaveBody(req)) json(req, res, next);
+    else next();
   });
   for (const router of options.routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(options.logger));
   return app;
+}
+
+/** The test of body-parser (type-is `hasBody`): a request without either header has no body to parse. */
+function mayHaveBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(req.headers['content-length']));
 }

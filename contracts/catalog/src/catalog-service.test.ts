@@ -1,6 +1,8 @@
+import { deepFreeze } from '@strangler/platform';
 import { describe, expect, it } from 'vitest';
 import { ProductQuerySchema, UpdateProductBody } from './catalog-schemas.js';
 import { CatalogService } from './catalog-service.js';
+import type { ProductRecord } from './catalog-store-type.js';
 import { FakeCatalogStore } from './fake-catalog-store.js';
 
 function setup() {
@@ -141,5 +143,44 @@ describe('CatalogService.productsForOrder', () => {
     const product = store.addProduct({ category: coffee, sku: 'COF-9', name: 'Mocha', priceCents: 700, currency: 'EUR' });
     const found = await service.productsForOrder([product.id, product.id, '11111111-1111-4111-8111-111111111111', 'not-a-uuid']);
     expect(found).toEqual([{ id: product.id, sku: 'COF-9', name: 'Mocha', priceCents: 700, currency: 'EUR', active: true }]);
+  });
+});
+
+describe('answers of shared records', () => {
+  /** A store whose records are shared between reads, frozen, as catalog-service's cache keeps them. */
+  function sharedSetup() {
+    const { store, coffee } = setup();
+    const product = store.addProduct({ category: coffee, name: 'Espresso', priceCents: 250 });
+    const found = new Map<string, ProductRecord>();
+    const findProduct = store.findProduct.bind(store);
+    store.findProduct = async (id) => {
+      if (!found.has(id)) found.set(id, deepFreeze(structuredClone((await findProduct(id))!)));
+      return found.get(id);
+    };
+    return { store, product, found, service: new CatalogService(store) };
+  }
+
+  it('answers a shared (frozen) record with one frozen answer, built once', async () => {
+    const { product, service } = sharedSetup();
+    const first = await service.product(product.id);
+    expect(await service.product(product.id)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(first).toMatchObject({ id: product.id, name: 'Espresso', priceCents: 250, createdAt: product.createdAt.toISOString() });
+  });
+
+  it('answers a new record (after a change) with a new answer', async () => {
+    const { store, product, found, service } = sharedSetup();
+    const before = await service.product(product.id);
+    await store.updateProduct(product.id, { priceCents: 300 });
+    found.clear(); // what the cache's invalidation does
+    const after = await service.product(product.id);
+    expect(after).not.toBe(before);
+    expect(after.priceCents).toBe(300);
+  });
+
+  it('answers a record that is not shared with a new object every time', async () => {
+    const { store, coffee, service } = setup();
+    const product = store.addProduct({ category: coffee, name: 'Espresso' });
+    expect(await service.product(product.id)).not.toBe(await service.product(product.id));
   });
 });

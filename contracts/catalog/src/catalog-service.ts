@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, offsetOf, type Page, pageOf, type PageRequest, ValidationError } from '@strangler/platform';
+import { ConflictError, deepFreeze, NotFoundError, offsetOf, type Page, pageOf, type PageRequest, ValidationError } from '@strangler/platform';
 import type { CatalogStore, CategoryRecord, NewProduct, ProductPatch, ProductRecord, ProductSort } from './catalog-store-type.js';
 
 /** What checkout, cart and inventory need of a product (the monolith's CatalogModule). */
@@ -51,21 +51,21 @@ export class CatalogService {
   async searchProducts(query: ProductQuery): Promise<Page<Product>> {
     const category = query.category === undefined ? undefined : await this.categoryBySlug(query.category, 'query.category');
     const q = query.q?.trim();
-    const { items, total } = await this.store.searchActiveProducts({
+    const found = await this.store.searchActiveProducts({
       ...(q ? { q } : {}),
       ...(category ? { categoryId: category.id } : {}),
       sort: query.sort,
       offset: offsetOf(query),
       limit: query.limit,
     });
-    return pageOf(items.map(toProduct), total, query);
+    return answerOfPage(found, query);
   }
 
   /** Inactive (deleted) products are not found publicly. */
   async product(id: string): Promise<Product> {
     const product = await this.store.findProduct(id);
     if (!product || !product.active) throw productNotFound(id);
-    return toProduct(product);
+    return answerOf(product);
   }
 
   async createProduct(input: ProductInput): Promise<Product> {
@@ -121,6 +121,29 @@ function productNotFound(id: string): NotFoundError {
 
 function skuTaken(sku: string): ConflictError {
   return new ConflictError(`A product with sku ${sku} already exists`, 'sku_taken');
+}
+
+// A store that caches its reads (catalog-service) shares each cached record between requests, frozen
+// (deepFreeze): the answer made of such a record is made once and frozen too, so that the platform
+// serializes it once (its JSON is kept with it) and every later request sends the same bytes. An
+// answer lives as long as the cache keeps its record: a new record (after a change) gets a new answer.
+const productAnswers = new WeakMap<ProductRecord, Product>();
+const pageAnswers = new WeakMap<object, Page<Product>>();
+
+function answerOf(record: ProductRecord): Product {
+  if (!Object.isFrozen(record)) return toProduct(record);
+  let answer = productAnswers.get(record);
+  if (!answer) productAnswers.set(record, (answer = deepFreeze(toProduct(record))));
+  return answer;
+}
+
+function answerOfPage(found: { items: ProductRecord[]; total: number }, request: PageRequest): Page<Product> {
+  if (!Object.isFrozen(found)) return pageOf(found.items.map(answerOf), found.total, request);
+  const known = pageAnswers.get(found);
+  if (known && known.page === request.page && known.limit === request.limit) return known;
+  const answer = deepFreeze(pageOf(found.items.map(answerOf), found.total, request));
+  pageAnswers.set(found, answer);
+  return answer;
 }
 
 export function toProduct(p: ProductRecord): Product {

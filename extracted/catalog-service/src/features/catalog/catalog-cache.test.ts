@@ -129,4 +129,14 @@ describe('the catalog cache', () => {
     await cache.findProduct('nope', missing);
     expect(reads).toBe(2);
   });
+
+  it('keeps what it caches frozen (shared by every request), and hands the first reader the same frozen value', async () => {
+    const cache = new CatalogCache();
+    const { read } = database();
+    const first = await cache.findProduct('p1', read);
+    const second = await cache.findProduct('p1', read);
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first!.category)).toBe(true);
+  });
 });

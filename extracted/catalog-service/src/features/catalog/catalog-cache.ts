@@ -1,4 +1,5 @@
 import type { CategoryRecord, ProductRecord } from '@strangler/catalog-contract';
+import { deepFreeze } from '@strangler/platform';
 
 /**
  * What a change touches, as the cache's invalidation keys (ADR-0027):
@@ -108,7 +109,7 @@ export class CatalogCache implements CacheInvalidation {
   }
 
   private isBusy(keys: ChangeKey[]): boolean {
-    return keys.some((k) => this.busy.has(k));
+    return this.busy.size > 0 && keys.some((k) => this.busy.has(k));
   }
 
   private async load<T>(load: () => Promise<T>, dependsOn: (value: T) => ChangeKey[], store: (value: T) => void): Promise<T> {
@@ -117,7 +118,8 @@ export class CatalogCache implements CacheInvalidation {
     try {
       const value = await load();
       const keys = dependsOn(value);
-      if (!this.isBusy(keys) && keys.every((k) => (this.touched.get(k) ?? 0) < started)) store(value);
+      // Stored frozen: a cached record is shared by every request that reads it (and its answer's JSON is kept with it).
+      if (!this.isBusy(keys) && keys.every((k) => (this.touched.get(k) ?? 0) < started)) store(deepFreeze(value));
       return value;
     } finally {
       this.running.delete(started);

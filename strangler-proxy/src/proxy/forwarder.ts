@@ -65,7 +65,10 @@ export class Forwarder {
     private readonly metrics: ProxyMetrics,
     private readonly options: ForwarderOptions,
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' });
+    // The upstream timeout is the sockets' own idle timeout, set once per connection by the agent
+    // (a busy socket's 'timeout' reaches its request, an idle pooled one is closed), instead of
+    // httpxy's `proxyTimeout`, which re-armed the socket's timer and added listeners for every request.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo', timeout: options.timeoutMs });
     this.shadowAgent = new http.Agent({ keepAlive: true, maxSockets: options.shadowMaxSockets, maxFreeSockets: options.shadowMaxSockets, scheduling: 'lifo' });
     const createConnection = this.agent.createConnection.bind(this.agent);
     this.agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
@@ -81,7 +84,6 @@ export class Forwarder {
         return attempt.target;
       },
       agent: this.agent,
-      proxyTimeout: options.timeoutMs,
       selfHandleResponse: true,
       xfwd: false,
       changeOrigin: false,
@@ -149,8 +151,10 @@ export class Forwarder {
           proxyReq = p;
           // The exchange holds its slot until the upstream connection is free again (response read or connection gone).
           p.once('close', release);
+          // The agent's socket timeout (`timeoutMs` without a byte from the upstream): give up on this exchange.
           p.once('timeout', () => {
             timedOut = true;
+            p.destroy();
           });
         },
         onResponse: (proxyRes) => {

@@ -55,6 +55,7 @@ export class Forwarder {
   private readonly middleware: RequestHandler;
 
   private readonly slots = new Map<string, Slots>();
+  private readonly slotsByTarget = new WeakMap<URL, Slots>();
   /** The duration histogram's child per service, looked up once (not a label hash per answer). */
   private readonly durations = new Map<string, ReturnType<ProxyMetrics['upstreamDuration']['labels']>>();
   /** Shadow copies never take the users' connections, and never queue: see `mirror`. */
@@ -102,8 +103,12 @@ export class Forwarder {
 
   /** The admission of one upstream instance (keyed by origin, as the agent pools its sockets). */
   private slotsOf(target: URL): Slots {
-    let slots = this.slots.get(target.origin);
+    // Found through the target's URL object (an instance's own, the same every request): no origin string built per request.
+    let slots = this.slotsByTarget.get(target);
+    if (slots) return slots;
+    slots = this.slots.get(target.origin);
     if (!slots) this.slots.set(target.origin, (slots = new Slots(this.options.maxSockets)));
+    this.slotsByTarget.set(target, slots);
     return slots;
   }
 

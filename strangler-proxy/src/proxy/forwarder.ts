@@ -22,6 +22,24 @@ const ATTEMPT = Symbol('strangler-proxy.attempt');
 type WithAttempt = IncomingMessage & { [ATTEMPT]?: Attempt };
 const attemptOf = (req: IncomingMessage): Attempt | undefined => (req as WithAttempt)[ATTEMPT];
 
+/**
+ * The target as httpxy's plain-object form, built once per upstream URL: httpxy reads a dozen fields of
+ * the target for every request, and a URL computes each of them (host, hostname, port...) on every read.
+ * The brackets of an IPv6 literal are removed (the form http-proxy-middleware gives a URL target);
+ * a URL with a query string (never an upstream's) stays a URL.
+ */
+const detailedTargets = new WeakMap<URL, ProxyTargetDetailed | URL>();
+type ProxyTargetDetailed = { protocol: string; hostname: string; port: string; pathname: string };
+function targetOf(url: URL): ProxyTargetDetailed | URL {
+  let target = detailedTargets.get(url);
+  if (!target) {
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    target = url.search || url.username || url.password ? url : { protocol: url.protocol, hostname, port: url.port, pathname: url.pathname };
+    detailedTargets.set(url, target);
+  }
+  return target;
+}
+
 export interface ForwardOptions {
   /** The `x-served-by` value for the response. */
   servedBy: string;
@@ -82,7 +100,7 @@ export class Forwarder {
         const attempt = attemptOf(req)!;
         // A fresh stream of the body for each attempt; without a body, httpxy pipes the (ended) request.
         if (attempt.body) options.buffer = Readable.from([attempt.body]);
-        return attempt.target;
+        return targetOf(attempt.target);
       },
       agent: this.agent,
       selfHandleResponse: true,

@@ -315,9 +315,10 @@ async function main(): Promise<void> {
   for (const c of comparison) {
     console.log(`shadow with comparison vs legacy at ${c.rate} req/s: +${ms(c.addedP50Ms)} ms p50, +${ms(c.addedP99Ms)} ms p99, ${c.compared} compared, proxy CPU +${c.addedProxyCpuUsPerComparedRequest?.toFixed(0) ?? '-'} µs per compared request`);
   }
-  // Requests per CPU-second at saturation (wrk): this proxy, a bare node:http proxy, nginx, and this proxy with two workers (ADR-0028).
+  // Requests per CPU-second at saturation (wrk): this proxy, a bare node:http proxy, nginx, this proxy with two workers (ADR-0028), and http-proxy-middleware alone (ADR-0035).
   const effSeconds = SMOKE ? 3 : DURATION;
   const bare = await startChild<{ url: string; pid: number }>('bare-proxy.js', [String(ports.monolith)]);
+  const hpmOnly = await startChild<{ url: string; pid: number }>('hpm-proxy.js', [String(ports.monolith)]);
   const nginx = await startNginx(ports.monolith);
   const workers2 = await startChild<{ url: string; adminUrl: string; pid: number }>('proxy.js', [String(ports.monolith), String(ports.service)], { PROXY_WORKERS: '2' });
   const efficiencyTargets = [
@@ -326,6 +327,7 @@ async function main(): Promise<void> {
     { name: 'bare node:http pass-through proxy', url: `${bare.url}/bench/legacy`, pids: [bare.pid] },
     { name: 'nginx (Debian package, 1 worker)', url: `${nginx.url}/bench/legacy`, pids: processTree(nginx.pid) },
     { name: 'this proxy, PROXY_WORKERS=2 (legacy route)', url: `${workers2.url}/bench/legacy`, pids: processTree(workers2.pid) },
+    { name: 'http-proxy-middleware alone (as used here)', url: `${hpmOnly.url}/bench/legacy`, pids: [hpmOnly.pid] },
   ];
   const efficiency: Efficiency[] = [];
   for (const t of efficiencyTargets) {

@@ -35,5 +35,12 @@ export function parsePathRules(text: string): PathRule[] {
 export function matchesRule(rule: PathRule, method: string, lowerPath: string): boolean {
   if (rule.method && rule.method !== method && !(rule.method === 'GET' && method === 'HEAD')) return false;
   if (rule.prefix === '/') return true;
-  return lowerPath === rule.prefix || lowerPath.startsWith(`${rule.prefix}/`);
+  // The prefix itself, or the prefix followed by a `/` (no string built per request and rule).
+  return lowerPath.startsWith(rule.prefix) && (lowerPath.length === rule.prefix.length || lowerPath.charCodeAt(rule.prefix.length) === 0x2f);
+}
+
+/** Whether any of `rules` matches (a loop, not a closure per request). */
+export function matchesAnyRule(rules: PathRule[], method: string, lowerPath: string): boolean {
+  for (const rule of rules) if (matchesRule(rule, method, lowerPath)) return true;
+  return false;
 }

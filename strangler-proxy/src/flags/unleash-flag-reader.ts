@@ -4,6 +4,7 @@ import type { Logger } from '@strangler/platform';
 import { Unleash, type Context } from 'unleash-client';
 import type { RouteEntry } from '../routing/route-table.js';
 import { isStage, type FlagContext, type FlagReader, type StageDecision } from './flag-reader.js';
+import { sameForEveryone, type DefinitionShape } from './same-for-everyone.js';
 import { bootstrapToggle } from './stage-strategy.js';
 
 export interface UnleashReaderOptions {
@@ -26,6 +27,8 @@ export interface UnleashReaderOptions {
  */
 export class UnleashFlagReader implements FlagReader {
   readonly client: Unleash;
+  /** Outcomes of the flags that give every user the same one, by the definition they were evaluated from. */
+  private readonly outcomes = new WeakMap<object, { decision: StageDecision | undefined; enabled: boolean; variant: string | undefined }>();
   /** Why the last fetch failed, until a fetch succeeds again. */
   private fetchError: string | undefined;
 
@@ -98,11 +101,25 @@ export class UnleashFlagReader implements FlagReader {
   }
 
   evaluate(flag: string, context: FlagContext): StageDecision | undefined {
-    if (!this.client.getFeatureToggleDefinition(flag)?.enabled) return undefined;
+    const definition = this.client.getFeatureToggleDefinition(flag);
+    if (!definition?.enabled) return undefined;
+    // A flag that gives everyone the same outcome is evaluated once per definition (the client holds a
+    // new object after every fetch that changed it); each request still counts in Unleash's metrics.
+    const known = this.outcomes.get(definition);
+    if (known) {
+      this.client.count(flag, known.enabled);
+      if (known.variant) this.client.countVariant(flag, known.variant);
+      return known.decision;
+    }
     // getVariant copies the context itself (with its static fields): no copy here.
     const variant = this.client.getVariant(flag, context as Context);
-    if (!variant.feature_enabled) return { stage: 'legacy', selected: false };
-    return isStage(variant.name) ? { stage: variant.name, selected: variant.enabled } : undefined;
+    const decision: StageDecision | undefined = !variant.feature_enabled
+      ? { stage: 'legacy', selected: false }
+      : isStage(variant.name)
+        ? { stage: variant.name, selected: variant.enabled }
+        : undefined;
+    if (sameForEveryone(definition as DefinitionShape)) this.outcomes.set(definition, { decision, enabled: Boolean(variant.feature_enabled), variant: variant.name || undefined });
+    return decision;
   }
 
   isOn(flag: string): boolean {

@@ -22,6 +22,24 @@ const ATTEMPT = Symbol('strangler-proxy.attempt');
 type WithAttempt = IncomingMessage & { [ATTEMPT]?: Attempt };
 const attemptOf = (req: IncomingMessage): Attempt | undefined => (req as WithAttempt)[ATTEMPT];
 
+/**
+ * The target as httpxy's plain-object form, built once per upstream URL: httpxy reads a dozen fields of
+ * the target for every request, and a URL computes each of them (host, hostname, port...) on every read.
+ * The brackets of an IPv6 literal are removed (the form http-proxy-middleware gives a URL target);
+ * a URL with a query string (never an upstream's) stays a URL.
+ */
+const detailedTargets = new WeakMap<URL, ProxyTargetDetailed | URL>();
+type ProxyTargetDetailed = { protocol: string; hostname: string; port: string; pathname: string };
+function targetOf(url: URL): ProxyTargetDetailed | URL {
+  let target = detailedTargets.get(url);
+  if (!target) {
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    target = url.search || url.username || url.password ? url : { protocol: url.protocol, hostname, port: url.port, pathname: url.pathname };
+    detailedTargets.set(url, target);
+  }
+  return target;
+}
+
 export interface ForwardOptions {
   /** The `x-served-by` value for the response. */
   servedBy: string;
@@ -55,6 +73,7 @@ export class Forwarder {
   private readonly middleware: RequestHandler;
 
   private readonly slots = new Map<string, Slots>();
+  private readonly slotsByTarget = new WeakMap<URL, Slots>();
   /** The duration histogram's child per service, looked up once (not a label hash per answer). */
   private readonly durations = new Map<string, ReturnType<ProxyMetrics['upstreamDuration']['labels']>>();
   /** Shadow copies never take the users' connections, and never queue: see `mirror`. */
@@ -65,7 +84,10 @@ export class Forwarder {
     private readonly metrics: ProxyMetrics,
     private readonly options: ForwarderOptions,
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' });
+    // The upstream timeout is the sockets' own idle timeout, set once per connection by the agent
+    // (a busy socket's 'timeout' reaches its request, an idle pooled one is closed), instead of
+    // httpxy's `proxyTimeout`, which re-armed the socket's timer and added listeners for every request.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo', timeout: options.timeoutMs });
     this.shadowAgent = new http.Agent({ keepAlive: true, maxSockets: options.shadowMaxSockets, maxFreeSockets: options.shadowMaxSockets, scheduling: 'lifo' });
     const createConnection = this.agent.createConnection.bind(this.agent);
     this.agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
@@ -78,10 +100,9 @@ export class Forwarder {
         const attempt = attemptOf(req)!;
         // A fresh stream of the body for each attempt; without a body, httpxy pipes the (ended) request.
         if (attempt.body) options.buffer = Readable.from([attempt.body]);
-        return attempt.target;
+        return targetOf(attempt.target);
       },
       agent: this.agent,
-      proxyTimeout: options.timeoutMs,
       selfHandleResponse: true,
       xfwd: false,
       changeOrigin: false,
@@ -100,8 +121,12 @@ export class Forwarder {
 
   /** The admission of one upstream instance (keyed by origin, as the agent pools its sockets). */
   private slotsOf(target: URL): Slots {
-    let slots = this.slots.get(target.origin);
+    // Found through the target's URL object (an instance's own, the same every request): no origin string built per request.
+    let slots = this.slotsByTarget.get(target);
+    if (slots) return slots;
+    slots = this.slots.get(target.origin);
     if (!slots) this.slots.set(target.origin, (slots = new Slots(this.options.maxSockets)));
+    this.slotsByTarget.set(target, slots);
     return slots;
   }
 
@@ -149,8 +174,10 @@ export class Forwarder {
           proxyReq = p;
           // The exchange holds its slot until the upstream connection is free again (response read or connection gone).
           p.once('close', release);
+          // The agent's socket timeout (`timeoutMs` without a byte from the upstream): give up on this exchange.
           p.once('timeout', () => {
             timedOut = true;
+            p.destroy();
           });
         },
         onResponse: (proxyRes) => {

@@ -13,7 +13,7 @@ import { declaresBody, framingProblem, upstreamRequestHeaders } from './headers.
 import { identify } from './identity.js';
 import { readBody } from './read-body.js';
 import type { EdgeTokens } from '../edge/access-token.js';
-import { matchesRule, type PathRule } from '../edge/path-rules.js';
+import { matchesAnyRule, type PathRule } from '../edge/path-rules.js';
 import { accountKey, type RateLimits } from '../edge/rate-limit.js';
 import type { ReadYourWrites } from '../consistency/read-your-writes.js';
 import type { Comparator, PendingComparison } from '../compare/comparator.js';
@@ -232,7 +232,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     }
     const method = req.method ?? 'GET';
     const lowerPath = normalised.path.toLowerCase();
-    if (blockedPaths.some((rule) => matchesRule(rule, method, lowerPath))) {
+    if (matchesAnyRule(blockedPaths, method, lowerPath)) {
       refuse(req, res, 404, 'not_found', `No route for ${method} ${normalised.path}`);
       return;
     }
@@ -251,7 +251,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     // Checked synchronously first: most routes have no rule, and they should not pay for an await.
     const limited = deps.rateLimits && (deps.rateLimits.covers('ip', method, lowerPath) || deps.rateLimits.covers('user', method, lowerPath));
     if (limited && !(await withinRateLimit(method, lowerPath, { ip, user: userId ?? `ip:${ip}` }, req, res))) return;
-    if (authRules.length && authRules.some((rule) => matchesRule(rule, method, lowerPath))) {
+    if (authRules.length && matchesAnyRule(authRules, method, lowerPath)) {
       const result: TokenCheck = verified ?? { ok: false, problem: deps.tokens ? 'token_missing' : 'token_invalid' };
       if (!result.ok) {
         refuse(req, res, 401, result.problem, tokenProblemMessage(result.problem), { 'www-authenticate': 'Bearer' });

@@ -25,6 +25,23 @@ describe('path normalisation', () => {
     expect(pathOf(input)).toBe(expected);
   });
 
+  it.each(['/api/products', '/API/Products/42', '/a/b-c_d~e', '/', '/api/products?q=x'])('returns a path already in normal form (%s) as it is', (input) => {
+    expect(normalisePath(input)).toEqual({ ok: true, path: input.split('?')[0], search: input.includes('?') ? input.slice(input.indexOf('?')) : '' });
+  });
+
+  it.each([
+    ['/api/products/', '/api/products'],
+    ['/api//products', '/api/products'],
+    ['/api/products.json', '/api/products.json'],
+    ['/api/p%41', '/api/pA'],
+  ])('still normalises a path that differs from the common form in one place: %s', (input, expected) => {
+    expect(pathOf(input)).toBe(expected);
+  });
+
+  it.each(['/api/products\\x', '/api/pro ducts', '/api/products#x', '/api/produ\u0001cts', '/api/produ\u00e9cts'])('rejects a character that is not allowed without an escape (%j)', (input) => {
+    expect(normalisePath(input).ok).toBe(false);
+  });
+
   it('keeps the query string apart and untouched', () => {
     expect(normalisePath('/api//products?q=a/../b&x=%2f')).toEqual({ ok: true, path: '/api/products', search: '?q=a/../b&x=%2f' });
   });

@@ -15,11 +15,28 @@ export type NormalisedPath = { ok: true; path: string; search: string } | { ok: 
 const UNRESERVED = /^[A-Za-z0-9._~-]$/;
 const HEX = /^[0-9A-Fa-f]{2}$/;
 
+/**
+ * The common case, checked in one pass without building anything: only allowed characters, no
+ * escape, no dot (so no `.` or `..` segment and no segment ending in a dot), no empty segment and no
+ * trailing slash. Such a path is its own normal form (what the full normalisation below returns).
+ */
+function isAlreadyNormal(rawPath: string): boolean {
+  const last = rawPath.length - 1;
+  if (last > 0 && rawPath.charCodeAt(last) === 0x2f) return false;
+  for (let i = 0; i <= last; i++) {
+    const ch = rawPath.charCodeAt(i);
+    if (ch <= 0x20 || ch === 0x7f || ch === 0x5c || ch === 0x23 || ch > 0x7e || ch === 0x25 || ch === 0x2e) return false;
+    if (ch === 0x2f && i > 0 && rawPath.charCodeAt(i - 1) === 0x2f) return false;
+  }
+  return true;
+}
+
 export function normalisePath(url: string): NormalisedPath {
   if (!url.startsWith('/')) return { ok: false, reason: 'the request target must be a path starting with /' };
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const search = q === -1 ? '' : url.slice(q);
+  if (isAlreadyNormal(rawPath)) return { ok: true, path: rawPath, search };
 
   let decoded = '';
   for (let i = 0; i < rawPath.length; i++) {

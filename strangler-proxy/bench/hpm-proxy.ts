@@ -3,24 +3,21 @@
 // scheduling, the response handled by the caller), with no routing, flags, breakers or edge checks.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { upstreamAgentOptions, LIBRARY_SETTINGS } from '@strangler/strangler-proxy/proxy/forwarder.js';
+import { copyResponseHeaders } from '@strangler/strangler-proxy/proxy/headers.js';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 
 const [upstreamPort] = process.argv.slice(2);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64, scheduling: 'lifo', timeout: 10_000 });
+const agent = new http.Agent(upstreamAgentOptions(64, 10_000));
 const target = new URL(`http://127.0.0.1:${upstreamPort}`);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 const middleware = createProxyMiddleware<http.IncomingMessage, http.ServerResponse>({
   router: () => target,
   agent,
-  selfHandleResponse: true,
-  xfwd: false,
-  changeOrigin: false,
-  ejectPlugins: true,
-  logger: { info: () => {}, warn: () => {}, error: () => {} },
+  ...LIBRARY_SETTINGS,
   plugins: [
     (server) => {
       server.on('proxyRes', (answer, _req, res) => {
-        for (const name in answer.headers) if (!HOP_BY_HOP.has(name)) res.setHeader(name, answer.headers[name]!);
+        copyResponseHeaders(answer.headers, res);
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage);
         answer.pipe(res);
       });

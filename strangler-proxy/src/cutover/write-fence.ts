@@ -71,7 +71,6 @@ class Lease {
   inFlight = 0;
   /** A raise is waiting for the lock: no new write joins, and the lock goes back once the last one ends. */
   draining = false;
-  broken = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private watch: NodeJS.Timeout | undefined;
   private ended = false;
@@ -102,7 +101,6 @@ class Lease {
   private readonly onError = () => {
     // The connection, and with it the lock, is gone: the writes still in flight are no longer
     // covered (a raise may now go up), and no new write may join them.
-    this.broken = true;
     void this.end(new Error('lease connection lost'));
   };
 
@@ -152,17 +150,16 @@ class Lease {
     this.onEnd(this);
     clearInterval(this.watch);
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    let broken = err;
     try {
-      if (!err) await this.client.query(`UNLISTEN ${RAISE_CHANNEL}; SELECT pg_advisory_unlock_shared(${this.lock.key})`);
-      this.client.removeListener('notification', this.onNotification);
-      this.client.removeListener('error', this.onError);
-      this.client.release(err);
+      if (!broken) await this.client.query(`UNLISTEN ${RAISE_CHANNEL}; SELECT pg_advisory_unlock_shared(${this.lock.key})`);
     } catch (failed) {
+      broken = failed instanceof Error ? failed : new Error(String(failed));
+    } finally {
       this.client.removeListener('notification', this.onNotification);
       this.client.removeListener('error', this.onError);
-      // Dropping the connection gives the session's lock back too.
-      this.client.release(failed instanceof Error ? failed : new Error(String(failed)));
-    } finally {
+      // A broken connection is dropped by the pool, which gives the session's lock back too.
+      this.client.release(broken);
       this.resolveDone();
     }
   }

@@ -64,6 +64,23 @@ export interface ForwarderOptions {
 }
 
 /**
+ * http-proxy-middleware's settings for every forward (also used by bench:proxy's library-alone proxy):
+ * the caller handles the answer, adds no X-Forwarded-* and keeps Host, no default plugins, no logs.
+ */
+export const LIBRARY_SETTINGS = {
+  selfHandleResponse: true,
+  xfwd: false,
+  changeOrigin: false,
+  ejectPlugins: true,
+  logger: { info: () => {}, warn: () => {}, error: () => {} },
+} as const;
+
+/** The upstream keep-alive agent's settings: newest idle socket first, `timeoutMs` its idle and answer timeout. */
+export function upstreamAgentOptions(maxSockets: number, timeoutMs?: number): http.AgentOptions {
+  return { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo', ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) };
+}
+
+/**
  * Streams one request to one upstream through http-proxy-middleware and a shared keep-alive agent.
  * `forward` resolves once the upstream's response headers are passed on, and rejects with an
  * UpstreamFailure when nothing was written yet (so a safe request can still be served elsewhere).
@@ -87,8 +104,8 @@ export class Forwarder {
     // The upstream timeout is the sockets' own idle timeout, set once per connection by the agent
     // (a busy socket's 'timeout' reaches its request, an idle pooled one is closed), instead of
     // httpxy's `proxyTimeout`, which re-armed the socket's timer and added listeners for every request.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo', timeout: options.timeoutMs });
-    this.shadowAgent = new http.Agent({ keepAlive: true, maxSockets: options.shadowMaxSockets, maxFreeSockets: options.shadowMaxSockets, scheduling: 'lifo' });
+    this.agent = new http.Agent(upstreamAgentOptions(options.maxSockets, options.timeoutMs));
+    this.shadowAgent = new http.Agent(upstreamAgentOptions(options.shadowMaxSockets));
     const createConnection = this.agent.createConnection.bind(this.agent);
     this.agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
       metrics.connectionsOpened.inc();
@@ -103,11 +120,7 @@ export class Forwarder {
         return targetOf(attempt.target);
       },
       agent: this.agent,
-      selfHandleResponse: true,
-      xfwd: false,
-      changeOrigin: false,
-      ejectPlugins: true,
-      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      ...LIBRARY_SETTINGS,
       plugins: [
         (server) => {
           server.on('proxyReq', (proxyReq, req) => attemptOf(req)?.onProxyReq(proxyReq));

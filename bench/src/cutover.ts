@@ -1,6 +1,7 @@
 // npm run bench:cutover — the fenced cutover under load (ADR-0025, ADR-0032), against a running `npm start`:
 // with BENCH_WRITES_PER_S (50) price changes and BENCH_READS_PER_S (200) product reads through the
-// stable URL, catalog is flipped new → owned → new BENCH_ROUNDS (5) times. Reports the fence duration
+// stable URL, catalog is flipped new → owned → new BENCH_ROUNDS (5) times (a refused cutover is counted and
+// tried again). Reports the fence duration (from the raise, when new writes start to wait, to the lift)
 // p50/p99 of every cutover with the time of each step, writes refused (503) and retried, lost writes
 // (the last acknowledged price of a product is not what both sides hold at the end), duplicated
 // writes (a write the service acknowledged that produced more than one domain event), and the
@@ -36,6 +37,7 @@ const REVERSE_METRICS = process.env.REVERSE_SYNC_URL ?? 'http://127.0.0.1:4102';
 const log = (line: string) => console.log(`[bench:cutover] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (values: number[], p: number) => (values.length ? percentileOfSorted([...values].sort((a, b) => a - b), p) : null);
+const round = (ms: number | null) => (ms === null ? null : Math.round(ms));
 
 async function admin(path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${ADMIN}/api${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -44,14 +46,24 @@ async function admin(path: string, body?: unknown): Promise<Record<string, unkno
   return answer;
 }
 
-/** A flip, retried (up to a minute) while the lag gate or the health check refuses it on a loaded machine; those waits are not fenced. */
+/** Cutovers refused (everything put back, e.g. writes in flight that did not drain in time), each with its step. */
+const refusals: string[] = [];
+
+/**
+ * A flip, retried (up to a minute) while the lag gate or the health check refuses it on a loaded
+ * machine (those waits are not fenced), or while a cutover is refused and put back (counted: a
+ * refused cutover fenced the writes for as long as it ran).
+ */
 async function flip(stage: string, percentage?: number) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       return (await admin('/domains/catalog/flip', { stage, ...(percentage === undefined ? {} : { percentage }), reason: 'bench:cutover' })) as { cutover?: { fenceMs: number; steps: { step: string; ms: number }[] } };
     } catch (err) {
-      if (!/lag_too_high|target_unhealthy|no healthy instance/.test(String(err)) || Date.now() > deadline) throw err;
+      const refused = /cutover_refused/.test(String(err));
+      if (refused) refusals.push(/failed at step \\"([^"\\]+)/.exec(String(err))?.[1] ?? String(err));
+      if (!(refused || /lag_too_high|target_unhealthy|no healthy instance/.test(String(err))) || Date.now() > deadline) throw err;
+      log(`flip to ${stage} refused, trying again: ${String(err).slice(0, 300)}`);
       await sleep(500);
     }
   }
@@ -119,15 +131,19 @@ async function main(): Promise<void> {
   let failed = 0;
   let readFailures = 0;
   let reads = 0;
+  /** Each acknowledged write's time from its first attempt to its acknowledgement (retries included), ms. */
+  const writeMs: number[] = [];
   const writer = paced(WRITES_PER_S, async () => {
     const id = ids[writes++ % ids.length]!;
     const value = price++;
+    const began = performance.now();
     for (let attempt = 0; ; attempt++) {
       const res = await fetch(`${STABLE}/api/products/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ priceCents: value }) });
       await res.arrayBuffer();
       if (res.ok) {
         // One product is written every ids.length / WRITES_PER_S seconds: its writes do not overlap.
         acknowledged.set(id, { price: value, at: performance.now() });
+        writeMs.push(performance.now() - began);
         if (res.headers.get('x-served-by') === 'catalog-service') byService.set(id, (byService.get(id) ?? 0) + 1);
         return;
       }
@@ -246,6 +262,8 @@ async function main(): Promise<void> {
     load: { writesPerSecond: WRITES_PER_S, readsPerSecond: READS_PER_S, writes, reads, products: ids.length },
     cutovers: fences.length,
     fenceMs: { p50: percentile(fences, 50), p99: percentile(fences, 99), max: Math.max(...fences), all: fences },
+    refusedCutovers: refusals,
+    writeMs: { p50: round(percentile(writeMs, 50)), p99: round(percentile(writeMs, 99)), max: round(Math.max(...writeMs)) },
     writes: { acknowledged: writes - failed, servedByService: [...byService.values()].reduce((a, b) => a + b, 0), retried, failed },
     readFailures,
     lostWrites: lost,
@@ -329,6 +347,8 @@ function markdown(r: {
   load: { writesPerSecond: number; readsPerSecond: number; writes: number; reads: number };
   cutovers: number;
   fenceMs: { p50: number | null; p99: number | null; max: number };
+  refusedCutovers: string[];
+  writeMs: { p50: number | null; p99: number | null; max: number | null };
   stepMs: Record<string, { p50: number | null; max: number }>;
   writes: { acknowledged: number; servedByService: number; retried: number; failed: number };
   readFailures: number;
@@ -356,8 +376,9 @@ ${r.cutovers / 2} times (${r.load.writes} writes, ${r.load.reads} reads).
 
 | | |
 | --- | --- |
-| cutovers | ${r.cutovers} |
-| fence p50 / p99 / max | ${r.fenceMs.p50} / ${r.fenceMs.p99} / ${r.fenceMs.max} ms |
+| cutovers done (refused, put back and tried again) | ${r.cutovers} (${r.refusedCutovers.length}${r.refusedCutovers.length ? `: at ${r.refusedCutovers.map((s) => `"${s}"`).join(', ')}` : ''}) |
+| fence p50 / p99 / max (from the raise, when writes start to wait, to the lift) | ${r.fenceMs.p50} / ${r.fenceMs.p99} / ${r.fenceMs.max} ms |
+| a write, first attempt → acknowledged, p50 / p99 / max | ${r.writeMs.p50} / ${r.writeMs.p99} / ${r.writeMs.max} ms |
 | writes acknowledged (by the service) | ${r.writes.acknowledged} (${r.writes.servedByService}) |
 | writes retried after 503 / failed | ${r.writes.retried} / ${r.writes.failed} |
 | reads failed | ${r.readFailures} |

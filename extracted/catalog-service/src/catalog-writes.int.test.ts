@@ -266,6 +266,18 @@ describe('the write routes of catalog-service, once it owns the catalog', () => 
     expect((events.at(-1)!.payload as { data: { price_cents: number } }).data.price_cents).toBe(rows[0]!.price_cents);
   });
 
+  it("reports the outbox's size in GET /cdc from the trigger-kept counts, equal to its rows after concurrent writes of many products and refused ones", async () => {
+    const created = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => request(service.app).post('/api/products').set('authorization', admin).send({ ...newProduct, sku: `CW-COUNT-${n}` })));
+    expect(created.map((a) => a.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    const changed = await Promise.all(created.map((c, n) => request(service.app).patch(`/api/products/${c.body.id as string}`).set('authorization', admin).send({ priceCents: 7000 + n })));
+    expect(changed.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    await request(service.app).post('/api/products').set('authorization', admin).send({ ...newProduct, sku: 'CW-COUNT-1' }).expect(409);
+    const { rows } = await sql.query<{ n: number; shards: number }>('SELECT (SELECT count(*)::int FROM outbox_events) AS n, (SELECT count(*)::int FROM outbox_counts WHERE events > 0) AS shards');
+    expect(rows[0]!.shards).toBeGreaterThan(1);
+    const cdc = await request(service.app).get('/cdc').expect(200);
+    expect(cdc.body.sync.outbox).toEqual({ events: rows[0]!.n });
+  });
+
   it('gives two concurrent creates of one sku one product and one 409 sku_taken', async () => {
     const answers = await Promise.all([0, 1].map(() => request(service.app).post('/api/products').set('authorization', admin).send({ ...newProduct, sku: 'CW-RACE' })));
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);

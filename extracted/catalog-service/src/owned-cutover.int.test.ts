@@ -239,7 +239,7 @@ describe('the cutover to owned', () => {
     expect(outcome).toMatchObject({ from: { stage: 'new' }, to: { stage: 'owned' }, cutover: { id: expect.any(Number), fenceMs: expect.any(Number) } });
     const cdc = (await (await fetch(`${service.url}/cdc`)).json()) as { sync: { direction: string; owner: string; reverse: { reachable: boolean; consuming: boolean } } };
     expect(cdc.sync).toMatchObject({ direction: 'reverse', owner: 'service', reverse: { reachable: true, consuming: true, writeOwner: 'service' } });
-    expect(outcome.cutover!.steps.map((s) => s.step)).toEqual(['switch routes', 'fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'reverse sync running', 'lift the fence']);
+    expect(outcome.cutover!.steps.map((s) => s.step)).toEqual(['reverse sync running', 'read the ownership', 'switch routes', 'fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'lift the fence']);
     const audit = await proxy.audit!.list({ domain: 'catalog', limit: 1 });
     expect(audit[0]).toMatchObject({ fromStage: 'new', toStage: 'owned', actor: 'test' });
   });

@@ -92,7 +92,7 @@ describe('the fenced cutover', () => {
     expect(state).toMatchObject({ owner: 'service', writesTo: 'new', fenced: false, monolithWriter: 'service' });
     expect(records[0]).toMatchObject({ outcome: 'done', auditId: 7 });
     expect(outcome.fenceMs).toBeGreaterThanOrEqual(0);
-    expect(outcome.steps.map((s) => s.step)).toEqual(['switch routes', 'fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'reverse sync running', 'lift the fence']);
+    expect(outcome.steps.map((s) => s.step)).toEqual(['reverse sync running', 'read the ownership', 'switch routes', 'fence writes', "seal the monolith's tables", 'forward watermark', 'ownership', 'lift the fence']);
     expect(records[0]!.steps).toEqual(outcome.steps);
   });
 
@@ -109,7 +109,7 @@ describe('the fenced cutover', () => {
     state.sealFails = true;
     await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: "seal the monolith's tables", message: expect.stringMatching(/does not answer.*everything was put back/) });
     expect(calls).toEqual(['routes', 'fence up', 'fence down, writes to legacy', 'routes back']);
-    expect(records[0]).toMatchObject({ outcome: 'refused', failedStep: "seal the monolith's tables", steps: [{ step: 'switch routes' }, { step: 'fence writes' }] });
+    expect(records[0]).toMatchObject({ outcome: 'refused', failedStep: "seal the monolith's tables", steps: [{ step: 'reverse sync running' }, { step: 'read the ownership' }, { step: 'switch routes' }, { step: 'fence writes' }] });
   });
 
   it('refuses and puts everything back when the forward watermark does not reach the monolith in time', async () => {
@@ -127,12 +127,36 @@ describe('the fenced cutover', () => {
     expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith', fenced: false });
   });
 
-  it('gives the ownership back, lifts the fence and puts the routes back when a late step fails', async () => {
+  it('refuses before anything moves when the reverse sync is not consuming', async () => {
+    const { deps, calls, state, records } = fakes({ reverse: { consuming: false, pendingEvents: 0, lagMs: 0, handledEvents: 0, monolithLsn: 100n } });
+    await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: 'reverse sync running', message: expect.stringMatching(/not consuming/) });
+    expect(calls).toEqual([]);
+    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith', fenced: false });
+    expect(records[0]).toMatchObject({ outcome: 'refused', fenceMs: null });
+  });
+
+  it('gives the ownership back, lifts the fence and puts the routes back when the last step fails', async () => {
     const { deps, calls, state } = fakes();
-    // The reverse sync never reports consuming: the step after the ownership fails.
-    deps.control.sync = async () => ({ watermarkLsn: 200n, owner: 'service', epoch: state.epoch, outboxEvents: 0, reverse: { consuming: false, pendingEvents: 0, lagMs: 0, handledEvents: 0, monolithLsn: 100n } });
-    await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: 'reverse sync running' });
+    const lift = deps.fence.lift;
+    // Lifting the fence towards the service fails (the proxy's database went away for a moment).
+    deps.fence.lift = async (domain, side) => {
+      if (side === 'new') throw new Error('connection terminated');
+      return lift(domain, side);
+    };
+    await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: 'lift the fence' });
     expect(calls).toEqual(['routes', 'fence up', 'monolith writer service', 'owner service', 'owner monolith', 'monolith writer monolith', 'fence down, writes to legacy', 'routes back']);
+    expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith', fenced: false });
+  });
+
+  it('refuses the change of owner when another changed it after it was read', async () => {
+    const { deps, calls, state } = fakes();
+    const raise = deps.fence.raise;
+    deps.fence.raise = async (domain, drainMs) => {
+      state.epoch++; // someone else's change of owner while this cutover waited for the fence
+      return raise(domain, drainMs);
+    };
+    await expect(cutOver(deps, plan(calls, 'to-service'))).rejects.toMatchObject({ step: 'ownership', message: expect.stringMatching(/epoch_mismatch/) });
+    expect(calls).toEqual(['routes', 'fence up', 'monolith writer service', 'monolith writer monolith', 'fence down, writes to legacy', 'routes back']);
     expect(state).toMatchObject({ owner: 'monolith', writesTo: 'legacy', monolithWriter: 'monolith', fenced: false });
   });
 

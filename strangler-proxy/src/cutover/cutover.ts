@@ -47,16 +47,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Moves a domain's writes between the monolith and its service as one operation (ADR-0025, ADR-0032):
  *
+ * Before anything moves (outside the fence): the reverse sync is consuming (to the service), and
+ * the ownership record is read (its epoch makes the change of owner below conditional).
+ *
  * to the service (`new → owned`): routes (the audited flag flip; reads are served by the service at
  * both stages) → fence the writes (every proxy instance; in-flight writes finish first) → seal the
  * monolith's tables (its database refuses the domain's writes; the position it returns is final) →
  * the forward watermark reaches that position → ownership to the service (its forward apply pauses)
- * → the reverse sync consumes → lift the fence with writes going to the service.
+ * → lift the fence with writes going to the service.
  *
  * to the monolith (`owned → new`): routes → fence → the reverse sync has handled every outbox event
  * → the forward watermark reaches the monolith's position (the reverse sync's own writes pass by the
  * paused projection) → ownership to the monolith (the forward apply resumes) → unseal the
  * monolith's tables → lift the fence with writes going to the monolith.
+ *
+ * The fence's duration (`fenceMs`) runs from the start of the raise, when new writes start to be
+ * held, to the lift: the drain of the writes in flight is part of it.
  *
  * A step that fails or times out puts back every earlier step, in reverse order, and the cutover
  * is refused naming that step. Each is recorded in the journal with how long writes were fenced.
@@ -138,13 +144,23 @@ export async function cutOver<A>(
   }
 
   try {
-    // The flag first, outside the fence: it moves reads only (`new` and `owned` both read from the
+    // Before anything moves, and outside the fence: what the service must be able to do, and the
+    // ownership record the change below is conditional on (another change of owner in between makes
+    // it fail with epoch_mismatch). Nothing to put back if either refuses.
+    if (direction === 'to-service') {
+      await run('reverse sync running', () => waitUntil((s) => (s.reverse?.consuming ? undefined : s.reverse ? 'the reverse sync is not consuming' : 'the reverse sync does not answer')));
+    }
+    const held = await run('read the ownership', () => deps.control.ownership(service, domain));
+
+    // The flag next, outside the fence: it moves reads only (`new` and `owned` both read from the
     // service), writes follow the fence row alone, so Unleash's answer time is never spent fenced.
     const routed = await run('switch routes', () => plan.route());
     undo.push({ what: 'routes back', run: () => plan.unroute() });
 
-    const raised = await run('fence writes', () => deps.fence.raise(domain, deps.drainMs));
-    raisedAt = raised.raisedAt.getTime();
+    // Writes are held from the moment the raise starts (every lease is told to take no new write),
+    // not only once the last write in flight has ended: the fence's duration counts the drain.
+    raisedAt = Date.now();
+    await run('fence writes', () => deps.fence.raise(domain, deps.drainMs));
     undo.push({ what: 'lift the fence', run: () => deps.fence.lift(domain, fromSide) });
 
     if (direction === 'to-service') {
@@ -170,20 +186,17 @@ export async function cutOver<A>(
     const newOwner = direction === 'to-service' ? 'service' : 'monolith';
     const previous = direction === 'to-service' ? 'monolith' : 'service';
     await run('ownership', async () => {
-      const held = await deps.control.ownership(service, domain);
       const set = await deps.control.setOwner(service, domain, newOwner, held.epoch);
       undo.push({ what: `ownership back to the ${previous}`, run: () => deps.control.setOwner(service, domain, previous, set.epoch) });
     });
 
-    if (direction === 'to-service') {
-      await run('reverse sync running', () => waitUntil((s) => (s.reverse?.consuming ? undefined : s.reverse ? 'the reverse sync is not consuming' : 'the reverse sync does not answer')));
-    } else {
+    if (direction === 'to-monolith') {
       await run("unseal the monolith's tables", () => deps.control.setMonolithWriter(service, domain, 'monolith'));
       undo.push({ what: "the monolith's tables sealed again", run: () => deps.control.setMonolithWriter(service, domain, 'service') });
     }
 
     await run('lift the fence', () => deps.fence.lift(domain, toSide));
-    const fenceMs = Date.now() - raisedAt;
+    const fenceMs = Date.now() - raisedAt!;
     await deps.journal.finish(id, { outcome: 'done', fenceMs, auditId: routed.audit.id, steps });
     return { cutoverId: id, fenceMs, routed, steps };
   } catch (err) {

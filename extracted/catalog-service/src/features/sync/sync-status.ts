@@ -22,7 +22,8 @@ export function syncStatus(deps: { domain: string; ownership: Pick<PgOwnershipSt
   return async (): Promise<SyncStatusBody> => {
     const [record, outbox, reverse] = await Promise.all([
       deps.ownership.get(deps.domain),
-      deps.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox_events'),
+      // The sum of the trigger-kept counts (ADR-0037): the outbox is never pruned, count(*) would grow with it.
+      deps.pool.query<{ n: string }>('SELECT coalesce(sum(events), 0)::text AS n FROM outbox_counts'),
       reverseStatus(deps.reverseSyncUrl),
     ]);
     return {

@@ -309,7 +309,9 @@ describe('the cutover to owned', () => {
     const id = (page.items as { id: string }[])[0]!.id;
     const [before, outboxBefore] = [await monolithPrice(id), await outboxCount(id)];
     const res = await fetch(`${monolith.url}/api/products/${id}`, { method: 'PATCH', headers: { authorization: admin, 'content-type': 'application/json' }, body: JSON.stringify({ priceCents: 4242 }) });
-    expect(res.ok).toBe(false);
+    // Refused as the service refuses a write it does not own: 409 not_owner, not a 500.
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_owner');
     expect(await monolithPrice(id)).toBe(before);
     expect(await servicePrice(id)).toBe(before);
     expect(await outboxCount(id)).toBe(outboxBefore);

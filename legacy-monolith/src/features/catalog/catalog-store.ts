@@ -1,3 +1,4 @@
+import { ConflictError } from '@strangler/platform';
 import { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { traced } from '../../db/trace-message.js';
@@ -61,7 +62,7 @@ export class PrismaCatalogStore implements CatalogStore {
       return await traced(this.prisma, this.prisma.product.create({ data: product, include: withCategory }));
     } catch (err) {
       if (isUniqueViolation(err)) return 'sku_taken';
-      throw err;
+      throw notOwnedHere(err);
     }
   }
 
@@ -71,7 +72,7 @@ export class PrismaCatalogStore implements CatalogStore {
     } catch (err) {
       if (isUniqueViolation(err)) return 'sku_taken';
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return undefined;
-      throw err;
+      throw notOwnedHere(err);
     }
   }
 
@@ -83,4 +84,25 @@ export class PrismaCatalogStore implements CatalogStore {
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+/**
+ * SQLSTATE SF409: the catalog's tables are sealed in this database because catalog-service owns its
+ * writes (ADR-0032): a write that reaches the monolith anyway (a request the proxy gave up on, a path
+ * around the proxy) is refused as the service refuses a write it does not own, 409 `not_owner`, never
+ * a 500. Other errors are returned as they are.
+ */
+function notOwnedHere(err: unknown): unknown {
+  if (sqlStateOf(err) !== 'SF409') return err;
+  return new ConflictError("the catalog's writes are owned by catalog-service: the monolith's tables refuse them; nothing was applied (send it through the stable URL)", 'not_owner');
+}
+
+/** PostgreSQL's SQLSTATE of an error from Prisma's pg adapter (kept as `originalCode` in its cause), if any. */
+function sqlStateOf(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const found = (e as { originalCode?: unknown }).originalCode ?? (e as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta?.driverAdapterError?.cause?.originalCode;
+    if (typeof found === 'string') return found;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

@@ -146,6 +146,14 @@ describe('the fast lane of the request scope', () => {
     expect(calls.thing).toBe(2);
   });
 
+  it('leaves a GET with a body to the normal path, which refuses a malformed one', async () => {
+    const { app, calls } = service();
+    await request(app).get('/api/things/1').expect(200);
+    await request(app).get('/api/things/1').set('content-type', 'application/json').send('{"id":').expect(400);
+    await request(app).get('/api/things/1').set('content-type', 'application/json').send('{}').expect(200);
+    expect(calls.thing).toBe(2);
+  });
+
   it('leaves HEAD to the normal path, and does not keep what it answered', async () => {
     const { app, calls } = service();
     await request(app).head('/api/things/1').expect(200);

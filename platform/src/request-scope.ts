@@ -141,13 +141,16 @@ export class RequestScope {
 
 /**
  * A request whose headers can change its answer, which the lane does not look at: a conditional
- * request (a 304), or one carrying a consistency token (header or cookie) or a commit position
- * (read-your-writes, ADR-0021), which a kept answer cannot prove it satisfies. These take the normal path.
+ * request (a 304), one with a body (the normal path parses it, and refuses a malformed one), or one
+ * carrying a consistency token (header or cookie) or a commit position (read-your-writes, ADR-0021),
+ * which a kept answer cannot prove it satisfies. These take the normal path.
  */
 function mayChangeTheAnswer(req: IncomingMessage): boolean {
   const h = req.headers;
   return (
     h['if-none-match'] !== undefined ||
+    h['content-length'] !== undefined ||
+    h['transfer-encoding'] !== undefined ||
     h['if-modified-since'] !== undefined ||
     h[CONSISTENCY_TOKEN_HEADER] !== undefined ||
     h[COMMIT_LSN_HEADER] !== undefined ||

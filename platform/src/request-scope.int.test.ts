@@ -19,7 +19,7 @@ function service() {
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
   stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)));
-  const calls = { thing: 0, things: 0, other: 0, fresh: 0 };
+  const calls = { thing: 0, things: 0, other: 0, fresh: 0, headed: 0 };
   /** `changeWhileServing`: a writer changes the data while the next read of a thing is being served. */
   const data = { version: 0, things: new Map<string, object>(), changeWhileServing: false };
   const thing = (id: string, price: number) => data.things.set(id, deepFreeze({ id, name: `Thing «${id}»`, priceCents: price }));
@@ -48,6 +48,10 @@ function service() {
     calls.other++;
     return { status: 200, body: other };
   });
+  api.route(router, { method: 'get', path: '/api/headed', summary: 'An answer with a header of its own', tags, responses }, () => {
+    calls.headed++;
+    return { status: 200, body: other, headers: { 'cache-control': 'no-store' } };
+  });
   api.route(router, { method: 'get', path: '/api/fresh', summary: 'A new answer each time', tags, responses }, () => {
     calls.fresh++;
     return { status: 200, body: { fresh: true } };
@@ -65,7 +69,7 @@ function service() {
     openApi: { title: 'test', version: '1' },
     routers: [router],
     readiness: {},
-    fastLane: { routes: ['/api/things/:id', '/api/things', '/api/fresh'], version: () => data.version },
+    fastLane: { routes: ['/api/things/:id', '/api/things', '/api/fresh', '/api/headed'], version: () => data.version },
   });
   return { app, lines, registry, calls, data, thing };
 }
@@ -162,13 +166,14 @@ describe('the fast lane of the request scope', () => {
     expect(calls.thing).toBe(3);
   });
 
-  it('answers neither a route outside the lane nor an answer that is not frozen', async () => {
+  it('answers neither a route outside the lane, nor an answer that is not frozen, nor one with a header of its route', async () => {
     const { app, calls } = service();
     for (let i = 0; i < 2; i++) {
       await request(app).get('/api/other').expect(200);
       await request(app).get('/api/fresh').expect(200);
+      await request(app).get('/api/headed').expect('cache-control', 'no-store').expect(200);
     }
-    expect(calls).toMatchObject({ other: 2, fresh: 2 });
+    expect(calls).toMatchObject({ other: 2, fresh: 2, headed: 2 });
   });
 
   it('keeps no error: an unknown thing reaches its route every time', async () => {

@@ -134,6 +134,9 @@ export class RequestScope {
     const lane = this.lane!;
     const answer = keptAnswerOf(res);
     if (!answer || res.statusCode !== 200 || !lane.routes.has(route) || noted.version !== lane.version || noted.version !== lane.options.version()) return;
+    // Only what the lane sends again: the request id, the trace, and sendJson's own headers. A
+    // response that carried another header (set by its route) is not repeated without it.
+    if (res.getHeaderNames().length !== (answer.etag ? 5 : 4)) return;
     if (lane.answers.size >= (lane.options.maxEntries ?? 10_000)) lane.answers.clear();
     lane.answers.set(noted.url, { answer, route });
   }

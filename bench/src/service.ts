@@ -9,6 +9,9 @@
 // BENCH_BASELINE_ROOT (the root of another built checkout: its monolith and catalog service are
 // measured beside these, route by route, on the same database, each service against its own
 // monolith: before and after a change, in one run).
+// The floor: a bare node:http server answering each route with fixed bytes (the monolith's answer),
+// measured the same way on every route (bench/src/bare-process.ts): what this machine and wrk give
+// any Node server, shown beside the others.
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,6 +88,8 @@ interface Sides {
 interface Route extends Sides {
   route: string;
   path: string;
+  /** A bare node:http server answering this path with fixed bytes, at the same fixed rate: the floor. */
+  bare: Side;
   /** The same route measured on the checkout of BENCH_BASELINE_ROOT. */
   baseline?: Sides;
 }
@@ -236,6 +241,12 @@ async function main(): Promise<void> {
       { route: 'GET /api/products/:id', path: `/api/products/${first.items[0]!.id}` },
       { route: 'GET /api/categories', path: '/api/categories' },
     ];
+    const bodies: Record<string, string> = {};
+    for (const { path } of paths) bodies[path] = await (await fetch(`${started[0]!.monolith.url}${path}`)).text();
+    writeFileSync(join(STATE, 'bare-bodies.json'), JSON.stringify(bodies));
+    const bare = await startProcess('bare node:http', join(ROOT, 'bench/dist/bare-process.js'), { HOST: common.HOST, PORT: String(await freePort()), BENCH_BARE_BODIES: join(STATE, 'bare-bodies.json') });
+    running.push(bare.child);
+    const floors = new Map<string, Side>();
     for (const { route, path } of paths) {
       for (const { label, monolith, measured } of started) {
         await warmUp(`${monolith.url}${path}`, monolith.child.pid!);
@@ -244,6 +255,14 @@ async function main(): Promise<void> {
         const fixedRate = await wrk(`${monolith.url}${path}`, monolith.child.pid!, rate);
         log(`monolith${label} ${route}: ${saturation.requestsPerSecond} req/s at saturation; at ${rate} req/s p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms`);
         measured.set(route, { monolith: { saturation, fixedRate }, rate, same: true });
+      }
+      {
+        const rate = started[0]!.measured.get(route)!.rate;
+        await warmUp(`${bare.url}${path}`, bare.child.pid!);
+        const saturation = await wrk(`${bare.url}${path}`, bare.child.pid!, 0);
+        const fixedRate = await wrk(`${bare.url}${path}`, bare.child.pid!, rate);
+        log(`bare node:http ${route}: ${saturation.requestsPerSecond} req/s at saturation; at ${rate} req/s p50 ${fixedRate.p50Ms} ms, p99 ${fixedRate.p99Ms} ms`);
+        floors.set(route, { saturation, fixedRate });
       }
       for (const cache of ['on', 'off'] as const) {
         for (const { label, monolith, services, measured } of started) {
@@ -264,7 +283,7 @@ async function main(): Promise<void> {
     const sides = (m: Measured) => ({ fixedRate: m.rate, monolith: m.monolith, serviceCacheOn: m.on!, serviceCacheOff: m.off!, sameAnswer: m.same });
     for (const { route, path } of paths) {
       const b = before?.get(route);
-      routes.push({ route, path, ...sides(current.get(route)!), ...(b ? { baseline: sides(b) } : {}) });
+      routes.push({ route, path, bare: floors.get(route)!, ...sides(current.get(route)!), ...(b ? { baseline: sides(b) } : {}) });
     }
   } finally {
     for (const child of running) await stopProcess(child).catch(() => undefined);
@@ -286,18 +305,19 @@ async function main(): Promise<void> {
 
 function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string; memoryGiB: number; node: string; loadAverageAtStart: number }; settings: { seconds: number; connections: number; rateShare: number }; routes: Route[] }): string {
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a');
-  const rowsOf = (route: string, x: Sides, label: string) =>
+  const rowsOf = (route: string, x: Sides, label: string, floor?: Side) =>
     (
       [
         [`monolith${label}`, x.monolith],
         [`catalog-service${label}, cache on`, x.serviceCacheOn],
         [`catalog-service${label}, cache off`, x.serviceCacheOff],
+        ...(floor ? ([['bare node:http, fixed JSON (the floor)', floor]] as const) : []),
       ] as const
     ).map(
       ([who, s]) =>
         `| ${route} | ${who} | ${s.saturation.requestsPerSecond} (${ratio(s.saturation.requestsPerSecond, x.monolith.saturation.requestsPerSecond)}) | ${s.saturation.cpuUsPerRequest} | ${x.fixedRate} | ${s.fixedRate.requestsPerSecond} | ${s.fixedRate.p50Ms} | ${s.fixedRate.p99Ms} (${ratio(s.fixedRate.p99Ms, x.monolith.fixedRate.p99Ms)}) | ${s.saturation.errors + s.saturation.non2xx + s.fixedRate.errors + s.fixedRate.non2xx} |`,
     );
-  const rows = r.routes.flatMap((x) => [...rowsOf(x.route, x, ''), ...(x.baseline ? rowsOf(x.route, x.baseline, ' (baseline)') : [])]);
+  const rows = r.routes.flatMap((x) => [...rowsOf(x.route, x, '', x.bare), ...(x.baseline ? rowsOf(x.route, x.baseline, ' (baseline)') : [])]);
   const baseline = r.routes.some((x) => x.baseline) ? [`Baseline: the rows marked (baseline) are another checkout (\`BENCH_BASELINE_ROOT\`), measured in turn with the others route by route; their ratios are against the baseline's own monolith.`] : [];
   return [
     '# Service benchmark: the catalog reads, monolith against catalog-service',
@@ -305,6 +325,7 @@ function markdown(r: { date: string; machine: { cpus: number; cpuModel?: string;
     `Run \`npm run bench:service\` (${r.date}, ${r.machine.cpus} cores ${r.machine.cpuModel ?? ''}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average ${r.machine.loadAverageAtStart} at the start${r.machine.loadAverageAtStart >= 4 ? ': a busy machine, not comparable with an idle run' : ''}).`,
     `Same PostgreSQL 17 (embedded), same data (the seed: 2,000 products, 20 categories); wrk, 1 thread, ${r.settings.connections} connections, ${r.settings.seconds} s per run.`,
     `Saturation: as fast as wrk can. Fixed rate: ${Math.round(r.settings.rateShare * 100)} % of the monolith's saturation throughput on that route, the same rate for every side (paced per connection by wrk's script; the pause is not in the latency).`,
+    "The floor: `bare node:http, fixed JSON` is a node:http server with the platform's server options that answers the route's path with the monolith's bytes and does nothing else (bench/src/bare-process.ts), measured like the others at the same fixed rate. Its p99 is what this machine, its scheduler and wrk give any Node server at that rate: a p99 near it is the machine's, not the server's; its ratios are against the monolith.",
     `Same answer: the service's body was byte for byte the monolith's on every route: ${r.routes.every((x) => x.sameAnswer && (x.baseline?.sameAnswer ?? true)) ? 'yes' : 'NO'}.`,
     ...baseline,
     '',

@@ -30,7 +30,8 @@ export { Api, ErrorSchema, type Claims, type HandlerInput, type HandlerResult, t
 export { deepFreeze } from './json-response.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
-export { COMMIT_LSN_HEADER, formatLsn, parseLsn, TRACE_MESSAGE_PREFIX } from './lsn.js';
+export type { FastLaneOptions } from './request-scope.js';
+export { COMMIT_LSN_HEADER, CONSISTENCY_TOKEN_COOKIE, CONSISTENCY_TOKEN_HEADER, formatLsn, parseLsn, TRACE_MESSAGE_PREFIX } from './lsn.js';
 export {
   ACCESS_TOKEN_ALGORITHM,
   AccessTokenSigner,

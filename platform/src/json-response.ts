@@ -1,9 +1,20 @@
+import type { ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 
 /** An answer's JSON as the bytes that go out, with its ETag (absent when the app turned ETags off). */
-interface Serialized {
+export interface Serialized {
   bytes: Buffer;
   etag: string | undefined;
+}
+
+const KEPT = Symbol('kept answer sent');
+
+/**
+ * The kept bytes of the frozen answer this response sent in full with status 200 (sendJson), if it
+ * did: what the request scope's fast lane may send again for the same request (request-scope.ts).
+ */
+export function keptAnswerOf(res: ServerResponse): Serialized | undefined {
+  return (res as ServerResponse & { [KEPT]?: Serialized })[KEPT];
 }
 
 /** The serialization of each frozen answer sent so far, kept as long as the answer itself is. */
@@ -46,10 +57,7 @@ export function sendJson(req: Request, res: Response, status: number, body: unkn
     answer = serialize(req, body);
     if (frozen) serializedAnswers.set(body, answer);
   }
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', answer.bytes.length);
-  if (answer.etag) res.setHeader('ETag', answer.etag);
+  writeHead(res, status, answer);
   const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
   if (conditional && req.fresh) res.statusCode = 304;
   if (res.statusCode === 204 || res.statusCode === 304) {
@@ -57,5 +65,21 @@ export function sendJson(req: Request, res: Response, status: number, body: unkn
     res.removeHeader('Content-Length');
     res.end();
   } else if (req.method === 'HEAD') res.end();
-  else res.end(answer.bytes);
+  else {
+    if (frozen && res.statusCode === 200) (res as Response & { [KEPT]?: Serialized })[KEPT] = answer;
+    res.end(answer.bytes);
+  }
+}
+
+/** Sends kept bytes again as sendJson sent them the first time: status 200, the same headers, in the same order. */
+export function sendKept(res: ServerResponse, answer: Serialized): void {
+  writeHead(res, 200, answer);
+  res.end(answer.bytes);
+}
+
+function writeHead(res: ServerResponse, status: number, answer: Serialized): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', answer.bytes.length);
+  if (answer.etag) res.setHeader('ETag', answer.etag);
 }

@@ -12,6 +12,14 @@
 export const COMMIT_LSN_HEADER = 'strangler-commit-lsn';
 
 /**
+ * The header of a client's consistency token (ADR-0021): the proxy reads and removes it, and serves
+ * the read from a side whose watermark has reached the token.
+ */
+export const CONSISTENCY_TOKEN_HEADER = 'strangler-consistency-token';
+/** The cookie that carries a browser's consistency token (HttpOnly; the proxy reads and removes it too). */
+export const CONSISTENCY_TOKEN_COOKIE = 'strangler_ct';
+
+/**
  * The prefix of the transactional logical decoding message in which the system that owns written data
  * records the W3C trace context of the request behind a write; Debezium captures it with the
  * transaction's changes, and the projection that applies them logs that trace id (ADR-0026).

@@ -1,10 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Api } from './api.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
-import { requestScope } from './request-scope.js';
+import { RequestScope, type FastLaneOptions } from './request-scope.js';
 
 // The platform's own routes. Express matches paths case-insensitively and with an optional trailing
 // slash, and so does this test, so that a request reaches the same route as before.
@@ -22,10 +23,19 @@ export interface ServiceAppOptions {
   readiness: Record<string, ReadinessCheck>;
   /** Limit of a JSON request body, e.g. `100kb`. */
   bodyLimit?: string;
+  /**
+   * Routes whose kept answers are sent again without Express while still current (ADR-0036); only
+   * for GET routes without auth whose answer depends on nothing but the URL and `version`.
+   */
+  fastLane?: FastLaneOptions;
 }
+
+/** Express's own entry point of an app (`app(req, res)` calls it); not in its type declarations. */
+type Handle = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
 /**
  * The Express app every service of the system is built on: request context, a log line per write, HTTP metrics,
+ * an optional fast lane for kept answers,
  * `/healthz` `/readyz` `/metrics`, JSON bodies, `/openapi.json`, the feature routers, a JSON 404 and
  * the one error middleware. Does not listen.
  */
@@ -34,7 +44,16 @@ export function buildServiceApp(options: ServiceAppOptions): express.Express {
   app.disable('x-powered-by');
   // `?q=a&q=b` and `?q[]=a` become arrays, which the route's validation refuses with a 400 naming the field.
   app.set('query parser', 'extended');
-  app.use(requestScope({ logger: options.logger, registry: options.registry }));
+  const scope = new RequestScope({ logger: options.logger, registry: options.registry, ...(options.fastLane ? { fastLane: options.fastLane } : {}) });
+  if (options.fastLane) {
+    // The lane answers before Express sets the request up; anything it does not answer goes on as before.
+    const expressApp = app as unknown as { handle: Handle };
+    const handle = expressApp.handle.bind(app);
+    expressApp.handle = (req, res, next) => {
+      if (!scope.answer(req, res)) handle(req, res, next);
+    };
+  }
+  app.use(scope.middleware);
   // Every request passes the layers up to its route: those that concern few requests let the others
   // pass with one test (the cost of a trivial route stays close to bare Express's).
   const platformRoutes = healthRouter({ registry: options.registry, checks: options.readiness });

@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { openDatabase } from './db/prisma.js';
 import { CatalogCache } from './features/catalog/catalog-cache.js';
 import { CachedCatalogStore } from './features/catalog/cached-catalog-store.js';
+import { catalogFastLane } from './features/catalog/catalog-fast-lane.js';
 import { PgCatalogStore } from './features/catalog/catalog-store.js';
 import { controlRouter } from './features/ownership/control-router.js';
 import { PgOwnershipStore } from './features/ownership/ownership-store.js';
@@ -67,6 +68,9 @@ export function composeCatalogService(config: Config, logger: Logger, manifest: 
         waitForWatermark: (lsn, timeoutMs) => consumer.waitForWatermark(lsn, timeoutMs),
         sync: syncStatus({ domain: manifest.domain, ownership, pool: database.pool, reverseSyncUrl: config.REVERSE_SYNC_URL }),
       })],
+    // Cache hits of the hot reads answered without Express (ADR-0036); not with the test-only fault
+    // switch, which must see every request.
+    ...(cache && !faulty ? { fastLane: catalogFastLane(cache) } : {}),
     readiness: {
       database: async () => {
         await database.pool.query('SELECT 1');

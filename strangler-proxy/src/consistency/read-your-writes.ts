@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { COMMIT_LSN_HEADER, parseLsn, type Logger } from '@strangler/platform';
+import { COMMIT_LSN_HEADER, CONSISTENCY_TOKEN_COOKIE, CONSISTENCY_TOKEN_HEADER, parseLsn, type Logger } from '@strangler/platform';
 import onHeaders from 'on-headers';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ConsistencyToken, TokenSigner } from './token.js';
 import type { WatermarkWatch } from './watermark-watch.js';
 
 /** The client's token: API clients send back the response header they received... */
-export const TOKEN_HEADER = 'strangler-consistency-token';
+export const TOKEN_HEADER = CONSISTENCY_TOKEN_HEADER;
 /** ...browsers the HttpOnly cookie. */
-export const TOKEN_COOKIE = 'strangler_ct';
+export const TOKEN_COOKIE = CONSISTENCY_TOKEN_COOKIE;
 export { COMMIT_LSN_HEADER };
 
 const COOKIE_PATTERN = new RegExp(`(?:^|;\\s*)${TOKEN_COOKIE}=([^;]*)`);

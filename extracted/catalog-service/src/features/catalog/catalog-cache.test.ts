@@ -139,4 +139,18 @@ describe('the catalog cache', () => {
     expect(Object.isFrozen(first)).toBe(true);
     expect(Object.isFrozen(first!.category)).toBe(true);
   });
+
+  it('changes its version at the start and the end of every change that names a key, and for no other call', async () => {
+    const cache = new CatalogCache();
+    const { read } = database();
+    const at0 = cache.version;
+    await cache.findProduct('p1', read);
+    cache.begin([]);
+    cache.end([]);
+    expect(cache.version).toBe(at0);
+    cache.begin(changeKeys(['p1'], []));
+    const during = cache.version;
+    cache.end(changeKeys(['p1'], []));
+    expect(new Set([at0, during, cache.version]).size).toBe(3);
+  });
 });

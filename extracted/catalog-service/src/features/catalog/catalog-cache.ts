@@ -51,6 +51,7 @@ const MAX_PAGES = 2_000;
  */
 export class CatalogCache implements CacheInvalidation {
   private generation = 0;
+  private changes = 0;
   /** The generation at which a key was last invalidated; pruned when no load is running. */
   private readonly touched = new Map<ChangeKey, number>();
   private readonly busy = new Map<ChangeKey, number>();
@@ -103,6 +104,14 @@ export class CatalogCache implements CacheInvalidation {
     return this.load(load, () => ['products', 'categories'], (value) => this.remember(this.pages, key, { value }, MAX_PAGES));
   }
 
+  /**
+   * Changes at every `begin` and `end` that names a key: an answer read from this cache (or from the
+   * database behind it) while it did not change is still the current one (the service's fast lane, ADR-0036).
+   */
+  get version(): number {
+    return this.changes;
+  }
+
   /** How many answers it holds (for tests and metrics). */
   size(): number {
     return (this.categories ? 1 : 0) + this.slugs.size + this.products.size + this.pages.size;
@@ -128,6 +137,7 @@ export class CatalogCache implements CacheInvalidation {
   }
 
   private invalidate(keys: ChangeKey[]): void {
+    if (keys.length > 0) this.changes++;
     const generation = ++this.generation;
     for (const key of keys) {
       if (this.running.size > 0) this.touched.set(key, generation);

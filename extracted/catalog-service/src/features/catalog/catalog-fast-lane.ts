@@ -7,5 +7,7 @@ import type { CatalogCache } from './catalog-cache.js';
  * while the cache has seen no change (its `version`), so never older than what the cache would answer.
  */
 export function catalogFastLane(cache: CatalogCache): FastLaneOptions {
-  return { routes: ['/api/categories', '/api/products', '/api/products/:id'], version: () => cache.version };
+  // 4,096 URLs, about the pages the cache keeps (2,000) and as many products: a stream of distinct
+  // valid searches cannot grow it past that (when full it starts again empty).
+  return { routes: ['/api/categories', '/api/products', '/api/products/:id'], version: () => cache.version, maxEntries: 4_096 };
 }

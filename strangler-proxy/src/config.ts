@@ -104,6 +104,12 @@ export const proxyConfigSchema = z.object({
   SERVICE_CONTROL_TOKEN: z.string().min(24, 'must be at least 24 characters (the SERVICE_CONTROL_TOKEN of the services)').optional(),
   /** How long a write of a domain waits at a cutover's fence before a 503 with Retry-After. */
   FENCE_HOLD_MS: z.coerce.number().int().min(0).max(30_000).default(2_000),
+  /**
+   * The most writes of one ownable domain a proxy instance forwards at once; more wait their turn in
+   * the proxy, in order (up to FENCE_HOLD_MS, then 503 writes_at_limit). A cutover's fence waits for
+   * the writes in flight only, so this bounds its drain under overload (ADR-0038).
+   */
+  FENCE_MAX_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
   /** How long a cutover waits for the writes in flight to finish when it raises the fence. */
   CUTOVER_DRAIN_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** How long each waiting step of a cutover (watermark, reverse sync) may take before it is refused and undone. */

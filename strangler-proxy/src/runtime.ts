@@ -212,7 +212,7 @@ export async function startProxy(config: ProxyConfig, options: { flags?: FlagRea
     fencePool = new pg.Pool({ connectionString: config.PROXY_DATABASE_URL, max: 2 * ownable.length, connectionTimeoutMillis: 2000 });
     fencePool.on('error', (err) => logger.warn('write fence connection lost', { detail: err.message }));
     // The fence's own operations use the proxy's general pool: writes held at a full fence pool never starve a cutover.
-    writeFence = new WriteFence(fencePool, new Set(ownable.map((o) => o.domain)), { holdMs: config.FENCE_HOLD_MS, retryAfterSeconds: 1 }, database);
+    writeFence = new WriteFence(fencePool, new Set(ownable.map((o) => o.domain)), { holdMs: config.FENCE_HOLD_MS, maxInFlight: config.FENCE_MAX_WRITES_IN_FLIGHT, retryAfterSeconds: 1 }, database);
     await writeFence.prepare(new Map(ownable.map((o) => [o.domain, o.stage === 'owned' ? 'new' : 'legacy'])));
   }
 

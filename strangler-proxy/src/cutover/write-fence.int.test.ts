@@ -227,4 +227,51 @@ describe('the write fence shared by every proxy instance', () => {
     await steady.close();
     await writes.end();
   });
+
+  it('forwards at most FENCE_MAX_WRITES_IN_FLIGHT writes of a domain at once: the next wait their turn unsent, and a raise waits for those in flight only', async () => {
+    const writes = new pg.Pool({ connectionString: database.url, max: 2 });
+    const limited = new WriteFence(writes, new Set(['catalog']), { holdMs: HOLD_MS, maxInFlight: 2, retryAfterSeconds: 1 }, pool);
+    try {
+      const [a, b] = await Promise.all([limited.admit('catalog'), limited.admit('catalog')]);
+      let third: WriteSide | undefined;
+      const waiting = limited.admit('catalog').then((c) => ((third = c.side), c));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(third).toBeUndefined();
+
+      // The raise waits for the two in flight, not for the one waiting its turn, which the fence then holds.
+      let raised = false;
+      const raising = limited.raise('catalog', 5000).then(() => (raised = true));
+      await new Promise((r) => setTimeout(r, 200)); // the lease has heard of the raise
+      await a!.release();
+      await new Promise((r) => setTimeout(r, 200));
+      expect({ raised, third }).toEqual({ raised: false, third: undefined });
+      await b!.release();
+      await raising;
+      expect(third).toBeUndefined();
+      await limited.lift('catalog', 'new');
+      const c = await waiting;
+      expect(c.side).toBe('new');
+      await c.release();
+    } finally {
+      await limited.lift('catalog', 'legacy');
+      await limited.close();
+      await writes.end();
+    }
+  });
+
+  it('answers 503 writes_at_limit, sending nothing, to a write that waited FENCE_HOLD_MS for its turn', async () => {
+    const writes = new pg.Pool({ connectionString: database.url, max: 2 });
+    const limited = new WriteFence(writes, new Set(['catalog']), { holdMs: 300, maxInFlight: 1, retryAfterSeconds: 1 }, pool);
+    try {
+      const first = await limited.admit('catalog');
+      await expect(limited.admit('catalog')).rejects.toMatchObject({ status: 503, code: 'writes_at_limit', message: expect.stringMatching(/1 writes of the catalog domain are in flight.*nothing was applied/) });
+      await first.release();
+      // The turn it did not get is not lost: the next write goes through.
+      await (await limited.admit('catalog')).release();
+    } finally {
+      await limited.close();
+      await writes.end();
+    }
+  });
 });
+

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '@strangler/platform';
 import type pg from 'pg';
+import { Slots } from '../upstreams/slots.js';
 
 export type WriteSide = 'legacy' | 'new';
 
@@ -20,6 +21,16 @@ export class WriteFencedError extends AppError {
   }
 }
 
+/** A write of a domain that waited the longest allowed for its turn (the domain's writes in flight at their limit): refused, never forwarded. */
+export class WritesAtLimitError extends AppError {
+  constructor(domain: string, limit: number, heldMs: number, retryAfterSeconds: number) {
+    super(503, 'writes_at_limit', `${limit} writes of the ${domain} domain are in flight on this proxy, its limit (FENCE_MAX_WRITES_IN_FLIGHT), and this one waited ${heldMs} ms for its turn; nothing was applied, retry in ${retryAfterSeconds} s`, {
+      retriable: true,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+  }
+}
+
 /** The fence's database cannot be reached: a write of an ownable domain is refused rather than sent to a side that may not own it. */
 export class FenceUnavailableError extends AppError {
   constructor(domain: string, detail: string, retryAfterSeconds: number) {
@@ -31,8 +42,13 @@ export class FenceUnavailableError extends AppError {
 }
 
 export interface WriteFenceOptions {
-  /** The longest a write waits at a raised fence before a 503 (FENCE_HOLD_MS). */
+  /** The longest a write waits at a raised fence, or for its turn, before a 503 (FENCE_HOLD_MS). */
   holdMs: number;
+  /**
+   * The most writes of one domain this instance forwards at once (FENCE_MAX_WRITES_IN_FLIGHT); the
+   * others wait their turn here, in order, not yet sent: a raise waits for these few only (ADR-0038).
+   */
+  maxInFlight?: number;
   /** How often a held write looks again. */
   pollMs?: number;
   retryAfterSeconds: number;
@@ -187,6 +203,8 @@ export class WriteFence {
   /** Each domain's current lease on this instance, or the promise of one being taken. */
   private readonly leases = new Map<string, Lease | Promise<Lease | undefined>>();
   private readonly given = new Set<Lease>();
+  /** Each domain's turns: at most `maxInFlight` writes admitted at once on this instance. */
+  private readonly turns = new Map<string, Slots>();
   private closed = false;
 
   /**
@@ -221,9 +239,36 @@ export class WriteFence {
     }
   }
 
-  /** Waits for the fence (if up) and admits the write: the caller forwards it to `side` and releases afterwards. */
+  /**
+   * Waits for its turn (at most `maxInFlight` writes of the domain in flight on this instance) and for
+   * the fence (if up), and admits the write: the caller forwards it to `side` and releases afterwards.
+   */
   async admit(domain: string): Promise<Admission> {
     const started = Date.now();
+    let turns = this.turns.get(domain);
+    const limit = this.options.maxInFlight ?? Number.MAX_SAFE_INTEGER;
+    if (!turns) this.turns.set(domain, (turns = new Slots(limit)));
+    if (!turns.tryAcquire() && !(await turns.wait(this.options.holdMs))) throw new WritesAtLimitError(domain, limit, Date.now() - started, this.options.retryAfterSeconds);
+    try {
+      const admission = await this.admitInTurn(domain, started);
+      let released = false;
+      return {
+        side: admission.side,
+        release: async () => {
+          if (released) return;
+          released = true;
+          // The lease first: a raise waiting for this write may go up before the next write's turn.
+          await admission.release();
+          turns.release();
+        },
+      };
+    } catch (err) {
+      turns.release();
+      throw err;
+    }
+  }
+
+  private async admitInTurn(domain: string, started: number): Promise<Admission> {
     for (;;) {
       let lease = this.leases.get(domain);
       if (lease === undefined) {

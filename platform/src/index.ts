@@ -31,7 +31,7 @@ export { deepFreeze } from './json-response.js';
 export { offsetOf, pageOf, pageQueryFields, pageSchema, type Page, type PageRequest } from './pagination.js';
 export { buildServiceApp, type ServiceAppOptions } from './service-app.js';
 export type { FastLaneOptions } from './request-scope.js';
-export { COMMIT_LSN_HEADER, CONSISTENCY_TOKEN_COOKIE, CONSISTENCY_TOKEN_HEADER, formatLsn, parseLsn, TRACE_MESSAGE_PREFIX } from './lsn.js';
+export { COMMIT_LSN_HEADER, CONSISTENCY_TOKEN_COOKIE, CONSISTENCY_TOKEN_HEADER, formatLsn, NOT_OWNER_SQLSTATE, parseLsn, TRACE_MESSAGE_PREFIX } from './lsn.js';
 export {
   ACCESS_TOKEN_ALGORITHM,
   AccessTokenSigner,

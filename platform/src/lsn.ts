@@ -26,6 +26,12 @@ export const CONSISTENCY_TOKEN_COOKIE = 'strangler_ct';
  */
 export const TRACE_MESSAGE_PREFIX = 'strangler.trace';
 
+/**
+ * The SQLSTATE of a write the monolith's database refuses because the domain's service owns it (the
+ * write guard the reverse sync installs, ADR-0032); the monolith answers such a write 409 `not_owner`.
+ */
+export const NOT_OWNER_SQLSTATE = 'SF409';
+
 const TEXT = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
 
 /** PostgreSQL's notation of an LSN: the high and low 32 bits in hexadecimal, `16/B374D848`. */

@@ -1,3 +1,4 @@
+import { NOT_OWNER_SQLSTATE } from '@strangler/platform';
 import pg from 'pg';
 import { PoisonMessageError } from '../projection/change-event.js';
 import type { ApplyOutcome, PartitionPosition } from '../projection/projection.js';
@@ -8,8 +9,6 @@ export const REVERSE_SYNC_SCHEMA = 'strangler_reverse_sync';
 /** The session setting that marks the reverse sync's own transactions, which the write guard lets through. */
 const WRITER_SETTING = 'strangler.writer';
 const REVERSE_SYNC_WRITER = 'catalog-reverse-sync';
-/** SQLSTATE of a write the monolith's database refuses because the domain's service owns it. */
-export const NOT_OWNER_SQLSTATE = 'SF409';
 
 export type WriteOwner = 'monolith' | 'service';
 

@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, parseLsn } from '@strangler/platform';
+import { createLogger, NOT_OWNER_SQLSTATE, parseLsn } from '@strangler/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonolithDatabase, type MonolithDatabase } from '../../test/cdc-test-kit.js';
 import { parseCatalogEvent } from './catalog-event.js';
 import { composeReverseSync, type ReverseSync } from './reverse-sync.js';
-import { monolithWriteOwner, NOT_OWNER_SQLSTATE } from './reverse-sync-store.js';
+import { monolithWriteOwner } from './reverse-sync-store.js';
 
 const TOKEN = 'write-guard-control-token-0123456789';
 let monolith: MonolithDatabase;

@@ -249,26 +249,28 @@ export class WriteFence {
     const limit = this.options.maxInFlight ?? Number.MAX_SAFE_INTEGER;
     if (!turns) this.turns.set(domain, (turns = new Slots(limit)));
     if (!turns.tryAcquire() && !(await turns.wait(this.options.holdMs))) throw new WritesAtLimitError(domain, limit, Date.now() - started, this.options.retryAfterSeconds);
+    let lease: Lease;
     try {
-      const admission = await this.admitInTurn(domain, started);
-      let released = false;
-      return {
-        side: admission.side,
-        release: async () => {
-          if (released) return;
-          released = true;
-          // The lease first: a raise waiting for this write may go up before the next write's turn.
-          await admission.release();
-          turns.release();
-        },
-      };
+      lease = await this.join(domain, started);
     } catch (err) {
       turns.release();
       throw err;
     }
+    let released = false;
+    return {
+      side: lease.side,
+      release: async () => {
+        if (released) return;
+        released = true;
+        // The lease first: a raise waiting for this write may go up before the next write's turn.
+        lease.leave();
+        turns.release();
+      },
+    };
   }
 
-  private async admitInTurn(domain: string, started: number): Promise<Admission> {
+  /** Joins this instance's lease of the domain once no fence is up or being raised (up to `holdMs` from `started`). */
+  private async join(domain: string, started: number): Promise<Lease> {
     for (;;) {
       let lease = this.leases.get(domain);
       if (lease === undefined) {
@@ -280,17 +282,8 @@ export class WriteFence {
         if (lease && !lease.draining) this.leases.set(domain, lease);
       } else if (!(lease instanceof Lease)) lease = await lease;
       if (lease && !lease.draining) {
-        const held = lease;
-        held.join();
-        let released = false;
-        return {
-          side: held.side,
-          release: async () => {
-            if (released) return;
-            released = true;
-            held.leave();
-          },
-        };
+        lease.join();
+        return lease;
       }
       const held = Date.now() - started;
       if (held >= this.options.holdMs) throw new WriteFencedError(domain, held, this.options.retryAfterSeconds);

@@ -1,4 +1,4 @@
-import { ConflictError } from '@strangler/platform';
+import { ConflictError, NOT_OWNER_SQLSTATE } from '@strangler/platform';
 import { Prisma } from '../../generated/prisma/client.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { traced } from '../../db/trace-message.js';
@@ -87,13 +87,13 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 /**
- * SQLSTATE SF409: the catalog's tables are sealed in this database because catalog-service owns its
+ * SQLSTATE SF409 (NOT_OWNER_SQLSTATE): the catalog's tables are sealed in this database because catalog-service owns its
  * writes (ADR-0032): a write that reaches the monolith anyway (a request the proxy gave up on, a path
  * around the proxy) is refused as the service refuses a write it does not own, 409 `not_owner`, never
  * a 500. Other errors are returned as they are.
  */
 function notOwnedHere(err: unknown): unknown {
-  if (sqlStateOf(err) !== 'SF409') return err;
+  if (sqlStateOf(err) !== NOT_OWNER_SQLSTATE) return err;
   return new ConflictError("the catalog's writes are owned by catalog-service: the monolith's tables refuse them; nothing was applied (send it through the stable URL)", 'not_owner');
 }
 

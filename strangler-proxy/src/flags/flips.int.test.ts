@@ -87,6 +87,25 @@ describe('flips under traffic', () => {
   }, 60_000);
 });
 
+describe('fetches asked for after a flip', () => {
+  // The client schedules its next poll at the end of every fetch; refresh() used to start one more
+  // polling loop each time (ADR-0039): a proxy that had flipped 30 times polled Unleash 186 times a second.
+  it('do not add polling loops: the client still polls once per refresh interval (200 ms here)', async () => {
+    const reader = proxy.flags as UnleashFlagReader;
+    for (let i = 0; i < 20; i++) await reader.refresh();
+    let fetches = 0;
+    const count = () => fetches++;
+    reader.client.on('changed', count);
+    reader.client.on('unchanged', count);
+    await new Promise((r) => setTimeout(r, 2_000));
+    reader.client.off('changed', count);
+    reader.client.off('unchanged', count);
+    // 10 polls in 2 s, and a little room for a busy machine; 21 loops would make about 210.
+    expect(fetches).toBeGreaterThanOrEqual(5);
+    expect(fetches).toBeLessThanOrEqual(13);
+  });
+});
+
 describe('when Unleash is down', () => {
   it('traffic keeps the routing of the last known flags', async () => {
     await admin.setStage('strangler.catalog', 'new', 100);

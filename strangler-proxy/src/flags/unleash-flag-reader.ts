@@ -21,6 +21,31 @@ export interface UnleashReaderOptions {
   logger: Logger;
 }
 
+/** The part of unleash-client's polling fetcher (6.x) that schedules the next fetch. */
+interface PollingFetcherShape {
+  timer?: NodeJS.Timeout;
+  timedFetch(interval: number): void;
+}
+
+/**
+ * unleash-client's polling fetcher ends every fetch by scheduling the next one, and overwrites its
+ * timer without clearing it: each fetch asked for outside the schedule (`refresh()`, after every
+ * flip) started one more polling loop of its own, for the life of the process (186 fetches a second
+ * after about 30 flips, ADR-0039). Scheduling clears the timer first here, so one loop is ever
+ * pending, however many fetches are asked for. Throws if the client's internals are not as expected
+ * (another major version): the tests would fail rather than let the leak back in silently.
+ */
+function oneFetchScheduled(client: Unleash): void {
+  const repository = (client as unknown as { repository?: { fetcher?: { pollingFetcher?: PollingFetcherShape } } }).repository;
+  const polling = repository?.fetcher?.pollingFetcher;
+  if (!polling || typeof polling.timedFetch !== 'function') throw new Error('unleash-client: no polling fetcher where expected (repository.fetcher.pollingFetcher); check refresh() against this version of the client');
+  const schedule = polling.timedFetch.bind(polling);
+  polling.timedFetch = (interval: number) => {
+    clearTimeout(polling.timer);
+    schedule(interval);
+  };
+}
+
 /**
  * Flags from Unleash through `unleash-client`: polled every `refreshIntervalMs`, kept in a backup
  * file, bootstrapped from the manifests; when Unleash is down the last known flags keep routing.
@@ -76,6 +101,7 @@ export class UnleashFlagReader implements FlagReader {
       bootstrapOverride: false,
       skipInstanceCountWarning: true,
     });
+    oneFetchScheduled(client);
     let lastError = '';
     client.on('error', (err: Error) => {
       // Logged once per distinct error: a down server would otherwise log every refresh.

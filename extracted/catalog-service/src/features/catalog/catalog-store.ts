@@ -144,11 +144,12 @@ export class PgCatalogStore implements CatalogStore {
       if (await this.skuTaken(client, product.sku, undefined)) return 'sku_taken';
       const id = randomUUID();
       await lockCategories(client, { changed: [], joined: [product.categoryId] });
-      const { rows } = await client.query<ProductJoinRow>(
-        `INSERT INTO products (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at, deleted, source_lsn)
+      const { rows } = await client.query<ProductJoinRow>({
+        name: 'catalog.create',
+        text: `INSERT INTO products (id, sku, name, description, price_cents, currency, category_id, active, created_at, updated_at, deleted, source_lsn)
          VALUES ($1, $2, $3, $4, $5, $6, $7, true, now(), now(), false, 0) RETURNING ${PRODUCT_COLUMNS}`,
-        [id, product.sku, product.name, product.description, product.priceCents, product.currency, product.categoryId],
-      );
+        values: [id, product.sku, product.name, product.description, product.priceCents, product.currency, product.categoryId],
+      });
       // The row as stored: the read model's trigger joined its category in (NULL when the category is gone).
       const created = rows[0]?.category_slug ? record(rows[0]) : undefined;
       if (!created) throw new Error(`category ${product.categoryId} of the new product ${id} is gone`);
@@ -178,10 +179,12 @@ export class PgCatalogStore implements CatalogStore {
       }
       const fields = (Object.keys(COLUMNS) as (keyof ProductPatch)[]).filter((field) => patch[field] !== undefined);
       const sets = fields.map((field, i) => `${COLUMNS[field]} = $${i + 2}`);
-      const { rows } = await client.query<ProductJoinRow>(`UPDATE products SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND ${LIVE} RETURNING ${PRODUCT_COLUMNS}`, [
-        id,
-        ...fields.map((f) => patch[f]),
-      ]);
+      // A named statement per set of fields (at most 2^7 shapes): each connection plans it once.
+      const { rows } = await client.query<ProductJoinRow>({
+        name: `catalog.change.${fields.join(',')}`,
+        text: `UPDATE products SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND ${LIVE} RETURNING ${PRODUCT_COLUMNS}`,
+        values: [id, ...fields.map((f) => patch[f])],
+      });
       if (!rows[0]) return undefined;
       if (!rows[0].category_slug) throw new Error(`category ${patch.categoryId} of product ${id} is gone`);
       const updated = record(rows[0]);
@@ -210,14 +213,14 @@ export class PgCatalogStore implements CatalogStore {
 
   /** The live product, its row locked for the rest of the transaction (writes of one product take turns). */
   private async locked(client: pg.PoolClient, id: string): Promise<ProductRecord | undefined> {
-    const { rows } = await client.query<ProductJoinRow>(`${SELECT_PRODUCT} FOR UPDATE`, [id]);
+    const { rows } = await client.query<ProductJoinRow>({ name: 'catalog.product-for-update', text: `${SELECT_PRODUCT} FOR UPDATE`, values: [id] });
     return rows[0] ? record(rows[0]) : undefined;
   }
 
   /** Locks the sku for the transaction (two writers of one sku take turns), then looks for another live product with it. */
   private async skuTaken(client: pg.PoolClient, sku: string, exceptId: string | undefined): Promise<boolean> {
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('catalog.products.sku:' || $1, 0))", [sku]);
-    const { rowCount } = await client.query('SELECT 1 FROM products WHERE sku = $1 AND NOT deleted AND id IS DISTINCT FROM $2::uuid', [sku, exceptId ?? null]);
+    await client.query({ name: 'catalog.lock-sku', text: "SELECT pg_advisory_xact_lock(hashtextextended('catalog.products.sku:' || $1, 0))", values: [sku] });
+    const { rowCount } = await client.query({ name: 'catalog.sku-taken', text: 'SELECT 1 FROM products WHERE sku = $1 AND NOT deleted AND id IS DISTINCT FROM $2::uuid', values: [sku, exceptId ?? null] });
     return Boolean(rowCount);
   }
 
@@ -226,12 +229,13 @@ export class PgCatalogStore implements CatalogStore {
     // The version is the product's next, counted in the same statement (the product's row lock, held
     // since the change, orders its writers); the payload carries it too.
     const event = productEvent(type, productRow(product), 1, { traceparent: currentContext()?.traceparent });
-    await client.query(
-      `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, type, version, occurred_at, traceparent, payload)
+    await client.query({
+      name: 'catalog.append-event',
+      text: `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, type, version, occurred_at, traceparent, payload)
        SELECT $1, $2, $3, $4, v.version, $5, $6, jsonb_set($7::jsonb, '{version}', to_jsonb(v.version))
        FROM (SELECT coalesce(max(version), 0) + 1 AS version FROM outbox_events WHERE aggregate_type = $2 AND aggregate_id = $3) AS v`,
-      [event.eventId, event.aggregateType, event.aggregateId, event.type, event.occurredAt, event.traceparent ?? null, JSON.stringify(event)],
-    );
+      values: [event.eventId, event.aggregateType, event.aggregateId, event.type, event.occurredAt, event.traceparent ?? null, JSON.stringify(event)],
+    });
   }
 
 }

@@ -36,7 +36,7 @@ export class NotOwnerError extends ConflictError {
  * writes in flight, and writes after it see the new owner) and refuses unless the service owns the domain.
  */
 export async function requireOwnership(client: pg.PoolClient, domain: string): Promise<void> {
-  const { rows } = await client.query<{ owner: string }>('SELECT owner FROM sync_ownership WHERE domain = $1 FOR SHARE', [domain]);
+  const { rows } = await client.query<{ owner: string }>({ name: 'catalog.ownership-for-share', text: 'SELECT owner FROM sync_ownership WHERE domain = $1 FOR SHARE', values: [domain] });
   if (rows[0]?.owner !== 'service') throw new NotOwnerError(domain, rows[0]?.owner);
 }
 

@@ -32,6 +32,8 @@ export async function startTestCdcRuntime(name: string): Promise<TestCdcRuntime>
     connectPort: await freePort(),
     brokerHeap: { min: '128m', max: '512m' },
     connectHeap: { min: '128m', max: '512m' },
+    // A test's JVMs live a few seconds and carry little: C1 only costs them less CPU (ADR-0040).
+    compiler: 'c1',
   });
   return Object.assign(runtime, {
     stateDir,

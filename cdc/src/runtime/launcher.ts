@@ -15,7 +15,7 @@ import {
   type BasicCredentials,
 } from './connect-security.js';
 import { ensureCdcRuntime, type RuntimeArtifacts } from './fetch.js';
-import { adoptJvm, runJvmOnce, runningPid, sleep, startJvm, tail, type JvmProcess } from './process.js';
+import { adoptJvm, runJvmOnce, runningPid, sleep, startJvm, tail, type JvmCompiler, type JvmProcess } from './process.js';
 
 export const BROKER_MAIN = 'kafka.Kafka';
 export const CONNECT_MAIN = 'org.apache.kafka.connect.cli.ConnectDistributed';
@@ -33,6 +33,12 @@ export interface CdcRuntimeOptions {
   connectGroupId?: string;
   brokerHeap?: { min: string; max: string };
   connectHeap?: { min: string; max: string };
+  /**
+   * The JIT of the broker and Connect (ADR-0040): `tiered` (C1 then C2, the default) for a runtime
+   * that carries load, `c1` (C1 only: less CPU while starting, slower code at peak) for one that
+   * lives a few seconds, as in the tests.
+   */
+  compiler?: JvmCompiler;
   /**
    * User and password of Connect's REST API (basic auth; every call needs them). Default: the ones
    * this state folder's worker used last time, or new random ones.
@@ -83,6 +89,7 @@ interface ResolvedOptions {
   connectGroupId: string;
   brokerHeap: { min: string; max: string };
   connectHeap: { min: string; max: string };
+  compiler: JvmCompiler;
   offsetFlushIntervalMs: number;
   readyTimeoutMs: number;
   restCredentials: BasicCredentials;
@@ -102,6 +109,7 @@ function resolveOptions(options: CdcRuntimeOptions): ResolvedOptions {
     connectGroupId: options.connectGroupId ?? 'strangler-connect',
     brokerHeap: options.brokerHeap ?? { min: '256m', max: '768m' },
     connectHeap: options.connectHeap ?? { min: '256m', max: '768m' },
+    compiler: options.compiler ?? 'tiered',
     offsetFlushIntervalMs: options.offsetFlushIntervalMs ?? 1000,
     readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
     restCredentials: options.restCredentials ?? readRealmCredentials(realmFile) ?? generateCredentials(),
@@ -295,6 +303,7 @@ async function startOrReuseBroker(o: ResolvedOptions, artifacts: RuntimeArtifact
     args: [paths.brokerConfig],
     classpath: join(artifacts.libDir, '*'),
     heap: o.brokerHeap,
+    compiler: o.compiler,
     log4jConfig: artifacts.log4jConfig,
     logFile: paths.brokerLog,
     pidFile: paths.brokerPid,
@@ -331,6 +340,7 @@ async function startOrReuseConnect(o: ResolvedOptions, artifacts: RuntimeArtifac
     args: [paths.connectConfig],
     classpath: join(artifacts.libDir, '*'),
     heap: o.connectHeap,
+    compiler: o.compiler,
     log4jConfig: artifacts.log4jConfig,
     logFile: paths.connectLog,
     pidFile: paths.connectPid,

@@ -17,6 +17,9 @@ export interface JvmProcess {
   whenExited: Promise<{ code: number | null; signal: string | null }>;
 }
 
+/** `c1`: the client compiler only (less CPU while a JVM starts); `tiered`: C1, then C2 for hot code (faster under load). */
+export type JvmCompiler = 'c1' | 'tiered';
+
 export interface JvmSpec {
   name: string;
   java: string;
@@ -25,6 +28,8 @@ export interface JvmSpec {
   classpath: string;
   /** e.g. { min: '128m', max: '512m' } */
   heap: { min: string; max: string };
+  /** The JIT: C1 only, or C1 then C2 for hot code (ADR-0040). Default `c1`. */
+  compiler?: JvmCompiler;
   log4jConfig: string;
   logFile: string;
   pidFile: string;
@@ -167,16 +172,18 @@ function handleFor(
 }
 
 /**
- * Options tuned for start-up on a small machine (ADR-0029; measured in bench/results/start.md): the
- * serial collector and the C1 compiler only cost about half the CPU of G1 and tiered C2 while the JVM
- * loads its classes, and a single-node broker or Connect worker on loopback never needs C2's peak speed.
+ * Options tuned for a small machine (ADR-0029, ADR-0040; measured in bench/results/start.md and
+ * cutover.md): the serial collector (one broker or Connect worker on loopback never needs G1's
+ * concurrency); C1 only for a JVM that lives a few seconds (a test's: half the CPU of C2 while it
+ * loads its classes), C1 then C2 for one that carries load (the stack's: Debezium's decoding and the
+ * converters cost less CPU once C2 has compiled them).
  */
-function jvmOptions(spec: Pick<JvmSpec, 'heap' | 'log4jConfig' | 'extraJvmOptions' | 'classArchive'>): string[] {
+function jvmOptions(spec: Pick<JvmSpec, 'heap' | 'log4jConfig' | 'extraJvmOptions' | 'classArchive' | 'compiler'>): string[] {
   return [
     `-Xms${spec.heap.min}`,
     `-Xmx${spec.heap.max}`,
     '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
+    ...((spec.compiler ?? 'c1') === 'c1' ? ['-XX:TieredStopAtLevel=1'] : []),
     ...classDataSharing(spec.classArchive),
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',

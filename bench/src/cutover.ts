@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { PgCatalogStore } from '@strangler/catalog-service/catalog-store';
 import pg from 'pg';
 import { percentile as percentileOfSorted, RESULTS, ROOT } from './bench-stack.js';
+import { cpuByPart, cpuShare, stackUpPid } from './cpu-by-part.js';
 
 const STABLE = process.env.STRANGLER_URL ?? 'http://127.0.0.1:8080';
 const ADMIN = process.env.STRANGLER_ADMIN_URL ?? 'http://127.0.0.1:8081';
@@ -36,6 +37,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
 const REVERSE_RATES = (process.env.BENCH_REVERSE_RATES ?? '100,1000').split(',').map(Number);
 const REVERSE_SECONDS = Number(process.env.BENCH_REVERSE_SECONDS ?? 20);
+/** How long the stack's CPU at rest is measured, before the runs at fixed rates. */
+const IDLE_SECONDS = 10;
 const SERVICE_METRICS = process.env.CATALOG_SERVICE_URL ?? 'http://127.0.0.1:4101';
 const REVERSE_METRICS = process.env.REVERSE_SYNC_URL ?? 'http://127.0.0.1:4102';
 const log = (line: string) => console.log(`[bench:cutover] ${line}`);
@@ -230,12 +233,19 @@ async function main(): Promise<void> {
   // The forward projection's lag at the same fixed rates, catalog at new: the monolith's own writes
   // (an UPDATE of the row in its database) → Debezium → Kafka → catalog-service's projection. Measured
   // by the same histogram, of the same consumer code, as the reverse sync's below (source commit → applied).
-  const monolithWriters = new pg.Pool({ connectionString: `${PG_URL}/monolith`, max: 16 });
+  // Connections kept for the whole run (no idle timeout): a backend that ends hands its CPU to the
+  // server's own count, and the table of CPU by part below would lose where it went.
+  const monolithWriters = new pg.Pool({ connectionString: `${PG_URL}/monolith`, max: 16, idleTimeoutMillis: 0 });
+  // The stack's CPU at rest first, no write made: the fixed cost the runs below include.
+  const idleWatch = cpuWatch();
+  await sleep(IDLE_SECONDS * 1000);
+  const idleCpu = idleWatch.end(IDLE_SECONDS);
   const forwardRuns = [];
   for (const rate of REVERSE_RATES) {
     const before = await lagHistogram(SERVICE_METRICS, 'cdc_projection_lag_seconds');
     let committed = 0;
     const last = new Map<string, number>();
+    const cpu = cpuWatch();
     const run = await pacedFor(rate, REVERSE_SECONDS, async (n) => {
       const id = ids[n % ids.length]!;
       const value = price++;
@@ -243,9 +253,10 @@ async function main(): Promise<void> {
       committed++;
       last.set(id, Math.max(last.get(id) ?? 0, value));
     });
+    const cpuShares = cpu.end(run.elapsedS);
     await settled(service, last, 60_000);
     const lag = histogramDelta(before, await lagHistogram(SERVICE_METRICS, 'cdc_projection_lag_seconds'));
-    forwardRuns.push({ targetRate: rate, achievedRate: Math.round(committed / run.elapsedS), events: lag.count, p50Ms: lag.quantile(0.5), p99Ms: lag.quantile(0.99) });
+    forwardRuns.push({ targetRate: rate, achievedRate: Math.round(committed / run.elapsedS), events: lag.count, p50Ms: lag.quantile(0.5), p99Ms: lag.quantile(0.99), cpu: cpuShares });
     log(`forward projection at ${rate} writes/s: ${JSON.stringify(forwardRuns.at(-1))}`);
   }
   await monolithWriters.end();
@@ -253,16 +264,18 @@ async function main(): Promise<void> {
   // The reverse sync's lag at fixed rates, catalog owned: the service's own write transaction.
   await flip('owned');
   // A pool of its own for the writer: on the 2 connections above it stopped near 200 writes/s.
-  const writers = new pg.Pool({ connectionString: `${PG_URL}/catalog_service`, max: 16 });
+  const writers = new pg.Pool({ connectionString: `${PG_URL}/catalog_service`, max: 16, idleTimeoutMillis: 0 });
   const store = new PgCatalogStore(writers);
   const reverseRuns = [];
   for (const rate of REVERSE_RATES) {
     const from = new Date();
     const before = await lagHistogram(REVERSE_METRICS, 'reverse_sync_lag_seconds');
     let committed = 0;
+    const cpu = cpuWatch();
     const run = await pacedFor(rate, REVERSE_SECONDS, async (n) => {
       if ((await store.updateProduct(ids[n % ids.length]!, { priceCents: price++ })) !== undefined) committed++;
     });
+    const cpuShares = cpu.end(run.elapsedS);
     const phase = await eventIds(service, from);
     const lagsAt = await reverseLags(monolith, phase, 60_000);
     const lag = histogramDelta(before, await lagHistogram(REVERSE_METRICS, 'reverse_sync_lag_seconds'));
@@ -275,6 +288,7 @@ async function main(): Promise<void> {
       p99Ms: percentile(lagsAt, 99),
       maxMs: lagsAt.length ? Math.max(...lagsAt) : null,
       histogram: { events: lag.count, p50Ms: lag.quantile(0.5), p99Ms: lag.quantile(0.99) },
+      cpu: cpuShares,
     });
     log(`reverse sync at ${rate} writes/s: ${JSON.stringify(reverseRuns.at(-1))}`);
   }
@@ -299,11 +313,30 @@ async function main(): Promise<void> {
     reverseSyncLagMs: { events: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99) },
     reverseSyncAtRate: reverseRuns,
     forwardProjectionAtRate: forwardRuns,
+    idleCpu,
   };
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'cutover.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(RESULTS, 'cutover.md'), markdown(result));
   log(JSON.stringify(result));
+}
+
+/**
+ * The CPU each part of the stack (PostgreSQL per database) and this benchmark (the writer) use during a
+ * run, as % of one core: where a direction's writes cost the machine. Empty when no `stack up` runs here.
+ */
+function cpuWatch(): { end(seconds: number): Record<string, number> } {
+  const root = stackUpPid();
+  const before = root === undefined ? {} : cpuByPart(root, { byDatabase: true });
+  const own = process.cpuUsage();
+  return {
+    end(seconds) {
+      if (root === undefined) return {};
+      const used = process.cpuUsage(own);
+      const shares = cpuShare(before, cpuByPart(root, { byDatabase: true }), seconds);
+      return { ...shares, 'bench:cutover (the writer)': Math.round(((used.user + used.system) / 1e6 / seconds) * 100) };
+    },
+  };
 }
 
 /** One histogram of a service's `/metrics` (summed over its labels): cumulative counts per upper bound, in seconds. */
@@ -391,9 +424,18 @@ function markdown(r: {
     p99Ms: number | null;
     maxMs: number | null;
     histogram: { events: number; p50Ms: number | null; p99Ms: number | null };
+    cpu: Record<string, number>;
   }[];
-  forwardProjectionAtRate: { targetRate: number; achievedRate: number; events: number; p50Ms: number | null; p99Ms: number | null }[];
+  forwardProjectionAtRate: { targetRate: number; achievedRate: number; events: number; p50Ms: number | null; p99Ms: number | null; cpu: Record<string, number> }[];
+  idleCpu: Record<string, number>;
 }): string {
+  const runs = [
+    { name: 'at rest', achieved: 0, cpu: r.idleCpu },
+    ...r.forwardProjectionAtRate.map((f) => ({ name: `forward ${f.targetRate}/s`, achieved: f.achievedRate, cpu: f.cpu })),
+    ...r.reverseSyncAtRate.map((x) => ({ name: `reverse ${x.targetRate}/s`, achieved: x.achievedRate, cpu: x.cpu })),
+  ];
+  const parts = [...new Set(runs.flatMap((run) => Object.keys(run.cpu)))].sort((a, b) => Math.max(...runs.map((run) => run.cpu[b] ?? 0)) - Math.max(...runs.map((run) => run.cpu[a] ?? 0)));
+  const total = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
   return `# bench:cutover, ${r.date.slice(0, 10)}
 
 Machine: ${r.machine.cpus} cores, ${r.machine.model ?? 'unknown CPU'}; load average at the end ${r.machine.loadAverage.join(', ')}.
@@ -441,6 +483,18 @@ ${r.forwardProjectionAtRate
     return `| ${f.targetRate} | ${f.achievedRate} | ${f.events} | ${f.p50Ms} / ${f.p99Ms} | ${x?.achievedRate ?? ''} | ${x?.histogram.events ?? ''} | ${x ? `${x.histogram.p50Ms} / ${x.histogram.p99Ms}` : ''} |`;
   })
   .join('\n')}
+
+Where each run's CPU went (% of one core while the writes were being made, from /proc; the machine has
+${r.machine.cpus} cores, ${r.machine.cpus * 100} % in all), and the stack's at rest (${IDLE_SECONDS} s without writes, catalog at new) before the runs. Forward writes cross one pipeline (the monolith's capture, Kafka,
+catalog-service's projection); reverse writes are catalog-service's write transactions (row and outbox
+event), the outbox's capture, the reverse sync, and then the monolith's capture of the reverse sync's
+own changes, which the paused forward projection reads and passes by.
+
+| part | ${runs.map((run) => run.name).join(' | ')} |
+| --- | ${runs.map(() => '---:').join(' | ')} |
+${parts.map((part) => `| ${part} | ${runs.map((run) => run.cpu[part] ?? '').join(' | ')} |`).join('\n')}
+| **all** | ${runs.map((run) => total(run.cpu)).join(' | ')} |
+| CPU per write achieved above rest, ms | ${runs.map((run) => (run.achieved ? (((total(run.cpu) - total(r.idleCpu)) * 10) / run.achieved).toFixed(2) : '')).join(' | ')} |
 `;
 }
 

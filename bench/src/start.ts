@@ -5,13 +5,14 @@
 // state folder: initdb, migrations, seed, KRaft format; the Maven fetch is done before and not
 // counted) and `--warm N` warm ones (default 3). Results in bench/results/start.{json,md}.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureCdcRuntime } from '@strangler/cdc';
 import { START_NEEDS } from '@strangler/stack';
 import { freePort, RESULTS, ROOT } from './bench-stack.js';
+import { cpuByPart } from './cpu-by-part.js';
 
 type StepName = keyof typeof START_NEEDS;
 
@@ -97,51 +98,6 @@ async function oneStart(kind: 'cold' | 'warm', ports: Record<string, number>, lo
   };
   log(`${kind}: stable URL ${s(run.stableUrlMs)}, every component ready ${s(run.readyMs)} (load ${loadBefore.toFixed(2)}, ${run.cpuSeconds} CPU-s), stopped in ${s(run.stopMs)}; critical path ${run.criticalPath.join(' → ')}`);
   return run;
-}
-
-/** Which part of the stack a process is, from its command line. */
-const PARTS: [string, string][] = [
-  ['kafka.Kafka', 'kafka'],
-  ['ConnectDistributed', 'kafka-connect'],
-  ['legacy-monolith/dist/server.js', 'legacy-monolith'],
-  ['unleash-server/main.js', 'unleash'],
-  ['strangler-proxy/dist/server.js', 'strangler-proxy'],
-  ['catalog-service/dist/server.js', 'catalog-service'],
-  ['reverse-sync/main.js', 'catalog-reverse-sync'],
-  ['postgres', 'postgres'],
-  ['stack/dist/cli.js', 'stack up (migrations, seed, connector bootstrap, checks)'],
-];
-
-/**
- * User + system CPU seconds of a process and all its descendants (Linux /proc), the ones already
- * ended and waited for included (cutime, cstime), by part of the stack.
- */
-function cpuByPart(root: number): Record<string, number> {
-  const stats = new Map<number, { ppid: number; ticks: number; part: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const part = PARTS.find(([needle]) => cmdline.includes(needle))?.[1] ?? 'other';
-      // After the command: state, ppid, ... utime (14th field overall), stime, cutime, cstime.
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0), part });
-    } catch {
-      // ended while we looked
-    }
-  }
-  const byPart: Record<string, number> = {};
-  const visit = (pid: number, inherited?: string) => {
-    const s = stats.get(pid);
-    if (!s) return;
-    // A PostgreSQL backend counts as PostgreSQL whatever its title says.
-    const part = inherited === 'postgres' ? 'postgres' : s.part;
-    byPart[part] = (byPart[part] ?? 0) + s.ticks / 100;
-    for (const [child, c] of stats) if (c.ppid === pid) visit(child, part);
-  };
-  visit(root);
-  return Object.fromEntries(Object.entries(byPart).map(([k, v]) => [k, Number(v.toFixed(1))]));
 }
 
 async function stableUrlAnswers(port: number): Promise<boolean> {

@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Which part of the stack a process is, from its command line. */
+const PARTS: [string, string][] = [
+  ['kafka.Kafka', 'kafka'],
+  ['ConnectDistributed', 'kafka-connect'],
+  ['legacy-monolith/dist/server.js', 'legacy-monolith'],
+  ['unleash-server/main.js', 'unleash'],
+  ['strangler-proxy/dist/server.js', 'strangler-proxy'],
+  ['catalog-service/dist/server.js', 'catalog-service'],
+  ['reverse-sync/main.js', 'catalog-reverse-sync'],
+  ['postgres', 'postgres'],
+  ['stack/dist/cli.js', 'stack up (migrations, seed, connector bootstrap, checks)'],
+];
+
+/**
+ * A PostgreSQL process by what it serves, from its title (`postgres: <user> <database> ...`,
+ * `postgres: walsender <user> <database> ...`): the backends of each database, the WAL senders (the
+ * connectors' logical decoding), and the server's own processes.
+ */
+function postgresPart(cmdline: string): string {
+  const title = /^postgres: (\S+) (\S+)/.exec(cmdline);
+  if (!title) return 'postgres (server)';
+  if (title[1] === 'walsender') return 'postgres (WAL senders)';
+  const database = /^postgres: \S+ (\S+) /.exec(cmdline)?.[1];
+  return database && /\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]/.test(cmdline) ? `postgres (${database})` : 'postgres (server)';
+}
+
+/**
+ * User + system CPU seconds of a process and all its descendants (Linux /proc), the ones already
+ * ended and waited for included (cutime, cstime), by part of the stack. With `byDatabase`, the
+ * PostgreSQL backends are counted per database (and the WAL senders apart) instead of as one part.
+ */
+export function cpuByPart(root: number, options: { byDatabase?: boolean } = {}): Record<string, number> {
+  const stats = new Map<number, { ppid: number; ticks: number; part: string; cmdline: string }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const part = PARTS.find(([needle]) => cmdline.includes(needle))?.[1] ?? 'other';
+      // After the command: state, ppid, ... utime (14th field overall), stime, cutime, cstime.
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0), part, cmdline });
+    } catch {
+      // ended while we looked
+    }
+  }
+  const byPart: Record<string, number> = {};
+  const visit = (pid: number, inherited?: string) => {
+    const s = stats.get(pid);
+    if (!s) return;
+    // A PostgreSQL backend counts as PostgreSQL whatever its title says.
+    const part = inherited === 'postgres' ? 'postgres' : s.part;
+    const label = part === 'postgres' && options.byDatabase ? postgresPart(s.cmdline) : part;
+    byPart[label] = (byPart[label] ?? 0) + s.ticks / 100;
+    for (const [child, c] of stats) if (c.ppid === pid) visit(child, part);
+  };
+  visit(root);
+  return Object.fromEntries(Object.entries(byPart).map(([k, v]) => [k, Number(v.toFixed(1))]));
+}
+
+/** The pid of the running `npm start` (`stack up`), or undefined when there is none on this machine. */
+export function stackUpPid(): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmdline.some((arg) => arg.endsWith('stack/dist/cli.js')) && cmdline.includes('up')) return Number(entry);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return undefined;
+}
+
+/** CPU used by each part between two `cpuByPart` snapshots, as a share of one core over `seconds` (%). */
+export function cpuShare(before: Record<string, number>, after: Record<string, number>, seconds: number): Record<string, number> {
+  const share: Record<string, number> = {};
+  for (const [part, s] of Object.entries(after)) {
+    const used = s - (before[part] ?? 0);
+    if (used > 0) share[part] = Math.round((used / seconds) * 100);
+  }
+  return Object.fromEntries(Object.entries(share).sort((a, b) => b[1] - a[1]));
+}

@@ -36,8 +36,14 @@ export class NotOwnerError extends ConflictError {
  * writes in flight, and writes after it see the new owner) and refuses unless the service owns the domain.
  */
 export async function requireOwnership(client: pg.PoolClient, domain: string): Promise<void> {
+  const owner = await ownerForShare(client, domain);
+  if (owner !== 'service') throw new NotOwnerError(domain, owner);
+}
+
+/** Inside a transaction: the domain's owner, its row held FOR SHARE until the transaction ends (a named statement). */
+export async function ownerForShare(client: pg.PoolClient, domain: string): Promise<string | undefined> {
   const { rows } = await client.query<{ owner: string }>({ name: 'catalog.ownership-for-share', text: 'SELECT owner FROM sync_ownership WHERE domain = $1 FOR SHARE', values: [domain] });
-  if (rows[0]?.owner !== 'service') throw new NotOwnerError(domain, rows[0]?.owner);
+  return rows[0]?.owner;
 }
 
 export class PgOwnershipStore {

@@ -1,6 +1,7 @@
 import { PoisonMessageError, type ApplyOutcome, type PartitionPosition } from '@strangler/cdc/projection';
 import type pg from 'pg';
 import { lockCategories } from '../catalog/read-model.js';
+import { ownerForShare } from '../ownership/ownership-store.js';
 import type { ProjectionStore, RowChange } from './projection-store-type.js';
 
 // One statement per table per batch: the rows travel as one JSON array. The WHERE of the upsert is
@@ -75,10 +76,10 @@ export class PgProjectionStore implements ProjectionStore {
     try {
       await client.query('BEGIN');
       // FOR SHARE: a change of owner waits for this batch, and the batches after it see the new owner.
-      const owner = (await client.query<{ owner: string }>('SELECT owner FROM sync_ownership WHERE domain = $1 FOR SHARE', [this.domain])).rows[0]?.owner;
+      const owner = await ownerForShare(client, this.domain);
       const paused = owner === 'service';
       if (paused) {
-        await client.query(UPSERT_POSITION, [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt]);
+        await client.query({ name: 'projection.upsert-position', text: UPSERT_POSITION, values: [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt] });
         await client.query('COMMIT');
         return { applied: 0, stale: changes.length };
       }
@@ -95,7 +96,7 @@ export class PgProjectionStore implements ProjectionStore {
           deleted,
           source_lsn: String(lsn),
         }));
-        applied += (await client.query(UPSERT_CATEGORIES, [JSON.stringify(rows)])).rowCount ?? 0;
+        applied += (await client.query({ name: 'projection.upsert-categories', text: UPSERT_CATEGORIES, values: [JSON.stringify(rows)] })).rowCount ?? 0;
       }
       if (products.length > 0) {
         const rows = products.map(({ row, deleted, lsn }) => ({
@@ -112,9 +113,9 @@ export class PgProjectionStore implements ProjectionStore {
           deleted,
           source_lsn: String(lsn),
         }));
-        applied += (await client.query(UPSERT_PRODUCTS, [JSON.stringify(rows)])).rowCount ?? 0;
+        applied += (await client.query({ name: 'projection.upsert-products', text: UPSERT_PRODUCTS, values: [JSON.stringify(rows)] })).rowCount ?? 0;
       }
-      await client.query(UPSERT_POSITION, [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt]);
+      await client.query({ name: 'projection.upsert-position', text: UPSERT_POSITION, values: [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt] });
       await client.query('COMMIT');
     } catch (err) {
       if (isRefusedData(err)) {

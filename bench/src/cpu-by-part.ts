@@ -27,11 +27,14 @@ function postgresPart(cmdline: string): string {
 }
 
 /**
- * User + system CPU seconds of a process and all its descendants (Linux /proc), the ones already
- * ended and waited for included (cutime, cstime), by part of the stack. With `byDatabase`, the
- * PostgreSQL backends are counted per database (and the WAL senders apart) instead of as one part.
+ * User + system CPU seconds of a process and all its descendants (Linux /proc), by part of the stack:
+ * - `ended` (default true): with the descendants already ended and waited for (cutime, cstime), counted
+ *   in their parent's part: right for a whole start, wrong for a window of a running stack, where a
+ *   PostgreSQL backend that ends (a pool closing an idle connection) would move all its past CPU into it;
+ * - `byDatabase`: the PostgreSQL backends counted per database (and the WAL senders apart) instead of as one part.
  */
-export function cpuByPart(root: number, options: { byDatabase?: boolean } = {}): Record<string, number> {
+export function cpuByPart(root: number, options: { byDatabase?: boolean; ended?: boolean } = {}): Record<string, number> {
+  const fieldsCounted = options.ended === false ? [11, 12] : [11, 12, 13, 14];
   const stats = new Map<number, { ppid: number; ticks: number; part: string; cmdline: string }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
@@ -41,7 +44,7 @@ export function cpuByPart(root: number, options: { byDatabase?: boolean } = {}):
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
       const part = PARTS.find(([needle]) => cmdline.includes(needle))?.[1] ?? 'other';
       // After the command: state, ppid, ... utime (14th field overall), stime, cutime, cstime.
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0), part, cmdline });
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: fieldsCounted.reduce((sum, i) => sum + Number(fields[i]), 0), part, cmdline });
     } catch {
       // ended while we looked
     }

@@ -323,17 +323,18 @@ async function main(): Promise<void> {
 
 /**
  * The CPU each part of the stack (PostgreSQL per database) and this benchmark (the writer) use during a
- * run, as % of one core: where a direction's writes cost the machine. Empty when no `stack up` runs here.
+ * run, as % of one core: where a direction's writes cost the machine. Live processes only (a process
+ * that ends during the run takes its CPU with it). Empty when no `stack up` runs here.
  */
 function cpuWatch(): { end(seconds: number): Record<string, number> } {
   const root = stackUpPid();
-  const before = root === undefined ? {} : cpuByPart(root, { byDatabase: true });
+  const before = root === undefined ? {} : cpuByPart(root, { byDatabase: true, ended: false });
   const own = process.cpuUsage();
   return {
     end(seconds) {
       if (root === undefined) return {};
       const used = process.cpuUsage(own);
-      const shares = cpuShare(before, cpuByPart(root, { byDatabase: true }), seconds);
+      const shares = cpuShare(before, cpuByPart(root, { byDatabase: true, ended: false }), seconds);
       return { ...shares, 'bench:cutover (the writer)': Math.round(((used.user + used.system) / 1e6 / seconds) * 100) };
     },
   };

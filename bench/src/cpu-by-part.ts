@@ -27,13 +27,13 @@ function postgresPart(cmdline: string): string {
 }
 
 /**
- * User + system CPU seconds of a process and all its descendants (Linux /proc), by part of the stack:
+ * User + system CPU seconds of a process and each of its descendants (Linux /proc), each labelled with
+ * its part of the stack:
  * - `ended` (default true): with the descendants already ended and waited for (cutime, cstime), counted
- *   in their parent's part: right for a whole start, wrong for a window of a running stack, where a
- *   PostgreSQL backend that ends (a pool closing an idle connection) would move all its past CPU into it;
- * - `byDatabase`: the PostgreSQL backends counted per database (and the WAL senders apart) instead of as one part.
+ *   in their parent: right for a whole start; for a window of a running stack, count live processes only;
+ * - `byDatabase`: the PostgreSQL backends labelled per database (and the WAL senders apart) instead of as one part.
  */
-export function cpuByPart(root: number, options: { byDatabase?: boolean; ended?: boolean } = {}): Record<string, number> {
+export function cpuByProcess(root: number, options: { byDatabase?: boolean; ended?: boolean } = {}): Map<number, { part: string; seconds: number }> {
   const fieldsCounted = options.ended === false ? [11, 12] : [11, 12, 13, 14];
   const stats = new Map<number, { ppid: number; ticks: number; part: string; cmdline: string }>();
   for (const entry of readdirSync('/proc')) {
@@ -49,17 +49,23 @@ export function cpuByPart(root: number, options: { byDatabase?: boolean; ended?:
       // ended while we looked
     }
   }
-  const byPart: Record<string, number> = {};
+  const processes = new Map<number, { part: string; seconds: number }>();
   const visit = (pid: number, inherited?: string) => {
     const s = stats.get(pid);
     if (!s) return;
     // A PostgreSQL backend counts as PostgreSQL whatever its title says.
     const part = inherited === 'postgres' ? 'postgres' : s.part;
-    const label = part === 'postgres' && options.byDatabase ? postgresPart(s.cmdline) : part;
-    byPart[label] = (byPart[label] ?? 0) + s.ticks / 100;
+    processes.set(pid, { part: part === 'postgres' && options.byDatabase ? postgresPart(s.cmdline) : part, seconds: s.ticks / 100 });
     for (const [child, c] of stats) if (c.ppid === pid) visit(child, part);
   };
   visit(root);
+  return processes;
+}
+
+/** `cpuByProcess` summed by part. */
+export function cpuByPart(root: number, options: { byDatabase?: boolean; ended?: boolean } = {}): Record<string, number> {
+  const byPart: Record<string, number> = {};
+  for (const { part, seconds } of cpuByProcess(root, options).values()) byPart[part] = (byPart[part] ?? 0) + seconds;
   return Object.fromEntries(Object.entries(byPart).map(([k, v]) => [k, Number(v.toFixed(1))]));
 }
 
@@ -77,12 +83,18 @@ export function stackUpPid(): number | undefined {
   return undefined;
 }
 
-/** CPU used by each part between two `cpuByPart` snapshots, as a share of one core over `seconds` (%). */
-export function cpuShare(before: Record<string, number>, after: Record<string, number>, seconds: number): Record<string, number> {
-  const share: Record<string, number> = {};
-  for (const [part, s] of Object.entries(after)) {
-    const used = s - (before[part] ?? 0);
-    if (used > 0) share[part] = Math.round((used / seconds) * 100);
-  }
-  return Object.fromEntries(Object.entries(share).sort((a, b) => b[1] - a[1]));
+/**
+ * CPU used by each part between two `cpuByProcess` snapshots, as a share of one core over `seconds`
+ * (%): process by process (one started in between counts from zero; one ended in between is left out,
+ * never subtracted), then summed by part.
+ */
+export function cpuShare(before: Map<number, { part: string; seconds: number }>, after: Map<number, { part: string; seconds: number }>, seconds: number): Record<string, number> {
+  const used: Record<string, number> = {};
+  for (const [pid, { part, seconds: s }] of after) used[part] = (used[part] ?? 0) + Math.max(0, s - (before.get(pid)?.seconds ?? 0));
+  return Object.fromEntries(
+    Object.entries(used)
+      .map(([part, s]) => [part, Math.round((s / seconds) * 100)] as const)
+      .filter(([, share]) => share > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }

@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { PgCatalogStore } from '@strangler/catalog-service/catalog-store';
 import pg from 'pg';
 import { percentile as percentileOfSorted, RESULTS, ROOT } from './bench-stack.js';
-import { cpuByPart, cpuShare, stackUpPid } from './cpu-by-part.js';
+import { cpuByProcess, cpuShare, stackUpPid } from './cpu-by-part.js';
 
 const STABLE = process.env.STRANGLER_URL ?? 'http://127.0.0.1:8080';
 const ADMIN = process.env.STRANGLER_ADMIN_URL ?? 'http://127.0.0.1:8081';
@@ -328,13 +328,13 @@ async function main(): Promise<void> {
  */
 function cpuWatch(): { end(seconds: number): Record<string, number> } {
   const root = stackUpPid();
-  const before = root === undefined ? {} : cpuByPart(root, { byDatabase: true, ended: false });
+  const before = root === undefined ? new Map() : cpuByProcess(root, { byDatabase: true, ended: false });
   const own = process.cpuUsage();
   return {
     end(seconds) {
       if (root === undefined) return {};
       const used = process.cpuUsage(own);
-      const shares = cpuShare(before, cpuByPart(root, { byDatabase: true, ended: false }), seconds);
+      const shares = cpuShare(before, cpuByProcess(root, { byDatabase: true, ended: false }), seconds);
       return { ...shares, 'bench:cutover (the writer)': Math.round(((used.user + used.system) / 1e6 / seconds) * 100) };
     },
   };

@@ -19,11 +19,10 @@ const PARTS: [string, string][] = [
  * connectors' logical decoding), and the server's own processes.
  */
 function postgresPart(cmdline: string): string {
-  const title = /^postgres: (\S+) (\S+)/.exec(cmdline);
+  // A client's backend ends its title with the client's address: `... 127.0.0.1(54864) idle`.
+  const title = /^postgres: (\S+) (\S+) .*(?:\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\])/.exec(cmdline);
   if (!title) return 'postgres (server)';
-  if (title[1] === 'walsender') return 'postgres (WAL senders)';
-  const database = /^postgres: \S+ (\S+) /.exec(cmdline)?.[1];
-  return database && /\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]/.test(cmdline) ? `postgres (${database})` : 'postgres (server)';
+  return title[1] === 'walsender' ? 'postgres (WAL senders)' : `postgres (${title[2]})`;
 }
 
 /**

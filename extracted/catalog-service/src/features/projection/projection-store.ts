@@ -73,13 +73,19 @@ export class PgProjectionStore implements ProjectionStore {
     const client = await this.pool.connect();
     let applied = 0;
     let broken: Error | undefined;
+    // The batch's position, stored with its rows (or alone while the projection is paused).
+    const savePosition = {
+      name: 'projection.upsert-position',
+      text: UPSERT_POSITION,
+      values: [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt],
+    };
     try {
       await client.query('BEGIN');
       // FOR SHARE: a change of owner waits for this batch, and the batches after it see the new owner.
       const owner = await ownerForShare(client, this.domain);
       const paused = owner === 'service';
       if (paused) {
-        await client.query({ name: 'projection.upsert-position', text: UPSERT_POSITION, values: [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt] });
+        await client.query(savePosition);
         await client.query('COMMIT');
         return { applied: 0, stale: changes.length };
       }
@@ -115,7 +121,7 @@ export class PgProjectionStore implements ProjectionStore {
         }));
         applied += (await client.query({ name: 'projection.upsert-products', text: UPSERT_PRODUCTS, values: [JSON.stringify(rows)] })).rowCount ?? 0;
       }
-      await client.query({ name: 'projection.upsert-position', text: UPSERT_POSITION, values: [position.topic, position.partition, position.offset, position.lsn === null ? null : String(position.lsn), position.committedAt] });
+      await client.query(savePosition);
       await client.query('COMMIT');
     } catch (err) {
       if (isRefusedData(err)) {
